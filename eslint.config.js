@@ -1,0 +1,89 @@
+// Lint rules, including the process boundaries of DESIGN: which layer may import which.
+import { builtinModules } from 'node:module';
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import reactHooks from 'eslint-plugin-react-hooks';
+import globals from 'globals';
+
+const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
+
+/** A `no-restricted-imports` rule built from forbidden module names and path patterns. */
+function restrict(names, patterns, why) {
+  return [
+    'error',
+    {
+      paths: names.map((name) => ({ name, message: why })),
+      patterns: patterns.map((group) => ({ group: [group], message: why })),
+    },
+  ];
+}
+
+export default tseslint.config(
+  {
+    ignores: ['node_modules', 'dist', 'release', 'build', 'coverage', 'test-artifacts'],
+  },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { ...globals.node } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
+      '@typescript-eslint/consistent-type-imports': 'error',
+      eqeqeq: ['error', 'always'],
+      'no-console': 'off',
+    },
+  },
+  {
+    files: ['src-shared/**'],
+    languageOptions: { globals: {} },
+    rules: {
+      'no-restricted-imports': restrict(
+        [...nodeBuiltins, 'electron', 'react', 'react-dom', 'better-sqlite3', 'ws', 'zustand'],
+        ['**/src-main/**', '**/src-renderer/**', '../src-main*', '../src-renderer*'],
+        'src-shared is the contract between processes: no Node, DOM, Electron or UI imports.',
+      ),
+    },
+  },
+  {
+    files: ['src-renderer/**', 'test/renderer/**'],
+    languageOptions: { globals: { ...globals.browser } },
+    plugins: { 'react-hooks': reactHooks },
+    rules: {
+      ...reactHooks.configs.recommended.rules,
+      'no-restricted-imports': restrict(
+        [...nodeBuiltins, 'electron', 'better-sqlite3', 'ws'],
+        ['**/src-main/**', '../src-main*', '../../src-main*'],
+        'The renderer is untrusted and talks to main only through the src-shared contract.',
+      ),
+    },
+  },
+  {
+    files: ['src-main/protocols/**'],
+    rules: {
+      'no-restricted-imports': restrict(
+        ['net', 'node:net', 'tls', 'node:tls', 'dgram', 'node:dgram', 'better-sqlite3', 'electron'],
+        ['**/links/**', '**/store/**', '**/gateway/**', '**/electron/**', '**/headless/**'],
+        'Protocol sessions are sans-I/O: no sockets, no database, no upper layers.',
+      ),
+      'no-restricted-globals': [
+        'error',
+        { name: 'setTimeout', message: 'Protocol timers go through the injected Clock.' },
+        { name: 'setInterval', message: 'Protocol timers go through the injected Clock.' },
+        { name: 'Date', message: 'Protocol time comes from the injected Clock.' },
+      ],
+    },
+  },
+  {
+    files: ['src-main/electron/preload.ts'],
+    rules: {
+      'no-restricted-imports': restrict(
+        nodeBuiltins,
+        ['**/src-main/**', '../*', '!../../src-shared/**'],
+        'The preload may import only electron and src-shared.',
+      ),
+    },
+  },
+);
