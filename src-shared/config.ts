@@ -1,0 +1,186 @@
+import { z } from 'zod';
+import { protocolSchema } from './results';
+
+/**
+ * The gateway configuration: the JSON file `serve --config` reads and the instrument records the
+ * UI edits. Unknown keys are errors so a typo never silently falls back to a default.
+ */
+
+const port = z
+  .number({ error: 'must be a number' })
+  .int('must be a whole number')
+  .min(1, 'must be between 1 and 65535')
+  .max(65535, 'must be between 1 and 65535');
+
+const millis = (fallback: number, min = 0) =>
+  z
+    .number({ error: 'must be a number of milliseconds' })
+    .int('must be a whole number of milliseconds')
+    .min(min, `must be at least ${min} ms`)
+    .default(fallback);
+
+export const reconnectSchema = z
+  .strictObject({
+    initialDelayMs: millis(1_000, 10),
+    maxDelayMs: millis(60_000, 10),
+    factor: z.number().min(1, 'must be at least 1').max(10, 'must be at most 10').default(2),
+    /** Fraction of each delay added or removed at random, so many links do not retry together. */
+    jitter: z.number().min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1').default(0.2),
+  })
+  .prefault({});
+
+export const silenceSchema = z.strictObject({
+  /** Warn when no message arrived for this long… */
+  afterMs: z.number().int().min(1_000, 'must be at least 1000 ms'),
+  /** …between these local hours (0–24), when traffic is expected. */
+  fromHour: z.number().int().min(0).max(24).default(0),
+  toHour: z.number().int().min(0).max(24).default(24),
+});
+
+export const astmOptionsSchema = z
+  .strictObject({
+    /** Text bytes per frame we send; most instruments expect 240. */
+    frameSize: z.number().int().min(16).max(64_000).default(240),
+    /** Largest frame text accepted. */
+    maxFrameText: z.number().int().min(16).max(1_000_000).default(64_000),
+    /** `e1381` for ENQ/frames/EOT; `raw` for bare records over TCP without E1381 framing. */
+    framing: z.enum(['e1381', 'raw']).default('e1381'),
+  })
+  .prefault({});
+
+export const hl7OptionsSchema = z
+  .strictObject({
+    /** Also answer MLLP Release 2 commit acknowledgements (0B 06 1C 0D). */
+    mllpCommitAck: z.boolean().default(false),
+  })
+  .prefault({});
+
+export const instrumentIdSchema = z
+  .string({ error: 'must be text' })
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/,
+    'must be 1–64 letters, digits, dots, dashes or underscores, starting with a letter or digit',
+  );
+
+export const instrumentConfigSchema = z.strictObject({
+  id: instrumentIdSchema,
+  name: z.string().trim().min(1, 'must not be empty').max(200).optional(),
+  protocol: protocolSchema,
+  mode: z.enum(['server', 'client']),
+  /** Server: the address to listen on. Client: the analyzer's address. */
+  host: z.string().trim().min(1, 'must not be empty').default('127.0.0.1'),
+  port,
+  enabled: z.boolean().default(true),
+  /** Character set of the text on the wire; HL7 messages naming one in MSH-18 override it. */
+  encoding: z.enum(['latin1', 'utf8']).default('latin1'),
+  /** Server links: how many analyzer connections at once; more are refused. */
+  maxConnections: z.number().int().min(1).max(64).default(1),
+  /** Server links: only these peer addresses may connect (empty: anyone). */
+  allowedPeers: z.array(z.string().trim().min(1)).default([]),
+  /** Client links: give up a connection attempt after this long. */
+  connectTimeoutMs: millis(10_000, 100),
+  reconnect: reconnectSchema,
+  /** TCP keepalive probe delay; 0 turns keepalive off. */
+  keepAliveMs: millis(30_000),
+  /** Close a connection that has been silent this long (0: never), to expose half-open peers. */
+  idleTimeoutMs: millis(0),
+  /** Largest single message accepted (HL7 block or ASTM message). */
+  maxMessageBytes: z.number().int().min(1_024).max(256 * 1024 * 1024).default(4 * 1024 * 1024),
+  /** Most bytes held for one connection before it is closed. */
+  maxBufferedBytes: z.number().int().min(1_024).max(1024 * 1024 * 1024).default(16 * 1024 * 1024),
+  silence: silenceSchema.optional(),
+  astm: astmOptionsSchema,
+  hl7: hl7OptionsSchema,
+});
+
+export type InstrumentConfigInput = z.input<typeof instrumentConfigSchema>;
+export type InstrumentConfig = z.output<typeof instrumentConfigSchema>;
+
+export const storageConfigSchema = z
+  .strictObject({
+    /** `full`: an acknowledged message survives power loss. `normal`: faster, survives crashes. */
+    durability: z.enum(['full', 'normal']).default('full'),
+    retentionDays: z.number().int().min(1).max(36_500).default(365),
+    traceRetentionDays: z.number().int().min(1).max(36_500).default(30),
+  })
+  .prefault({});
+
+export const gatewayConfigSchema = z
+  .strictObject({
+    instruments: z.array(instrumentConfigSchema),
+    storage: storageConfigSchema,
+  })
+  .superRefine((config, ctx) => {
+    const seen = new Map<string, number>();
+    config.instruments.forEach((instrument, index) => {
+      const first = seen.get(instrument.id);
+      if (first !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['instruments', index, 'id'],
+          message: `duplicate id "${instrument.id}" (also used by instruments[${first}])`,
+        });
+      } else {
+        seen.set(instrument.id, index);
+      }
+    });
+    const listeners = new Map<string, number>();
+    config.instruments.forEach((instrument, index) => {
+      if (instrument.mode !== 'server' || !instrument.enabled) return;
+      const key = `${instrument.host}:${instrument.port}`;
+      const first = listeners.get(key);
+      if (first !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['instruments', index, 'port'],
+          message: `port ${instrument.port} on ${instrument.host} is already used by instruments[${first}]`,
+        });
+      } else {
+        listeners.set(key, index);
+      }
+    });
+  });
+
+export type GatewayConfigInput = z.input<typeof gatewayConfigSchema>;
+export type GatewayConfig = z.output<typeof gatewayConfigSchema>;
+
+export interface ConfigProblem {
+  /** Where, e.g. `instruments[1].port`. */
+  field: string;
+  /** Plain words, e.g. `must be between 1 and 65535`. */
+  message: string;
+}
+
+/** `instruments[1].reconnect.maxDelayMs` from zod's path array. */
+export function fieldPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += out ? `.${String(part)}` : String(part);
+  }
+  return out || '(top level)';
+}
+
+export function describeIssues(error: z.ZodError): ConfigProblem[] {
+  return error.issues.map((issue) => {
+    if (issue.code === 'unrecognized_keys') {
+      const keys = issue.keys.map((k) => `"${k}"`).join(', ');
+      return { field: fieldPath(issue.path), message: `unknown key ${keys}` };
+    }
+    if (issue.code === 'invalid_value' && 'values' in issue) {
+      const allowed = issue.values.map((v) => JSON.stringify(v)).join(' or ');
+      return { field: fieldPath(issue.path), message: `must be ${allowed}` };
+    }
+    return { field: fieldPath(issue.path), message: issue.message };
+  });
+}
+
+export type ParseConfigResult =
+  | { ok: true; config: GatewayConfig }
+  | { ok: false; problems: ConfigProblem[] };
+
+export function parseGatewayConfig(input: unknown): ParseConfigResult {
+  const parsed = gatewayConfigSchema.safeParse(input);
+  if (parsed.success) return { ok: true, config: parsed.data };
+  return { ok: false, problems: describeIssues(parsed.error) };
+}
