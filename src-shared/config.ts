@@ -25,7 +25,11 @@ export const reconnectSchema = z
     maxDelayMs: millis(60_000, 10),
     factor: z.number().min(1, 'must be at least 1').max(10, 'must be at most 10').default(2),
     /** Fraction of each delay added or removed at random, so many links do not retry together. */
-    jitter: z.number().min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1').default(0.2),
+    jitter: z
+      .number()
+      .min(0, 'must be between 0 and 1')
+      .max(1, 'must be between 0 and 1')
+      .default(0.2),
   })
   .prefault({});
 
@@ -85,9 +89,19 @@ export const instrumentConfigSchema = z.strictObject({
   /** Close a connection that has been silent this long (0: never), to expose half-open peers. */
   idleTimeoutMs: millis(0),
   /** Largest single message accepted (HL7 block or ASTM message). */
-  maxMessageBytes: z.number().int().min(1_024).max(256 * 1024 * 1024).default(4 * 1024 * 1024),
+  maxMessageBytes: z
+    .number()
+    .int()
+    .min(1_024)
+    .max(256 * 1024 * 1024)
+    .default(4 * 1024 * 1024),
   /** Most bytes held for one connection before it is closed. */
-  maxBufferedBytes: z.number().int().min(1_024).max(1024 * 1024 * 1024).default(16 * 1024 * 1024),
+  maxBufferedBytes: z
+    .number()
+    .int()
+    .min(1_024)
+    .max(1024 * 1024 * 1024)
+    .default(16 * 1024 * 1024),
   silence: silenceSchema.optional(),
   astm: astmOptionsSchema,
   hl7: hl7OptionsSchema,
@@ -176,8 +190,7 @@ export function describeIssues(error: z.ZodError): ConfigProblem[] {
 }
 
 export type ParseConfigResult =
-  | { ok: true; config: GatewayConfig }
-  | { ok: false; problems: ConfigProblem[] };
+  { ok: true; config: GatewayConfig } | { ok: false; problems: ConfigProblem[] };
 
 export function parseGatewayConfig(input: unknown): ParseConfigResult {
   const parsed = gatewayConfigSchema.safeParse(input);
