@@ -52,6 +52,8 @@ export const instrumentStatusSchema = z.object({
   silent: z.boolean(),
   /** Storage failed: the gateway is refusing to acknowledge. */
   storageFailing: z.boolean(),
+  /** The link is down because a user pressed Disconnect, not because of a fault. */
+  disconnectedByUser: z.boolean(),
 });
 export type InstrumentStatus = z.infer<typeof instrumentStatusSchema>;
 

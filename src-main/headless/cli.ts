@@ -50,15 +50,24 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
 
 const isEntry = process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href;
 if (isEntry) {
+  let finished = false;
+  // A command whose work can no longer progress must not pass for a success.
+  process.once('beforeExit', () => {
+    if (finished) return;
+    process.stderr.write('Unexpected failure: the command stopped before finishing its work\n');
+    process.exitCode = 1;
+  });
   runCli(process.argv.slice(2), {
     stdout: process.stdout,
     stderr: process.stderr,
     stdin: process.stdin,
   }).then(
     (code) => {
+      finished = true;
       process.exitCode = code;
     },
     (error: unknown) => {
+      finished = true;
       process.stderr.write(`Unexpected failure: ${String(error)}\n`);
       process.exitCode = 1;
     },

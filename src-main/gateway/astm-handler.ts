@@ -1,0 +1,167 @@
+import type { ConnectionHandler, LinkCloseReason, LinkConnection } from '../links/types';
+import { decodeMessages, encodeNoInformation, recordsToBytes } from '../protocols/astm/message';
+import { bytesToText } from '../protocols/astm/records';
+import { AstmSession, type AstmEvent, type AstmInboundMessage } from '../protocols/astm/session';
+import type { NewMessage } from '../store/types';
+import { dedupeKey, distinct, type InstrumentContext } from './context';
+
+/**
+ * One ASTM E1381 connection on the host (LIS) side. The frame that completes a message is
+ * acknowledged only after the message is committed; if the commit fails that frame is NAKed and
+ * the analyzer retransmits it, so nothing is acknowledged that was not stored.
+ */
+export class AstmConnectionHandler implements ConnectionHandler {
+  private readonly session: AstmSession;
+  private inFlight = 0;
+  private answers = 0;
+
+  constructor(
+    private readonly connection: LinkConnection,
+    private readonly context: InstrumentContext,
+  ) {
+    const { astm } = context.config;
+    this.session = new AstmSession({
+      clock: context.clock,
+      role: 'host',
+      maxFrameText: astm.maxFrameText,
+      sendFrameText: astm.frameSize,
+      onEvent: (event) => this.onEvent(event),
+    });
+  }
+
+  get buffered(): number {
+    return 0;
+  }
+
+  get busy(): boolean {
+    const state = this.session.state;
+    return this.inFlight > 0 || state === 'receiving' || state === 'sending';
+  }
+
+  onData(chunk: Buffer): void {
+    this.session.receive(chunk);
+  }
+
+  onClose(_reason: LinkCloseReason): void {
+    this.session.close();
+  }
+
+  shutdown(): void {
+    // New sessions are refused with NAK; one already under way may finish before the deadline.
+    this.session.busy = true;
+  }
+
+  private onEvent(event: AstmEvent): void {
+    switch (event.type) {
+      case 'send':
+        this.connection.write(event.bytes);
+        break;
+      case 'messages':
+        this.persistThenSettle(event.messages);
+        break;
+      case 'incomplete':
+        // Kept with its error so a technician can see what arrived; nothing to acknowledge.
+        void this.persist(this.toNewMessage(event.message, 'incomplete')).catch(() => undefined);
+        break;
+      case 'error':
+        this.context.protocolError(event.error, this.connection.id);
+        break;
+      case 'deliveryFailed':
+        this.context.note('warn', event.error.code, `answer not delivered: ${event.error.message}`);
+        break;
+      default:
+        break;
+    }
+  }
+
+  private persistThenSettle(messages: AstmInboundMessage[]): void {
+    const rows = messages.map((m) => this.toNewMessage(m, 'stored'));
+    this.inFlight++;
+    Promise.all(rows.map((row) => this.persist(row))).then(
+      () => {
+        this.inFlight--;
+        this.session.settle(true);
+        for (const row of rows) this.answerQueries(row);
+      },
+      (error: unknown) => {
+        this.inFlight--;
+        this.context.storageFailed(error, 'the frame completing the message was answered NAK');
+        this.session.settle(false);
+      },
+    );
+  }
+
+  private async persist(row: NewMessage): Promise<void> {
+    try {
+      const outcome = await this.context.persist(row);
+      this.context.stored(row, outcome);
+    } catch (error) {
+      if (row.status === 'incomplete')
+        this.context.storageFailed(error, 'an incomplete message was lost');
+      throw error;
+    }
+  }
+
+  private toNewMessage(message: AstmInboundMessage, status: 'stored' | 'incomplete'): NewMessage {
+    const { config, clock } = this.context;
+    const text = bytesToText(message.text, config.encoding);
+    const decoded = decodeMessages(text);
+    const results = decoded.flatMap((m) => m.results);
+    const errors = [...message.errors, ...decoded.flatMap((m) => m.errors)];
+    const queries = decoded.flatMap((m) => m.queries);
+    const header = decoded[0]?.header ?? null;
+    const joined = decoded.map((m) => m.text).join('\r');
+    return {
+      instrumentId: config.id,
+      protocol: 'astm',
+      direction: 'in',
+      receivedAt: clock.now(),
+      controlId: header?.messageControlId ?? null,
+      text: joined || text,
+      raw: message.raw,
+      ack: status === 'stored' ? 'ACK' : null,
+      status: status === 'stored' && errors.length > 0 ? 'error' : status,
+      errors,
+      results,
+      sampleIds: distinct([
+        ...results.map((r) => r.sampleId),
+        ...queries.flatMap((q) => q.specimenIds),
+      ]),
+      patientIds: distinct([
+        ...results.map((r) => r.patientId),
+        ...queries.map((q) => q.patientId),
+      ]),
+      // A byte-identical message with a timestamp in its header is a resend, not a new result.
+      dedupeKey: status === 'stored' && header?.timestamp ? dedupeKey('astm', text) : null,
+    };
+  }
+
+  /**
+   * A host query (Q record) gets an answer in a session of our own. Orders are not kept yet, so
+   * the answer is "no information" (`L|1|I`), which lets the analyzer go on instead of waiting.
+   */
+  private answerQueries(row: NewMessage): void {
+    const decoded = decodeMessages(row.text);
+    for (const message of decoded) {
+      if (message.queries.length === 0) continue;
+      const records = encodeNoInformation({ processingId: 'P', version: 'LIS2-A2' });
+      const id = `${this.connection.id}:answer:${++this.answers}`;
+      this.session.send(recordsToBytes(records, this.context.config.encoding), id);
+      void this.persist({
+        instrumentId: row.instrumentId,
+        protocol: 'astm',
+        direction: 'out',
+        receivedAt: this.context.clock.now(),
+        controlId: null,
+        text: records.join('\r'),
+        raw: Buffer.from(records.join('\r'), 'latin1'),
+        ack: null,
+        status: 'sent',
+        errors: [],
+        results: [],
+        sampleIds: row.sampleIds ?? [],
+        patientIds: row.patientIds ?? [],
+      }).catch(() => undefined);
+    }
+  }
+}

@@ -1,0 +1,46 @@
+import { createHash } from 'node:crypto';
+import type { InstrumentConfig } from '../../src-shared/config';
+import type { Clock } from '../protocols/clock';
+import type { ProtocolError } from '../protocols/errors';
+import type { InsertOutcome, NewMessage } from '../store/types';
+
+/**
+ * What a connection handler may ask of the gateway: its instrument's settings, the clock, the
+ * group-commit write path, and places to report what happened. Handlers never see the store or
+ * other instruments directly.
+ */
+export interface InstrumentContext {
+  readonly config: InstrumentConfig;
+  readonly clock: Clock;
+  /** Commits the message (with others of the same turn); rejects when storage failed. */
+  persist(message: NewMessage): Promise<InsertOutcome>;
+  /** A message is stored: counters, events. */
+  stored(message: NewMessage, outcome: InsertOutcome): void;
+  /** Storage failed for a message of this instrument: nothing was acknowledged. */
+  storageFailed(error: unknown, what: string): void;
+  protocolError(error: ProtocolError, connectionId: string): void;
+  /** Something worth a line in the event log. */
+  note(level: 'info' | 'warn' | 'error', code: string | null, message: string): void;
+  /** A fresh control ID for messages we originate (HL7 ACKs, ASTM answers). */
+  nextControlId(): string;
+}
+
+/** Identifies a resend of the same message: same instrument (the store scopes it), same bytes. */
+export function dedupeKey(prefix: string, text: string): string {
+  return `${prefix}:${createHash('sha256').update(text).digest('base64url').slice(0, 32)}`;
+}
+
+/** Words for a failed write, whatever was thrown. */
+export function storageProblem(error: unknown): { code: string; message: string } {
+  if (error && typeof error === 'object' && 'code' in error && 'message' in error) {
+    return { code: String(error.code), message: String(error.message) };
+  }
+  return { code: 'STORE_WRITE_FAILED', message: String(error) };
+}
+
+/** Unique values, in order, without empties. */
+export function distinct(values: Iterable<string | null | undefined>): string[] {
+  const seen = new Set<string>();
+  for (const value of values) if (value) seen.add(value);
+  return [...seen];
+}

@@ -1,0 +1,467 @@
+import type { InstrumentConfig } from '../../src-shared/config';
+import type { InstrumentStatus } from '../../src-shared/status';
+import { createInstrumentLink } from '../links/instrument-link';
+import type { ConnectFactory } from '../links/client-link';
+import type { ListenFactory } from '../links/server-link';
+import type { ConnectionHandler, LinkConnection, LinkEvent } from '../links/types';
+import type { Clock } from '../protocols/clock';
+import type { ProtocolError } from '../protocols/errors';
+import type { Store } from '../store/store';
+import type { InsertOutcome, NewMessage } from '../store/types';
+import { systemClock } from '../system-clock';
+import { AstmConnectionHandler } from './astm-handler';
+import { storageProblem, type InstrumentContext } from './context';
+import type { GatewayEvent, GatewayListener, LogEntry, LogLevel } from './events';
+import { Hl7ConnectionHandler } from './hl7-handler';
+import { InstrumentRuntime } from './instrument';
+import { Scheduler } from './scheduler';
+
+const DAY_MS = 24 * 3600_000;
+
+export interface GatewayOptions {
+  store: Store;
+  clock?: Clock;
+  /** Jitter source for reconnect delays. */
+  random?: () => number;
+  /** Socket factories, for tests. */
+  listen?: ListenFactory;
+  connect?: ConnectFactory;
+  retention?: { messagesDays: number; traceDays: number };
+  /** How often the retention purge runs; default hourly. */
+  purgeEveryMs?: number;
+  /** How often silence alarms are checked; default every 15 s. */
+  silenceCheckEveryMs?: number;
+  /** Keep a trace of every chunk in and out (default true). */
+  trace?: boolean;
+}
+
+/**
+ * The composition of one link and protocol handler per enabled instrument, the store and the
+ * scheduled jobs. Everything with a lifetime ends in `close()`.
+ */
+export class Gateway {
+  private readonly store: Store;
+  private readonly clock: Clock;
+  private readonly options: GatewayOptions;
+  private readonly instruments = new Map<string, InstrumentRuntime>();
+  private readonly listeners = new Set<GatewayListener>();
+  private readonly scheduler: Scheduler;
+  private controlSeq = 0;
+  private closing: Promise<void> | null = null;
+
+  constructor(options: GatewayOptions) {
+    this.options = options;
+    this.store = options.store;
+    this.clock = options.clock ?? systemClock;
+    this.scheduler = new Scheduler(this.clock, (job, error) =>
+      this.log(
+        null,
+        'error',
+        'job',
+        'JOB_FAILED',
+        `scheduled job "${job}" failed: ${String(error)}`,
+      ),
+    );
+    this.scheduler.add(
+      { name: 'retention purge', run: () => this.purgeOnce() },
+      { every: options.purgeEveryMs ?? 3600_000, firstInMs: 60_000 },
+    );
+    this.scheduler.add(
+      { name: 'silence alarms', run: () => this.checkSilence() },
+      { every: options.silenceCheckEveryMs ?? 15_000 },
+    );
+    this.scheduler.add(
+      { name: 'counter roll-over', run: () => this.rollOver() },
+      { dailyAtMidnight: true },
+    );
+    // Failed messages are reported by their instrument; this covers the log and the trace.
+    this.store.onWriteError((failure) => {
+      if (failure.messages > 0) return;
+      const lost = `${failure.events} log lines and ${failure.trace} trace entries`;
+      this.listenersOnly(
+        null,
+        'error',
+        'storage',
+        failure.error.code,
+        `could not save ${lost}: ${failure.error.message}`,
+      );
+    });
+  }
+
+  /** Events as they happen; returns the unsubscribe function. */
+  subscribe(listener: GatewayListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Starts every instrument of the list (disabled ones are shown, not started). */
+  start(instruments: readonly InstrumentConfig[]): void {
+    for (const config of instruments) this.addInstrument(config);
+  }
+
+  statuses(): InstrumentStatus[] {
+    return [...this.instruments.values()].map((runtime) => runtime.status());
+  }
+
+  status(id: string): InstrumentStatus | null {
+    return this.instruments.get(id)?.status() ?? null;
+  }
+
+  config(id: string): InstrumentConfig | null {
+    return this.instruments.get(id)?.config ?? null;
+  }
+
+  addInstrument(config: InstrumentConfig): void {
+    if (this.closing) throw new Error('the gateway is shutting down');
+    if (this.instruments.has(config.id)) {
+      throw new Error(`an instrument with the id "${config.id}" already exists`);
+    }
+    const runtime = new InstrumentRuntime(config, this.clock.now());
+    this.instruments.set(config.id, runtime);
+    this.store.upsertInstrument(config.id, config);
+    if (config.enabled) this.startLink(runtime);
+    this.emitStatus(runtime);
+  }
+
+  /** Applies a changed configuration; only this instrument's link restarts. */
+  async updateInstrument(config: InstrumentConfig): Promise<void> {
+    const runtime = this.require(config.id);
+    await this.stopLink(runtime);
+    runtime.config = config;
+    this.store.upsertInstrument(config.id, config);
+    if (config.enabled) this.startLink(runtime);
+    else runtime.markDisabled(this.clock.now());
+    this.log(config.id, 'info', 'config', null, 'settings changed');
+    this.emitStatus(runtime);
+  }
+
+  async setEnabled(id: string, enabled: boolean): Promise<void> {
+    const runtime = this.require(id);
+    if (runtime.config.enabled === enabled) return;
+    await this.updateInstrument({ ...runtime.config, enabled });
+  }
+
+  async removeInstrument(id: string): Promise<void> {
+    const runtime = this.require(id);
+    await this.stopLink(runtime);
+    this.instruments.delete(id);
+    this.store.deleteInstrument(id);
+    this.log(id, 'info', 'config', null, 'instrument removed');
+    this.emit({ type: 'instrumentRemoved', id });
+  }
+
+  /** Drops the current connection if any and connects (or listens) again now. */
+  reconnect(id: string): void {
+    const runtime = this.require(id);
+    this.log(id, 'info', 'user-action', null, 'reconnect requested');
+    if (!runtime.link) {
+      if (!runtime.config.enabled) throw new Error(`"${id}" is disabled; enable it first`);
+      this.startLink(runtime);
+    } else {
+      runtime.link.reconnect();
+    }
+  }
+
+  /** Closes the link; it stays down until reconnect. */
+  disconnect(id: string): void {
+    const runtime = this.require(id);
+    this.log(id, 'info', 'user-action', null, 'disconnect requested');
+    runtime.link?.disconnect();
+  }
+
+  /**
+   * Stops accepting, lets messages in flight finish up to `deadlineMs`, ends the sessions,
+   * flushes and closes the store.
+   */
+  close(deadlineMs = 5_000): Promise<void> {
+    this.closing ??= (async () => {
+      this.scheduler.close();
+      await Promise.all([...this.instruments.values()].map((r) => this.stopLink(r, deadlineMs)));
+      this.store.close();
+    })();
+    return this.closing;
+  }
+
+  private require(id: string): InstrumentRuntime {
+    const runtime = this.instruments.get(id);
+    if (!runtime) throw new Error(`no instrument with the id "${id}"`);
+    return runtime;
+  }
+
+  private startLink(runtime: InstrumentRuntime): void {
+    const { config } = runtime;
+    const context = this.contextFor(runtime);
+    const link = createInstrumentLink(config, {
+      clock: this.clock,
+      ...(this.options.random ? { random: this.options.random } : {}),
+      ...(this.options.listen ? { listen: this.options.listen } : {}),
+      ...(this.options.connect ? { connect: this.options.connect } : {}),
+      handlerFactory: (connection) => this.handlerFor(connection, context),
+      onEvent: (event) => this.onLinkEvent(runtime, event),
+    });
+    runtime.link = link;
+    runtime.startedAt = this.clock.now();
+    link.start();
+  }
+
+  private async stopLink(runtime: InstrumentRuntime, deadlineMs = 5_000): Promise<void> {
+    const link = runtime.link;
+    if (!link) return;
+    await link.close(deadlineMs);
+    if (runtime.link === link) runtime.link = null;
+    runtime.markDisabled(this.clock.now());
+  }
+
+  private handlerFor(connection: LinkConnection, context: InstrumentContext): ConnectionHandler {
+    return context.config.protocol === 'astm'
+      ? new AstmConnectionHandler(connection, context)
+      : new Hl7ConnectionHandler(connection, context);
+  }
+
+  private contextFor(runtime: InstrumentRuntime): InstrumentContext {
+    const id = runtime.config.id;
+    return {
+      config: runtime.config,
+      clock: this.clock,
+      persist: (message: NewMessage) => this.store.enqueue(message),
+      stored: (message, outcome) => this.onStored(runtime, message, outcome),
+      storageFailed: (error, what) => this.onStorageFailed(runtime, error, what),
+      protocolError: (error, connectionId) => this.onProtocolError(runtime, error, connectionId),
+      note: (level, code, message) => this.log(id, level, 'protocol', code, message),
+      nextControlId: () => this.nextControlId(),
+    };
+  }
+
+  private nextControlId(): string {
+    this.controlSeq = (this.controlSeq + 1) % 1_000_000;
+    return `LG${this.clock.now().toString(36).toUpperCase()}${String(this.controlSeq).padStart(6, '0')}`;
+  }
+
+  private onStored(runtime: InstrumentRuntime, message: NewMessage, outcome: InsertOutcome): void {
+    const now = this.clock.now();
+    runtime.rollOver(now);
+    if (runtime.storageFailing) {
+      runtime.storageFailing = false;
+      this.log(
+        runtime.config.id,
+        'info',
+        'storage',
+        null,
+        'storage works again; acknowledging as usual',
+      );
+    }
+    if (message.direction === 'in') {
+      runtime.lastMessageAt = now;
+      if (!outcome.duplicate) runtime.counters.messagesIn++;
+      if (runtime.silent) {
+        runtime.silent = false;
+        this.log(runtime.config.id, 'info', 'alarm', null, 'traffic again after a silence');
+      }
+    } else if (!outcome.duplicate) {
+      runtime.counters.messagesOut++;
+    }
+    if (outcome.duplicate) {
+      this.log(
+        runtime.config.id,
+        'warn',
+        'protocol',
+        'DUPLICATE_MESSAGE',
+        `the same message arrived again${message.controlId ? ` (control ID ${message.controlId})` : ''}; acknowledged, not stored twice`,
+      );
+    }
+    this.emit({
+      type: 'messageStored',
+      message: {
+        id: outcome.id,
+        instrumentId: runtime.config.id,
+        protocol: message.protocol,
+        direction: message.direction,
+        receivedAt: message.receivedAt,
+        controlId: message.controlId ?? null,
+        sampleIds: [...(message.sampleIds ?? [])],
+        patientIds: [...(message.patientIds ?? [])],
+        status: message.status,
+        ack: message.ack ?? null,
+        resultCount: message.results.length,
+        errorCount: message.errors.length,
+        duplicate: outcome.duplicate,
+      },
+    });
+    this.emitStatus(runtime);
+  }
+
+  private onStorageFailed(runtime: InstrumentRuntime, error: unknown, what: string): void {
+    const problem = storageProblem(error);
+    runtime.storageFailing = true;
+    runtime.counters.errors++;
+    runtime.lastError = { ...problem, at: this.clock.now() };
+    this.log(
+      runtime.config.id,
+      'error',
+      'storage',
+      problem.code,
+      `not acknowledging: storage failed (${problem.message}); ${what}`,
+    );
+    this.emitStatus(runtime);
+  }
+
+  private onProtocolError(
+    runtime: InstrumentRuntime,
+    error: ProtocolError,
+    connectionId: string,
+  ): void {
+    runtime.rollOver(this.clock.now());
+    runtime.counters.errors++;
+    runtime.lastError = { code: error.code, message: error.message, at: this.clock.now() };
+    this.log(runtime.config.id, 'warn', 'protocol-error', error.code, error.message, {
+      connectionId,
+    });
+    this.emitStatus(runtime);
+  }
+
+  private onLinkEvent(runtime: InstrumentRuntime, event: LinkEvent): void {
+    const id = runtime.config.id;
+    switch (event.type) {
+      case 'status':
+        if (runtime.link) this.emitStatus(runtime);
+        break;
+      case 'connected':
+        this.log(id, 'info', 'connection', null, `connected to ${event.peer}`);
+        break;
+      case 'disconnected':
+        this.log(
+          id,
+          'info',
+          'connection',
+          event.reason.code,
+          `connection with ${event.peer} ended: ${event.reason.message}`,
+        );
+        break;
+      case 'refused':
+        this.log(id, 'warn', 'connection', event.code, event.message, { peer: event.peer });
+        break;
+      case 'error':
+        runtime.lastError = { code: event.code, message: event.message, at: this.clock.now() };
+        if (event.connectionId) runtime.counters.errors++;
+        this.log(id, 'warn', 'connection', event.code, event.message);
+        this.emitStatus(runtime);
+        break;
+      case 'trace':
+        if (this.options.trace !== false) {
+          this.store.enqueueTrace({
+            instrumentId: id,
+            connectionId: event.connectionId,
+            at: event.at,
+            direction: event.direction,
+            bytes: event.bytes,
+          });
+        }
+        break;
+    }
+  }
+
+  private purgeOnce(): Promise<void> {
+    const now = this.clock.now();
+    const retention = this.options.retention ?? { messagesDays: 365, traceDays: 30 };
+    const request = {
+      messagesBefore: now - retention.messagesDays * DAY_MS,
+      traceBefore: now - retention.traceDays * DAY_MS,
+      batchSize: 500,
+    };
+    let total = 0;
+    // One small batch per turn of the event loop, so links keep being served meanwhile.
+    return new Promise<void>((resolve, reject) => {
+      const step = (): void => {
+        try {
+          const outcome = this.store.purge(request);
+          total += outcome.messages;
+          if (outcome.more && !this.closing) setImmediate(step);
+          else {
+            if (total > 0) {
+              this.log(null, 'info', 'storage', null, `retention: removed ${total} old messages`);
+            }
+            resolve();
+          }
+        } catch (error) {
+          reject(error instanceof Error ? error : new Error(String(error)));
+        }
+      };
+      step();
+    });
+  }
+
+  private checkSilence(): void {
+    const now = this.clock.now();
+    const hour = new Date(now).getHours();
+    for (const runtime of this.instruments.values()) {
+      const silence = runtime.config.silence;
+      if (!silence || !runtime.link || runtime.silent) continue;
+      const expected = silence.fromHour <= hour && hour < silence.toHour;
+      const last = Math.max(runtime.lastMessageAt ?? 0, runtime.startedAt);
+      if (expected && now - last >= silence.afterMs) {
+        runtime.silent = true;
+        const minutes = Math.round((now - last) / 60_000);
+        this.log(
+          runtime.config.id,
+          'warn',
+          'alarm',
+          'SILENCE',
+          `no message for ${minutes} minutes while traffic is expected`,
+        );
+        this.emitStatus(runtime);
+      }
+    }
+  }
+
+  private rollOver(): void {
+    const now = this.clock.now();
+    for (const runtime of this.instruments.values()) {
+      if (runtime.rollOver(now)) this.emitStatus(runtime);
+    }
+  }
+
+  private log(
+    instrumentId: string | null,
+    level: LogLevel,
+    kind: string,
+    code: string | null,
+    message: string,
+    data?: unknown,
+  ): void {
+    const entry: LogEntry = { at: this.clock.now(), instrumentId, level, kind, code, message };
+    try {
+      this.store.enqueueEvent({ ...entry, ...(data === undefined ? {} : { data }) });
+    } catch {
+      // The log line still reaches listeners when the events table cannot take it.
+    }
+    this.emit({ type: 'log', entry });
+  }
+
+  /** A log line that is not written to the events table (it is about that table failing). */
+  private listenersOnly(
+    instrumentId: string | null,
+    level: LogLevel,
+    kind: string,
+    code: string | null,
+    message: string,
+  ): void {
+    this.emit({
+      type: 'log',
+      entry: { at: this.clock.now(), instrumentId, level, kind, code, message },
+    });
+  }
+
+  private emitStatus(runtime: InstrumentRuntime): void {
+    this.emit({ type: 'status', status: runtime.status() });
+  }
+
+  private emit(event: GatewayEvent): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        process.emitWarning(`gateway listener failed: ${String(error)}`);
+      }
+    }
+  }
+}
