@@ -1,7 +1,7 @@
 import type { ConnectionHandler, LinkCloseReason, LinkConnection } from '../links/types';
 import { decideAcks, type AckOutcome, type Hl7Ack } from '../protocols/hl7/ack';
-import { decodeHl7Bytes } from '../protocols/hl7/charset';
-import { parseHl7, type Hl7Message } from '../protocols/hl7/message';
+import type { Hl7Message } from '../protocols/hl7/message';
+import { readHl7Payload } from '../protocols/hl7/payload';
 import { MLLP_COMMIT_ACK, MLLP_COMMIT_NAK, MllpFramer, frameMllp } from '../protocols/hl7/mllp';
 import { extractResults } from '../protocols/hl7/results';
 import type { ProtocolError } from '../protocols/errors';
@@ -58,18 +58,16 @@ export class Hl7ConnectionHandler implements ConnectionHandler {
 
   private receive(payload: Buffer): void {
     const { config, clock } = this.context;
-    const decoded = decodeHl7Bytes(payload, { defaultCharset: config.encoding });
-    let message: Hl7Message;
-    try {
-      message = parseHl7(decoded.text);
-    } catch (error) {
+    const decoded = readHl7Payload(payload, { defaultCharset: config.encoding });
+    const message = decoded.message;
+    if (!message) {
       // Without a readable MSH there is no control ID to acknowledge; keep the bytes anyway.
-      const problem = error as ProtocolError;
-      this.context.protocolError(problem, this.connection.id);
-      this.keepUnreadable(payload, problem, decoded.text);
+      const problem = decoded.errors.at(-1) ?? { code: 'HL7_NO_MSH', message: 'no MSH segment' };
+      this.context.protocolError(problem as ProtocolError, this.connection.id);
+      this.keepUnreadable(payload, problem as ProtocolError, decoded.text);
       return;
     }
-    const errors = [...decoded.errors, ...message.errors];
+    const errors = decoded.errors;
     const results = extractResults(message);
     const msh = message.msh;
     const isAck = msh.messageType.code.toUpperCase() === 'ACK';

@@ -9,7 +9,7 @@ import { recordsToBytes } from '../protocols/astm/message';
 import type { Clock } from '../protocols/clock';
 import { Hl7Sender } from '../protocols/hl7/sender';
 import { systemClock } from '../system-clock';
-import { astmRecords, hl7Oru, simulateSample } from './content';
+import { astmRecords, hl7Oru, simulateSample, type SimulatedSample } from './content';
 
 export type SimulatorTarget =
   { connect: { host: string; port: number } } | { listen: { host: string; port: number } };
@@ -25,6 +25,8 @@ export interface SimulatorOptions {
   intervalMs?: number;
   /** Give up on a message after this long without its acknowledgement. */
   ackTimeoutMs?: number;
+  /** Told what each message carries, before it is sent, under the ID `onAcked` reports. */
+  onMessage?: (id: string, sample: SimulatedSample) => void;
   /** Told the ID (ASTM sample ID, HL7 control ID) of every acknowledged message. */
   onAcked?: (id: string) => void;
   /** Told once the port is open, in listen mode. */
@@ -246,6 +248,7 @@ function astmChannel(
       const sampleId = `S${runId}${String(seq).padStart(6, '0')}`;
       const at = clock.now();
       const sample = simulateSample(sampleId, options.results, at, random);
+      options.onMessage?.(sampleId, sample);
       return withTimeout(
         waiters.wait(sampleId, () =>
           astm.send(recordsToBytes(astmRecords(sample, at), 'latin1'), sampleId),
@@ -307,6 +310,7 @@ function hl7Channel(
         at,
         random,
       );
+      options.onMessage?.(controlId, sample);
       return waiters.wait(controlId, () => void sender.send(hl7Oru(sample, controlId, at)));
     },
   };

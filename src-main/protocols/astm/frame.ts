@@ -16,8 +16,13 @@ export function checksum(frameNumber: number, text: Uint8Array, final: boolean):
   return hex2(sum & 0xff);
 }
 
+/** "00" to "FF", built once: every received frame needs one. */
+const HEX2 = Array.from({ length: 256 }, (_, value) =>
+  value.toString(16).toUpperCase().padStart(2, '0'),
+);
+
 function hex2(value: number): string {
-  return value.toString(16).toUpperCase().padStart(2, '0');
+  return HEX2[value]!;
 }
 
 /** One complete frame, `STX FN text ETB|ETX C1 C2 CR LF`. */
@@ -88,8 +93,18 @@ export type ScanItem =
   | { kind: 'frame'; frame: ReceivedFrame }
   /** ENQ, ACK, NAK or EOT seen outside a frame. */
   | { kind: 'control'; byte: number }
-  /** A frame that could not be completed: oversized, or cut short by STX, ENQ or EOT. */
-  | { kind: 'broken'; reason: 'too-large' | 'interrupted'; bytes: number };
+  /**
+   * A frame that could not be used: longer than the limit, or cut short by STX, ENQ or EOT.
+   * `bytes` counts its text bytes; `interruptedBy` is the byte that cut it short, or null when the
+   * sender finished it (only an oversized frame can be finished and still broken). That byte is
+   * then handled outside the frame as usual.
+   */
+  | {
+      kind: 'broken';
+      reason: 'too-large' | 'interrupted';
+      bytes: number;
+      interruptedBy: number | null;
+    };
 
 const enum State {
   Hunt,
@@ -117,7 +132,7 @@ export class FrameScanner {
   private textLength = 0;
   private sum = 0;
   private final = false;
-  private check = '';
+  private check1 = 0;
   private restricted: number | null = null;
 
   constructor(private readonly maxText = DEFAULT_MAX_FRAME_TEXT) {}
@@ -157,8 +172,8 @@ export class FrameScanner {
           i++;
           break;
         case State.Number:
-          if (byte === STX || byte === ENQ || byte === EOT) {
-            yield this.broken('interrupted');
+          if (cutsFrame(byte)) {
+            yield this.broken('interrupted', byte);
             continue; // handle the byte again, outside the frame
           }
           this.number = byte >= 0x30 && byte <= 0x37 ? byte - 0x30 : null;
@@ -170,14 +185,19 @@ export class FrameScanner {
           // The hot loop: take a whole run of text bytes at once.
           let j = i;
           let sum = this.sum;
+          let restricted = this.restricted;
           while (j < n) {
             const b = chunk[j]!;
-            if (b === ETX || b === ETB || b === STX || b === ENQ || b === EOT) break;
-            if (this.restricted === null && isRestricted(b)) this.restricted = b;
+            // Every byte that ends the text or is restricted lies below 0x18: one test for the rest.
+            if (b < 0x18) {
+              if (b === ETX || b === ETB || b === STX || b === ENQ || b === EOT) break;
+              if (restricted === null && isRestricted(b)) restricted = b;
+            }
             sum += b;
             j++;
           }
           this.sum = sum;
+          this.restricted = restricted;
           this.textLength += j - i;
           if (j > i) this.text.push(chunk.subarray(i, j));
           i = j;
@@ -195,24 +215,33 @@ export class FrameScanner {
             this.state = State.Check1;
             i++;
           } else {
-            yield this.broken('interrupted');
+            yield this.broken('interrupted', end);
           }
           break;
         }
         case State.Check1:
-          this.check = String.fromCharCode(byte);
+          // A frame cut short right after ETX/ETB must not swallow the EOT or STX that follows.
+          if (cutsFrame(byte)) {
+            yield this.broken('interrupted', byte);
+            continue;
+          }
+          this.check1 = byte;
           this.state = State.Check2;
           i++;
           break;
         case State.Check2: {
-          this.check += String.fromCharCode(byte);
+          if (cutsFrame(byte)) {
+            yield this.broken('interrupted', byte);
+            continue;
+          }
+          const check = String.fromCharCode(this.check1, byte);
           i++;
           this.raw.push(chunk.subarray(rawStart, i));
           const frame: ReceivedFrame = {
             number: this.number,
             text: joined(this.text),
             final: this.final,
-            checksum: this.check,
+            checksum: check,
             expected: hex2(this.sum & 0xff),
             raw: joined(this.raw),
             restricted: this.restricted,
@@ -224,8 +253,8 @@ export class FrameScanner {
         case State.Oversized:
           if (byte === ETX || byte === ETB) {
             this.state = State.OversizedCheck1;
-          } else if (byte === STX || byte === ENQ || byte === EOT) {
-            yield this.broken('too-large');
+          } else if (cutsFrame(byte)) {
+            yield this.broken('too-large', byte);
             continue;
           } else {
             this.textLength++;
@@ -233,12 +262,14 @@ export class FrameScanner {
           i++;
           break;
         case State.OversizedCheck1:
-          this.state = State.OversizedCheck2;
-          i++;
-          break;
         case State.OversizedCheck2:
+          if (cutsFrame(byte)) {
+            yield this.broken('too-large', byte);
+            continue;
+          }
           i++;
-          yield this.broken('too-large');
+          if (this.state === State.OversizedCheck1) this.state = State.OversizedCheck2;
+          else yield this.broken('too-large', null);
           break;
       }
     }
@@ -256,11 +287,16 @@ export class FrameScanner {
     this.number = null;
   }
 
-  private broken(reason: 'too-large' | 'interrupted'): ScanItem {
+  private broken(reason: 'too-large' | 'interrupted', interruptedBy: number | null): ScanItem {
     const bytes = this.textLength;
     this.reset();
-    return { kind: 'broken', reason, bytes };
+    return { kind: 'broken', reason, bytes, interruptedBy };
   }
+}
+
+/** Bytes that end a frame early wherever they appear: a new frame, a new session, the end. */
+function cutsFrame(byte: number): boolean {
+  return byte === STX || byte === ENQ || byte === EOT;
 }
 
 function joined(parts: Buffer[]): Buffer {

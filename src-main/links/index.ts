@@ -1,0 +1,27 @@
+export { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff';
+export { createClientLink, type ClientLinkOptions, type ConnectFactory } from './client-link';
+export {
+  createInstrumentLink,
+  type InstrumentLinkConfig,
+  type InstrumentLinkDeps,
+} from './instrument-link';
+export {
+  createServerLink,
+  type ListenFactory,
+  type ServerLink,
+  type ServerLinkOptions,
+} from './server-link';
+export type {
+  ConnectionHandler,
+  HandlerFactory,
+  Link,
+  LinkCloseCode,
+  LinkCloseReason,
+  LinkConnection,
+  LinkErrorCode,
+  LinkEvent,
+  LinkOptions,
+  LinkState,
+  LinkStatus,
+} from './types';
+export { formatBytes, formatDuration, normalizeAddress } from './words';

@@ -1,0 +1,337 @@
+/**
+ * Messages: writing them with their results and search document (the ID lookups follow by trigger),
+ * reading one in full, printing many for the CLI, traffic figures, and retention.
+ */
+import type Database from 'better-sqlite3';
+import type { Result } from '../../src-shared/results';
+import { StoreError } from './errors';
+import { SUMMARY_COLUMNS, toSummary, type MessageHistory, type SummaryRow } from './history';
+import type { MessageRow } from './prepare';
+import type {
+  CliMessage,
+  CliMessageFilter,
+  Direction,
+  InsertOutcome,
+  InstrumentTraffic,
+  MessageDetail,
+  MessageError,
+  MessageStatus,
+  StatsRequest,
+  TrafficStats,
+} from './types';
+
+const CLI_PAGE = 500;
+const MAX_BUCKETS = 10_000;
+
+interface DetailRow extends SummaryRow {
+  text: string;
+  raw: Buffer;
+  errors: string;
+  dedupe_key: string | null;
+}
+
+interface ResultRow {
+  message_id: number;
+  sample_id: string | null;
+  patient_id: string | null;
+  test_code: string | null;
+  value: string | null;
+  units: string | null;
+  flags: string | null;
+  status: string | null;
+  observed_at: string | null;
+}
+
+interface CliRow {
+  id: number;
+  text: string;
+  errors: string;
+}
+
+export interface OutcomeChange {
+  status?: MessageStatus;
+  ack?: string | null;
+  errors?: readonly MessageError[];
+}
+
+export class MessageTable {
+  private readonly findDuplicate: Database.Statement<[string, string], number>;
+  private readonly insertMessage: Database.Statement<unknown[]>;
+  private readonly insertResult: Database.Statement<unknown[]>;
+  private readonly insertSearch: Database.Statement<[number, string]>;
+  private readonly selectDetail: Database.Statement<[number], DetailRow>;
+  private readonly selectResults: Database.Statement<[number], ResultRow>;
+  private readonly selectResultsOf: Database.Statement<[string], ResultRow>;
+  private readonly selectCliRows: Database.Statement<[string], CliRow>;
+  private readonly updateOutcome: Database.Statement<unknown[]>;
+  private readonly deleteOld: Database.Statement<[number, number]>;
+  private readonly countRows: Database.Statement<[], number>;
+  private readonly countResults: Database.Statement<[], number>;
+  private readonly selectLookupCounts: Database.Statement<
+    [],
+    { samples: number; patients: number }
+  >;
+  private readonly trafficBuckets: Database.Statement<
+    [number, number, number, number],
+    { instrument_id: string; direction: Direction; bucket: number; n: number }
+  >;
+  private readonly trafficToday: Database.Statement<
+    [number],
+    { instrument_id: string; direction: Direction; status: string; n: number }
+  >;
+
+  constructor(
+    db: Database.Database,
+    private readonly history: MessageHistory,
+  ) {
+    this.findDuplicate = db
+      .prepare<[string, string], number>(
+        'SELECT id FROM messages WHERE instrument_id = ? AND dedupe_key = ?',
+      )
+      .pluck();
+    this.insertMessage = db.prepare(
+      `INSERT INTO messages (instrument_id, protocol, direction, received_at, status, ack,
+         control_id, dedupe_key, result_count, error_count, sample_ids, patient_ids, test_codes,
+         errors, text, raw)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.insertResult = db.prepare(
+      `INSERT INTO results (message_id, seq, sample_id, patient_id, test_code, value, units, flags,
+         status, observed_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.insertSearch = db.prepare('INSERT INTO message_search (rowid, document) VALUES (?, ?)');
+    this.selectDetail = db.prepare(
+      `SELECT ${SUMMARY_COLUMNS}, m.text, m.raw, m.errors, m.dedupe_key
+       FROM messages m WHERE m.id = ?`,
+    );
+    const resultColumns = `message_id, sample_id, patient_id, test_code, value, units, flags,
+      status, observed_at`;
+    this.selectResults = db.prepare(
+      `SELECT ${resultColumns} FROM results WHERE message_id = ? ORDER BY seq`,
+    );
+    this.selectResultsOf = db.prepare(
+      `SELECT ${resultColumns} FROM results
+       WHERE message_id IN (SELECT value FROM json_each(?)) ORDER BY message_id, seq`,
+    );
+    this.selectCliRows = db.prepare(
+      `SELECT id, text, errors FROM messages WHERE id IN (SELECT value FROM json_each(?))`,
+    );
+    this.updateOutcome = db.prepare(
+      `UPDATE messages SET status = coalesce(?, status), ack = iif(?, ?, ack),
+         errors = coalesce(?, errors), error_count = coalesce(?, error_count)
+       WHERE id = ?`,
+    );
+    this.deleteOld = db.prepare(
+      `DELETE FROM messages WHERE id IN (
+         SELECT id FROM messages WHERE received_at < ? ORDER BY received_at, id LIMIT ?)`,
+    );
+    this.countRows = db.prepare<[], number>('SELECT count(*) FROM messages').pluck();
+    this.countResults = db.prepare<[], number>('SELECT count(*) FROM results').pluck();
+    this.selectLookupCounts = db.prepare(
+      `SELECT (SELECT count(*) FROM message_samples) AS samples,
+         (SELECT count(*) FROM message_patients) AS patients`,
+    );
+    this.trafficBuckets = db.prepare(
+      `SELECT instrument_id, direction, CAST((received_at - ?) / ? AS INTEGER) AS bucket,
+         count(*) AS n
+       FROM messages WHERE received_at >= ? AND received_at < ?
+       GROUP BY instrument_id, direction, bucket`,
+    );
+    this.trafficToday = db.prepare(
+      `SELECT instrument_id, direction, status, count(*) AS n
+       FROM messages WHERE received_at >= ?
+       GROUP BY instrument_id, direction, status`,
+    );
+  }
+
+  /** Call inside a write transaction. */
+  insert(row: MessageRow): InsertOutcome {
+    if (row.dedupeKey !== null) {
+      const existing = this.findDuplicate.get(row.instrumentId, row.dedupeKey);
+      if (existing !== undefined) return { id: existing, duplicate: true };
+    }
+    const id = Number(
+      this.insertMessage.run(
+        row.instrumentId,
+        row.protocol,
+        row.direction,
+        row.receivedAt,
+        row.status,
+        row.ack,
+        row.controlId,
+        row.dedupeKey,
+        row.resultCount,
+        row.errorCount,
+        row.sampleIdsJson,
+        row.patientIdsJson,
+        row.testCodesJson,
+        row.errorsJson,
+        row.text,
+        row.raw,
+      ).lastInsertRowid,
+    );
+    row.results.forEach((r, seq) => {
+      this.insertResult.run(
+        id,
+        seq,
+        r.sampleId,
+        r.patientId,
+        r.testCode,
+        r.value,
+        r.units,
+        r.flags,
+        r.status,
+        r.observedAt,
+      );
+    });
+    this.insertSearch.run(id, row.searchDocument);
+    return { id, duplicate: false };
+  }
+
+  /** Call inside a write transaction. */
+  changeOutcome(id: number, change: OutcomeChange): boolean {
+    const errors = change.errors === undefined ? null : JSON.stringify(change.errors);
+    return (
+      this.updateOutcome.run(
+        change.status ?? null,
+        change.ack === undefined ? 0 : 1,
+        change.ack ?? null,
+        errors,
+        change.errors?.length ?? null,
+        id,
+      ).changes > 0
+    );
+  }
+
+  /** Call inside a write transaction. Results, IDs and index entries go with their messages. */
+  deleteBefore(time: number, batchSize: number): number {
+    return this.deleteOld.run(time, batchSize).changes;
+  }
+
+  count(): { messages: number; results: number } {
+    return { messages: this.countRows.get() ?? 0, results: this.countResults.get() ?? 0 };
+  }
+
+  /** Rows of the sample and patient ID lookups. */
+  countLookups(): { samples: number; patients: number } {
+    return this.selectLookupCounts.get() ?? { samples: 0, patients: 0 };
+  }
+
+  get(id: number): MessageDetail | null {
+    const row = this.selectDetail.get(id);
+    if (!row) return null;
+    return {
+      ...toSummary(row),
+      text: row.text,
+      raw: row.raw,
+      results: this.selectResults.all(id).map(toResult),
+      errors: JSON.parse(row.errors) as MessageError[],
+      dedupeKey: row.dedupe_key,
+    };
+  }
+
+  /** Pages through the history so that a caller can print any number of messages as it goes. */
+  *forCli(filter: CliMessageFilter): Generator<CliMessage> {
+    let remaining = filter.limit ?? Number.POSITIVE_INFINITY;
+    let cursor: string | null = null;
+    while (remaining > 0) {
+      const page = this.history.query({
+        instrumentId: filter.instrumentId,
+        search: filter.search,
+        cursor,
+        limit: Math.min(remaining, CLI_PAGE),
+      });
+      const ids = JSON.stringify(page.items.map((item) => item.id));
+      const details = new Map(this.selectCliRows.all(ids).map((row) => [row.id, row]));
+      const results = new Map<number, Result[]>();
+      for (const row of this.selectResultsOf.all(ids)) {
+        const list = results.get(row.message_id) ?? [];
+        list.push(toResult(row));
+        results.set(row.message_id, list);
+      }
+      for (const item of page.items) {
+        const detail = details.get(item.id);
+        if (!detail) continue;
+        yield {
+          id: item.id,
+          instrumentId: item.instrumentId,
+          protocol: item.protocol,
+          direction: item.direction,
+          receivedAt: new Date(item.receivedAt).toISOString(),
+          text: detail.text,
+          results: results.get(item.id) ?? [],
+          controlId: item.controlId,
+          sampleIds: item.sampleIds,
+          patientIds: item.patientIds,
+          status: item.status,
+          ack: item.ack,
+          errors: JSON.parse(detail.errors) as MessageError[],
+        };
+      }
+      remaining -= page.items.length;
+      if (page.nextCursor === null) return;
+      cursor = page.nextCursor;
+    }
+  }
+
+  stats(request: StatsRequest, now: number): TrafficStats {
+    const { since, bucketMs } = request;
+    if (!Number.isFinite(since) || !Number.isFinite(bucketMs) || bucketMs <= 0) {
+      throw new StoreError(
+        'STORE_INVALID',
+        'traffic figures need a start time and a bucket length',
+      );
+    }
+    const until = request.until ?? now;
+    const bucketCount = Math.min(MAX_BUCKETS, Math.max(1, Math.ceil((until - since) / bucketMs)));
+    const dayStart = request.dayStart ?? localMidnight(now);
+    const byInstrument = new Map<string, InstrumentTraffic>();
+    const entry = (instrumentId: string): InstrumentTraffic => {
+      let traffic = byInstrument.get(instrumentId);
+      if (!traffic) {
+        traffic = {
+          instrumentId,
+          in: new Array<number>(bucketCount).fill(0),
+          out: new Array<number>(bucketCount).fill(0),
+          today: { in: 0, out: 0, byStatus: {} },
+        };
+        byInstrument.set(instrumentId, traffic);
+      }
+      return traffic;
+    };
+    const end = Math.min(until, since + bucketCount * bucketMs);
+    for (const row of this.trafficBuckets.all(since, bucketMs, since, end)) {
+      const series = entry(row.instrument_id)[row.direction];
+      if (row.bucket >= 0 && row.bucket < bucketCount) series[row.bucket] = row.n;
+    }
+    for (const row of this.trafficToday.all(dayStart)) {
+      const today = entry(row.instrument_id).today;
+      today[row.direction] += row.n;
+      today.byStatus[row.status] = (today.byStatus[row.status] ?? 0) + row.n;
+    }
+    const instruments = [...byInstrument.values()].sort((a, b) =>
+      a.instrumentId < b.instrumentId ? -1 : a.instrumentId > b.instrumentId ? 1 : 0,
+    );
+    return { since, bucketMs, bucketCount, dayStart, instruments };
+  }
+}
+
+function localMidnight(now: number): number {
+  const day = new Date(now);
+  day.setHours(0, 0, 0, 0);
+  return day.getTime();
+}
+
+function toResult(row: ResultRow): Result {
+  return {
+    sampleId: row.sample_id,
+    patientId: row.patient_id,
+    testCode: row.test_code,
+    value: row.value,
+    units: row.units,
+    flags: row.flags,
+    status: row.status,
+    observedAt: row.observed_at,
+  };
+}

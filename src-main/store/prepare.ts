@@ -1,0 +1,248 @@
+/**
+ * Checks and serializes what callers hand in, before it joins a batch: a malformed message is
+ * refused on its own instead of failing the group commit it would have shared with other links.
+ */
+import type { Result } from '../../src-shared/results';
+import { StoreError } from './errors';
+import { searchDocument } from './search';
+import type { MessageError, NewEvent, NewMessage, NewTraceEntry } from './types';
+
+const MAX_NAME = 200;
+const MAX_WORD = 64;
+const MAX_ID = 1_000;
+/** A time past this is a caller's bug (a microsecond clock, say), not a date. */
+const MAX_TIME = Date.UTC(2200, 0, 1);
+
+export interface MessageRow {
+  instrumentId: string;
+  protocol: 'astm' | 'hl7';
+  direction: 'in' | 'out';
+  receivedAt: number;
+  status: string;
+  ack: string | null;
+  controlId: string | null;
+  dedupeKey: string | null;
+  resultCount: number;
+  errorCount: number;
+  sampleIds: string[];
+  patientIds: string[];
+  sampleIdsJson: string;
+  patientIdsJson: string;
+  testCodesJson: string;
+  errorsJson: string;
+  text: string;
+  raw: Buffer;
+  results: Result[];
+  searchDocument: string;
+}
+
+export interface EventRow {
+  at: number;
+  instrumentId: string | null;
+  kind: string;
+  level: 'info' | 'warn' | 'error';
+  code: string | null;
+  message: string;
+  data: string | null;
+}
+
+export interface TraceRow {
+  instrumentId: string;
+  connectionId: string;
+  at: number;
+  direction: 'in' | 'out';
+  bytes: Buffer;
+}
+
+export function prepareMessage(message: NewMessage): MessageRow {
+  if (typeof message !== 'object' || message === null) invalid('the message is missing');
+  const results = list(message.results, 'results').map(prepareResult);
+  const errors = list(message.errors, 'errors').map(prepareError);
+  const sampleIds = distinct([
+    ...idList(message.sampleIds, 'sampleIds'),
+    ...results.map((r) => r.sampleId),
+  ]);
+  const patientIds = distinct([
+    ...idList(message.patientIds, 'patientIds'),
+    ...results.map((r) => r.patientId),
+  ]);
+  const testCodes = distinct(results.map((r) => r.testCode));
+  const controlId = optionalText(message.controlId, 'controlId', MAX_ID);
+  if (typeof message.text !== 'string') invalid('text must be a string');
+  return {
+    instrumentId: name(message.instrumentId, 'instrumentId'),
+    protocol: oneOf(message.protocol, ['astm', 'hl7'], 'protocol'),
+    direction: oneOf(message.direction, ['in', 'out'], 'direction'),
+    receivedAt: time(message.receivedAt, 'receivedAt'),
+    status: word(message.status, 'status'),
+    ack: optionalText(message.ack, 'ack', MAX_WORD),
+    controlId,
+    dedupeKey: optionalText(message.dedupeKey, 'dedupeKey', MAX_ID),
+    resultCount: results.length,
+    errorCount: errors.length,
+    sampleIds,
+    patientIds,
+    sampleIdsJson: JSON.stringify(sampleIds),
+    patientIdsJson: JSON.stringify(patientIds),
+    testCodesJson: JSON.stringify(testCodes),
+    errorsJson: JSON.stringify(errors),
+    text: message.text,
+    raw: bytes(message.raw, 'raw'),
+    results,
+    searchDocument: searchDocument(message.text, [
+      ...sampleIds,
+      ...patientIds,
+      ...testCodes,
+      ...(controlId === null ? [] : [controlId]),
+    ]),
+  };
+}
+
+const resultFields = [
+  'sampleId',
+  'patientId',
+  'testCode',
+  'value',
+  'units',
+  'flags',
+  'status',
+  'observedAt',
+] as const;
+
+function prepareResult(result: Result, index: number): Result {
+  if (typeof result !== 'object' || result === null) invalid(`result ${index + 1} is missing`);
+  const copy = {} as Result;
+  for (const field of resultFields) {
+    const value: unknown = result[field];
+    if (value !== null && value !== undefined && typeof value !== 'string') {
+      invalid(`result ${index + 1}: ${field} must be text or null`);
+    }
+    copy[field] = value ?? null;
+  }
+  return copy;
+}
+
+function prepareError(error: MessageError, index: number): MessageError {
+  if (typeof error?.code !== 'string' || typeof error.message !== 'string') {
+    invalid(`error ${index + 1} needs a code and a message`);
+  }
+  return { code: error.code, message: error.message };
+}
+
+export function prepareEvent(event: NewEvent): EventRow {
+  if (typeof event !== 'object' || event === null) invalid('the event is missing');
+  if (typeof event.message !== 'string' || event.message === '') {
+    invalid('an event needs a message');
+  }
+  let data: string | null = null;
+  if (event.data !== undefined && event.data !== null) {
+    try {
+      data = JSON.stringify(event.data) ?? null;
+    } catch (error) {
+      invalid(`event data cannot be stored as JSON: ${(error as Error).message}`);
+    }
+  }
+  return {
+    at: time(event.at, 'at'),
+    instrumentId:
+      event.instrumentId === undefined || event.instrumentId === null
+        ? null
+        : name(event.instrumentId, 'instrumentId'),
+    kind: word(event.kind, 'kind'),
+    level: oneOf(event.level, ['info', 'warn', 'error'], 'level'),
+    code: optionalText(event.code, 'code', MAX_WORD),
+    message: event.message,
+    data,
+  };
+}
+
+export function prepareTrace(entry: NewTraceEntry): TraceRow {
+  if (typeof entry !== 'object' || entry === null) invalid('the trace entry is missing');
+  return {
+    instrumentId: name(entry.instrumentId, 'instrumentId'),
+    connectionId: name(entry.connectionId, 'connectionId'),
+    at: time(entry.at, 'at'),
+    direction: oneOf(entry.direction, ['in', 'out'], 'direction'),
+    bytes: bytes(entry.bytes, 'bytes'),
+  };
+}
+
+export function prepareConfig(config: unknown): string {
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(config);
+  } catch (error) {
+    invalid(`the configuration cannot be stored as JSON: ${(error as Error).message}`);
+  }
+  if (json === undefined) invalid('the configuration is missing');
+  return json;
+}
+
+export function name(value: unknown, field: string): string {
+  if (typeof value !== 'string' || value === '' || value.length > MAX_NAME) {
+    invalid(`${field} must be text of 1 to ${MAX_NAME} characters`);
+  }
+  return value;
+}
+
+export function time(value: unknown, field: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value >= MAX_TIME) {
+    invalid(`${field} must be a time in whole milliseconds since 1970`);
+  }
+  return value;
+}
+
+function word(value: unknown, field: string): string {
+  if (typeof value !== 'string' || value === '' || value.length > MAX_WORD) {
+    invalid(`${field} must be text of 1 to ${MAX_WORD} characters`);
+  }
+  return value;
+}
+
+function optionalText(value: unknown, field: string, max: number): string | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'string' || value.length > max) {
+    invalid(`${field} must be text of at most ${max} characters`);
+  }
+  return value;
+}
+
+function oneOf<T extends string>(value: unknown, allowed: readonly T[], field: string): T {
+  if (!allowed.includes(value as T)) invalid(`${field} must be one of ${allowed.join(', ')}`);
+  return value as T;
+}
+
+function list<T>(value: readonly T[] | undefined, field: string): readonly T[] {
+  if (!Array.isArray(value)) invalid(`${field} must be a list`);
+  return value;
+}
+
+function idList(value: readonly string[] | undefined, field: string): string[] {
+  if (value === undefined) return [];
+  return list(value, field).map((id) => {
+    if (typeof id !== 'string' || id.length > MAX_ID) {
+      invalid(`${field} must hold text of at most ${MAX_ID} characters`);
+    }
+    return id;
+  });
+}
+
+/** Copies: the caller may reuse its buffer before the batch is written. */
+function bytes(value: unknown, field: string): Buffer {
+  if (!(value instanceof Uint8Array)) invalid(`${field} must be bytes`);
+  return Buffer.from(value);
+}
+
+/** Non-empty, trimmed, first occurrence kept. */
+function distinct(values: readonly (string | null | undefined)[]): string[] {
+  const seen = new Set<string>();
+  for (const value of values) {
+    const trimmed = value?.trim();
+    if (trimmed) seen.add(trimmed);
+  }
+  return [...seen];
+}
+
+function invalid(reason: string): never {
+  throw new StoreError('STORE_INVALID', `cannot store this: ${reason}`);
+}

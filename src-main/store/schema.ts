@@ -1,0 +1,190 @@
+import type Database from 'better-sqlite3';
+import { StoreError } from './errors';
+
+/**
+ * Each migration moves the file from `user_version` N to N + 1 inside one transaction, so a file
+ * is always at a version the code knows. Never edit a shipped migration; append one.
+ */
+const migrations: readonly string[] = [
+  /* 1 */ `
+  CREATE TABLE instruments (
+    id TEXT PRIMARY KEY NOT NULL,
+    config TEXT NOT NULL CHECK (json_valid(config)),
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  ) STRICT;
+
+  -- The JSON arrays of IDs and the text are what a search verifies against; raw comes last so
+  -- that lists and searches never read it.
+  -- instrument_id has no foreign key: history outlives an instrument removed from the setup.
+  CREATE TABLE messages (
+    id INTEGER PRIMARY KEY,
+    instrument_id TEXT NOT NULL,
+    protocol TEXT NOT NULL CHECK (protocol IN ('astm', 'hl7')),
+    direction TEXT NOT NULL CHECK (direction IN ('in', 'out')),
+    received_at INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    ack TEXT,
+    control_id TEXT,
+    dedupe_key TEXT,
+    result_count INTEGER NOT NULL,
+    error_count INTEGER NOT NULL,
+    sample_ids TEXT NOT NULL,
+    patient_ids TEXT NOT NULL,
+    test_codes TEXT NOT NULL,
+    errors TEXT NOT NULL,
+    text TEXT NOT NULL,
+    raw BLOB NOT NULL
+  ) STRICT;
+
+  -- An index on (x) ends with the rowid, so each of these also orders by (received_at, id).
+  CREATE INDEX messages_by_time ON messages (received_at);
+  CREATE INDEX messages_by_instrument ON messages (instrument_id, received_at);
+  -- Few messages have problems; the index stays small and a status filter does not scan history.
+  CREATE INDEX messages_with_problems ON messages (status, received_at) WHERE status <> 'stored';
+  CREATE UNIQUE INDEX messages_dedupe ON messages (instrument_id, dedupe_key)
+    WHERE dedupe_key IS NOT NULL;
+
+  CREATE TABLE results (
+    message_id INTEGER NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL,
+    sample_id TEXT,
+    patient_id TEXT,
+    test_code TEXT,
+    value TEXT,
+    units TEXT,
+    flags TEXT,
+    status TEXT,
+    observed_at TEXT,
+    PRIMARY KEY (message_id, seq)
+  ) STRICT, WITHOUT ROWID;
+
+  -- Exact ID lookups, already in history order.
+  CREATE TABLE message_samples (
+    sample_id TEXT NOT NULL COLLATE NOCASE,
+    received_at INTEGER NOT NULL,
+    message_id INTEGER NOT NULL,
+    PRIMARY KEY (sample_id, received_at, message_id)
+  ) STRICT, WITHOUT ROWID;
+
+  CREATE TABLE message_patients (
+    patient_id TEXT NOT NULL COLLATE NOCASE,
+    received_at INTEGER NOT NULL,
+    message_id INTEGER NOT NULL,
+    PRIMARY KEY (patient_id, received_at, message_id)
+  ) STRICT, WITHOUT ROWID;
+
+  -- The search index holds no copy of the text and no positions (detail=none), which keeps it
+  -- small and cheap to write; a match is a candidate that the query then checks against the row.
+  -- Each message is indexed as its text followed by every suffix of every word of its IDs and
+  -- test codes (see search.ts), so that one MATCH finds words of the text by their beginning
+  -- and parts of IDs anywhere.
+  CREATE VIRTUAL TABLE message_search USING fts5 (
+    document,
+    content = '',
+    contentless_delete = 1,
+    detail = none,
+    tokenize = 'unicode61 remove_diacritics 0'
+  );
+
+  -- The lookups are derived from the row itself, so that no code path can store a message
+  -- without them or delete one and leave them behind.
+  CREATE TRIGGER messages_derive AFTER INSERT ON messages BEGIN
+    INSERT OR IGNORE INTO message_samples (sample_id, received_at, message_id)
+      SELECT value, new.received_at, new.id FROM json_each(new.sample_ids);
+    INSERT OR IGNORE INTO message_patients (patient_id, received_at, message_id)
+      SELECT value, new.received_at, new.id FROM json_each(new.patient_ids);
+  END;
+
+  CREATE TRIGGER messages_forget AFTER DELETE ON messages BEGIN
+    DELETE FROM message_samples
+      WHERE sample_id IN (SELECT value FROM json_each(old.sample_ids))
+        AND received_at = old.received_at AND message_id = old.id;
+    DELETE FROM message_patients
+      WHERE patient_id IN (SELECT value FROM json_each(old.patient_ids))
+        AND received_at = old.received_at AND message_id = old.id;
+    DELETE FROM message_search WHERE rowid = old.id;
+  END;
+
+  -- A stored message is a record of what crossed the wire; only its outcome may change later.
+  CREATE TRIGGER messages_immutable
+    BEFORE UPDATE OF id, instrument_id, protocol, direction, received_at, control_id, dedupe_key,
+      sample_ids, patient_ids, test_codes, text, raw, result_count ON messages
+  BEGIN
+    SELECT RAISE(ABORT, 'a stored message cannot be changed');
+  END;
+
+  CREATE TABLE events (
+    id INTEGER PRIMARY KEY,
+    at INTEGER NOT NULL,
+    instrument_id TEXT,
+    kind TEXT NOT NULL,
+    level TEXT NOT NULL CHECK (level IN ('info', 'warn', 'error')),
+    code TEXT,
+    message TEXT NOT NULL,
+    data TEXT
+  ) STRICT;
+  CREATE INDEX events_by_time ON events (at);
+  CREATE INDEX events_by_instrument ON events (instrument_id, at);
+
+  CREATE TABLE trace (
+    id INTEGER PRIMARY KEY,
+    instrument_id TEXT NOT NULL,
+    connection_id TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    direction TEXT NOT NULL CHECK (direction IN ('in', 'out')),
+    bytes BLOB NOT NULL
+  ) STRICT;
+  CREATE INDEX trace_by_instrument ON trace (instrument_id, at);
+  CREATE INDEX trace_by_time ON trace (at);
+  `,
+];
+
+export const SCHEMA_VERSION = migrations.length;
+
+export function schemaVersion(db: Database.Database): number {
+  return db.pragma('user_version', { simple: true }) as number;
+}
+
+/**
+ * Brings the file to SCHEMA_VERSION. Safe when several processes open a new file at once: the
+ * version is read again under the write lock before each step.
+ */
+export function migrate(db: Database.Database): void {
+  refuseNewer(schemaVersion(db));
+  const step = db.transaction((target: number) => {
+    const current = schemaVersion(db);
+    refuseNewer(current);
+    if (current >= target) return;
+    const sql = migrations[current];
+    if (sql === undefined) throw new Error(`no migration from schema version ${current}`);
+    db.exec(sql);
+    db.pragma(`user_version = ${current + 1}`);
+  });
+  for (let target = schemaVersion(db) + 1; target <= SCHEMA_VERSION; target++) {
+    step.immediate(target);
+  }
+}
+
+/** For read-only opens, which cannot migrate. */
+export function requireCurrent(db: Database.Database): void {
+  const version = schemaVersion(db);
+  refuseNewer(version);
+  if (version < SCHEMA_VERSION) {
+    throw new StoreError(
+      'STORE_OPEN_FAILED',
+      version === 0
+        ? 'the file is not a gateway database (or is empty)'
+        : `the database is at schema version ${version} and needs an upgrade: open it once for writing`,
+    );
+  }
+}
+
+function refuseNewer(version: number): void {
+  if (version > SCHEMA_VERSION) {
+    throw new StoreError(
+      'STORE_TOO_NEW',
+      `the database was written by a newer version of the gateway (schema ${version}, this version knows ${SCHEMA_VERSION})`,
+    );
+  }
+}

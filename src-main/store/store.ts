@@ -1,0 +1,534 @@
+/**
+ * The gateway's one SQLite file. Everything else in the program goes through the Store interface;
+ * no other module sees SQL.
+ */
+import fs from 'node:fs';
+import Database from 'better-sqlite3';
+import { StoreError, storeErrorFrom } from './errors';
+import { EventLog } from './events';
+import { InstrumentTable } from './instruments';
+import { MessageHistory } from './history';
+import { MessageTable, type OutcomeChange } from './messages';
+import {
+  name,
+  prepareConfig,
+  prepareEvent,
+  prepareMessage,
+  prepareTrace,
+  time,
+  type MessageRow,
+} from './prepare';
+import { migrate, requireCurrent, schemaVersion } from './schema';
+import { TraceLog } from './trace';
+import type {
+  CheckpointMode,
+  CheckpointOutcome,
+  CliMessage,
+  CliMessageFilter,
+  EventFilter,
+  FaultInjector,
+  InsertOutcome,
+  InstrumentRecord,
+  MessageDetail,
+  MessageFilter,
+  MessageSummary,
+  NewEvent,
+  NewMessage,
+  NewTraceEntry,
+  Page,
+  PurgeOutcome,
+  PurgeRequest,
+  RowCounts,
+  StatsRequest,
+  StoredEvent,
+  StoreMetrics,
+  TraceEntry,
+  TraceFilter,
+  TrafficStats,
+  WriteFailure,
+} from './types';
+import {
+  WriteQueue,
+  type BatchOutcome,
+  type WriteBatch,
+  type WriteQueueOptions,
+} from './write-queue';
+
+export interface StoreOptions {
+  file: string;
+  /**
+   * `full` (default): a committed message survives a power cut, so an ACK is a promise kept.
+   * `normal`: survives a crash of the program, not of the machine; commits cost no fsync.
+   */
+  durability?: 'full' | 'normal';
+  /** Path of better_sqlite3.node built for the running runtime (Electron ships its own). */
+  nativeBinding?: string;
+  /** For readers such as the `messages` command: no migration, no writes. */
+  readonly?: boolean;
+  /** How long a write waits for another program's lock before failing. Default 5000 ms. */
+  busyTimeoutMs?: number;
+  /** Memory for cached pages, default 32 MiB. */
+  cacheMiB?: number;
+  /** Clock for instrument timestamps and "today"; Date.now by default. */
+  now?: () => number;
+  queue?: Omit<WriteQueueOptions, 'onFailure'>;
+}
+
+export interface StoreSettings {
+  file: string;
+  readonly: boolean;
+  journalMode: string;
+  /** 'full' or 'normal' (or SQLite's word for another level). */
+  synchronous: string;
+  foreignKeys: boolean;
+  busyTimeoutMs: number;
+  schemaVersion: number;
+}
+
+export interface Store {
+  readonly file: string;
+  readonly readonly: boolean;
+
+  /** Stores the batch in one transaction: all of it, or nothing and a StoreError. */
+  insertMessages(batch: readonly NewMessage[]): InsertOutcome[];
+  /**
+   * Group commit: resolves once the message is committed together with whatever else was
+   * enqueued in the same event-loop turn; rejects with a StoreError (nothing of that batch
+   * stored) when the commit fails. A malformed message rejects with STORE_INVALID on its own.
+   */
+  enqueue(message: NewMessage): Promise<InsertOutcome>;
+  /** Written with the next group commit or within `sideFlushMs`; throws STORE_INVALID. */
+  enqueueEvent(event: NewEvent): void;
+  enqueueTrace(entry: NewTraceEntry): void;
+  /** Writes everything queued now. */
+  flush(): void;
+  /** Told about every failed queued write; returns the unsubscribe function. */
+  onWriteError(listener: (failure: WriteFailure) => void): () => void;
+  /** Runs before every commit; throwing aborts the transaction as a real failure would. */
+  setFaultInjector(injector: FaultInjector | null): void;
+  /** Records what became of a message later, e.g. the answer to one we sent. */
+  updateMessageOutcome(id: number, change: OutcomeChange): boolean;
+
+  queryMessages(filter?: MessageFilter): Page<MessageSummary>;
+  getMessage(id: number): MessageDetail | null;
+  /** Newest first, paged internally: iterate and print. */
+  messagesForCli(filter?: CliMessageFilter): Generator<CliMessage>;
+  /** The plans of the statements `queryMessages(filter)` runs. */
+  explainMessageQuery(filter?: MessageFilter): string[];
+  /** Messages the search indexes list for `search` before each is checked (diagnosis, tests). */
+  searchIndexCandidates(search: string): number[];
+
+  insertEvents(batch: readonly NewEvent[]): number[];
+  listEvents(filter?: EventFilter): Page<StoredEvent>;
+  appendTrace(entries: readonly NewTraceEntry[]): number[];
+  getTrace(filter: TraceFilter): Page<TraceEntry>;
+
+  upsertInstrument(id: string, config: unknown): InstrumentRecord;
+  getInstrument(id: string): InstrumentRecord | null;
+  listInstruments(): InstrumentRecord[];
+  deleteInstrument(id: string): boolean;
+
+  stats(request: StatsRequest): TrafficStats;
+  /** Deletes at most one batch per table, each in its own short transaction. */
+  purge(request: PurgeRequest): PurgeOutcome;
+  counts(): RowCounts;
+  /** Bytes on disk, database and write-ahead log together. */
+  fileSize(): number;
+  checkpoint(mode?: CheckpointMode): CheckpointOutcome;
+  metrics(): StoreMetrics;
+  settings(): StoreSettings;
+  /** Writes what is queued, then closes. Idempotent. */
+  close(): void;
+}
+
+export function openStore(options: StoreOptions): Store {
+  return new SqliteStore(options);
+}
+
+const DEFAULT_PURGE_BATCH = 500;
+const MAX_PURGE_BATCH = 10_000;
+
+class SqliteStore implements Store {
+  readonly file: string;
+  readonly readonly: boolean;
+  private readonly db: Database.Database;
+  private readonly now: () => number;
+  private readonly messages: MessageTable;
+  private readonly history: MessageHistory;
+  private readonly events: EventLog;
+  private readonly trace: TraceLog;
+  private readonly instruments: InstrumentTable;
+  private readonly queue: WriteQueue;
+  private readonly writeListeners = new Set<(failure: WriteFailure) => void>();
+  private readonly writeBatchTx: (batch: WriteBatch) => BatchOutcome;
+  private readonly shortTx: (work: () => unknown) => unknown;
+  private faultInjector: FaultInjector | null = null;
+  private closed = false;
+  private readonly counters: StoreMetrics = {
+    writeTransactions: 0,
+    failedWrites: 0,
+    messagesStored: 0,
+    duplicates: 0,
+    largestBatch: 0,
+    droppedEntries: 0,
+  };
+
+  constructor(options: StoreOptions) {
+    this.file = options.file;
+    this.readonly = options.readonly ?? false;
+    this.now = options.now ?? Date.now;
+    this.db = openDatabase(options);
+    try {
+      this.history = new MessageHistory(this.db);
+      this.messages = new MessageTable(this.db, this.history);
+      this.events = new EventLog(this.db);
+      this.trace = new TraceLog(this.db);
+      this.instruments = new InstrumentTable(this.db);
+    } catch (error) {
+      this.db.close();
+      throw storeErrorFrom(error, `open the database ${options.file}`, 'STORE_OPEN_FAILED');
+    }
+    const transaction = this.db.transaction((batch: WriteBatch): BatchOutcome => {
+      const outcome: BatchOutcome = {
+        messages: batch.messages.map((row) => this.messages.insert(row)),
+        events: batch.events.map((row) => this.events.insert(row)),
+        trace: batch.trace.map((row) => this.trace.insert(row)),
+      };
+      this.faultInjector?.('write');
+      return outcome;
+    });
+    this.writeBatchTx = (batch) => transaction.immediate(batch);
+    const short = this.db.transaction((work: () => unknown) => {
+      const result = work();
+      this.faultInjector?.('write');
+      return result;
+    });
+    this.shortTx = (work) => short.immediate(work);
+    this.queue = new WriteQueue((batch) => this.writeBatch(batch), {
+      ...options.queue,
+      onFailure: (failure) => this.reportFailure(failure),
+    });
+  }
+
+  insertMessages(batch: readonly NewMessage[]): InsertOutcome[] {
+    this.assertWritable();
+    const rows = batch.map(prepareMessage);
+    if (rows.length === 0) return [];
+    return this.write(
+      rows.length === 1 ? 'save the message' : `save ${rows.length} messages`,
+      () => this.writeBatch({ messages: rows, events: [], trace: [] }).messages,
+    );
+  }
+
+  enqueue(message: NewMessage): Promise<InsertOutcome> {
+    let row: MessageRow;
+    try {
+      this.assertWritable();
+      row = prepareMessage(message);
+    } catch (error) {
+      return Promise.reject(storeErrorFrom(error, 'save the message'));
+    }
+    return this.queue.enqueueMessage(row);
+  }
+
+  enqueueEvent(event: NewEvent): void {
+    this.assertWritable();
+    this.queue.enqueueEvent(prepareEvent(event));
+  }
+
+  enqueueTrace(entry: NewTraceEntry): void {
+    this.assertWritable();
+    this.queue.enqueueTrace(prepareTrace(entry));
+  }
+
+  flush(): void {
+    if (!this.closed) this.queue.flush();
+  }
+
+  onWriteError(listener: (failure: WriteFailure) => void): () => void {
+    this.writeListeners.add(listener);
+    return () => this.writeListeners.delete(listener);
+  }
+
+  setFaultInjector(injector: FaultInjector | null): void {
+    this.faultInjector = injector;
+  }
+
+  updateMessageOutcome(id: number, change: OutcomeChange): boolean {
+    this.assertWritable();
+    return this.write('update the message', () =>
+      this.inTransaction(() => this.messages.changeOutcome(id, change)),
+    );
+  }
+
+  queryMessages(filter: MessageFilter = {}): Page<MessageSummary> {
+    return this.read('read the message history', () => this.history.query(filter));
+  }
+
+  getMessage(id: number): MessageDetail | null {
+    return this.read('read the message', () => this.messages.get(id));
+  }
+
+  *messagesForCli(filter: CliMessageFilter = {}): Generator<CliMessage> {
+    this.assertOpen();
+    yield* this.messages.forCli(filter);
+  }
+
+  explainMessageQuery(filter: MessageFilter = {}): string[] {
+    return this.read('explain the query', () => this.history.explain(filter));
+  }
+
+  searchIndexCandidates(search: string): number[] {
+    return this.read('read the search index', () => this.history.indexCandidates(search));
+  }
+
+  insertEvents(batch: readonly NewEvent[]): number[] {
+    this.assertWritable();
+    const rows = batch.map(prepareEvent);
+    if (rows.length === 0) return [];
+    return this.write(
+      'save the event log',
+      () => this.writeBatch({ messages: [], events: rows, trace: [] }).events,
+    );
+  }
+
+  listEvents(filter: EventFilter = {}): Page<StoredEvent> {
+    return this.read('read the event log', () => this.events.list(filter));
+  }
+
+  appendTrace(entries: readonly NewTraceEntry[]): number[] {
+    this.assertWritable();
+    const rows = entries.map(prepareTrace);
+    if (rows.length === 0) return [];
+    return this.write(
+      'save the trace',
+      () => this.writeBatch({ messages: [], events: [], trace: rows }).trace,
+    );
+  }
+
+  getTrace(filter: TraceFilter): Page<TraceEntry> {
+    return this.read('read the trace', () => this.trace.get(filter));
+  }
+
+  upsertInstrument(id: string, config: unknown): InstrumentRecord {
+    this.assertWritable();
+    const checkedId = name(id, 'the instrument ID');
+    const json = prepareConfig(config);
+    return this.write('save the instrument', () =>
+      this.inTransaction(() => this.instruments.upsert(checkedId, json, this.now())),
+    );
+  }
+
+  getInstrument(id: string): InstrumentRecord | null {
+    return this.read('read the instrument', () => this.instruments.get(id));
+  }
+
+  listInstruments(): InstrumentRecord[] {
+    return this.read('read the instruments', () => this.instruments.list());
+  }
+
+  deleteInstrument(id: string): boolean {
+    this.assertWritable();
+    return this.write('remove the instrument', () =>
+      this.inTransaction(() => this.instruments.delete(id)),
+    );
+  }
+
+  stats(request: StatsRequest): TrafficStats {
+    return this.read('count the traffic', () => this.messages.stats(request, this.now()));
+  }
+
+  purge(request: PurgeRequest): PurgeOutcome {
+    this.assertWritable();
+    const batchSize = Math.min(MAX_PURGE_BATCH, request.batchSize ?? DEFAULT_PURGE_BATCH);
+    if (!Number.isInteger(batchSize) || batchSize < 1) {
+      throw new StoreError('STORE_INVALID', 'the purge batch size must be a positive whole number');
+    }
+    const messagesBefore = time(request.messagesBefore, 'messagesBefore');
+    const traceBefore = time(request.traceBefore, 'traceBefore');
+    const eventsBefore =
+      request.eventsBefore === undefined ? null : time(request.eventsBefore, 'eventsBefore');
+    return this.write('purge old data', () => {
+      const messages = this.inTransaction(() =>
+        this.messages.deleteBefore(messagesBefore, batchSize),
+      );
+      const trace = this.inTransaction(() => this.trace.deleteBefore(traceBefore, batchSize));
+      const events =
+        eventsBefore === null
+          ? 0
+          : this.inTransaction(() => this.events.deleteBefore(eventsBefore, batchSize));
+      const more = messages === batchSize || trace === batchSize || events === batchSize;
+      return { messages, trace, events, more };
+    });
+  }
+
+  counts(): RowCounts {
+    return this.read('count the rows', () => {
+      const lookups = this.messages.countLookups();
+      return {
+        ...this.messages.count(),
+        events: this.events.count(),
+        trace: this.trace.count(),
+        sampleKeys: lookups.samples,
+        patientKeys: lookups.patients,
+      };
+    });
+  }
+
+  fileSize(): number {
+    this.assertOpen();
+    return sizeOf(this.file) + sizeOf(`${this.file}-wal`);
+  }
+
+  checkpoint(mode: CheckpointMode = 'passive'): CheckpointOutcome {
+    this.assertOpen();
+    const row = this.db.pragma(`wal_checkpoint(${mode.toUpperCase()})`) as {
+      busy: number;
+      log: number;
+      checkpointed: number;
+    }[];
+    const result = row[0] ?? { busy: 0, log: 0, checkpointed: 0 };
+    return {
+      busy: result.busy !== 0,
+      walPages: result.log,
+      checkpointedPages: result.checkpointed,
+    };
+  }
+
+  metrics(): StoreMetrics {
+    return { ...this.counters };
+  }
+
+  settings(): StoreSettings {
+    this.assertOpen();
+    const synchronous = this.db.pragma('synchronous', { simple: true }) as number;
+    return {
+      file: this.file,
+      readonly: this.readonly,
+      journalMode: this.db.pragma('journal_mode', { simple: true }) as string,
+      synchronous: ['off', 'normal', 'full', 'extra'][synchronous] ?? String(synchronous),
+      foreignKeys: this.db.pragma('foreign_keys', { simple: true }) === 1,
+      busyTimeoutMs: this.db.pragma('busy_timeout', { simple: true }) as number,
+      schemaVersion: schemaVersion(this.db),
+    };
+  }
+
+  close(): void {
+    if (this.closed) return;
+    try {
+      this.queue.close();
+    } finally {
+      this.closed = true;
+      if (!this.readonly) {
+        try {
+          this.db.pragma('optimize');
+        } catch {
+          // Statistics are a nicety; a failure here must not keep the file open.
+        }
+      }
+      this.db.close();
+    }
+  }
+
+  private writeBatch(batch: WriteBatch): BatchOutcome {
+    this.assertOpen();
+    let outcome: BatchOutcome;
+    try {
+      outcome = this.writeBatchTx(batch);
+    } catch (error) {
+      this.counters.failedWrites++;
+      this.counters.droppedEntries += batch.events.length + batch.trace.length;
+      throw error;
+    }
+    this.counters.writeTransactions++;
+    const stored = outcome.messages.filter((o) => !o.duplicate).length;
+    this.counters.messagesStored += stored;
+    this.counters.duplicates += outcome.messages.length - stored;
+    this.counters.largestBatch = Math.max(this.counters.largestBatch, outcome.messages.length);
+    return outcome;
+  }
+
+  /** A short write of its own, with the fault injector before its commit like any other. */
+  private inTransaction<T>(work: () => T): T {
+    return this.shortTx(work) as T;
+  }
+
+  private write<T>(action: string, work: () => T): T {
+    try {
+      return work();
+    } catch (error) {
+      throw storeErrorFrom(error, action);
+    }
+  }
+
+  private read<T>(action: string, work: () => T): T {
+    this.assertOpen();
+    try {
+      return work();
+    } catch (error) {
+      throw storeErrorFrom(error, action, 'STORE_READ_FAILED');
+    }
+  }
+
+  private reportFailure(failure: WriteFailure): void {
+    for (const listener of this.writeListeners) {
+      try {
+        listener(failure);
+      } catch {
+        // A listener's bug must not stop the others from hearing about a failed write.
+      }
+    }
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new StoreError('STORE_CLOSED', 'the database is closed');
+  }
+
+  private assertWritable(): void {
+    this.assertOpen();
+    if (this.readonly) {
+      throw new StoreError('STORE_READONLY', 'could not write: the database was opened read-only');
+    }
+  }
+}
+
+function openDatabase(options: StoreOptions): Database.Database {
+  const readonly = options.readonly ?? false;
+  let db: Database.Database;
+  try {
+    db = new Database(options.file, {
+      readonly,
+      fileMustExist: readonly,
+      timeout: options.busyTimeoutMs ?? 5000,
+      ...(options.nativeBinding === undefined ? {} : { nativeBinding: options.nativeBinding }),
+    });
+  } catch (error) {
+    throw storeErrorFrom(error, `open the database ${options.file}`, 'STORE_OPEN_FAILED');
+  }
+  try {
+    db.pragma(`cache_size = ${-1024 * (options.cacheMiB ?? 32)}`);
+    db.pragma('temp_store = MEMORY');
+    if (readonly) {
+      requireCurrent(db);
+    } else {
+      db.pragma('journal_mode = WAL');
+      db.pragma(`synchronous = ${options.durability === 'normal' ? 'NORMAL' : 'FULL'}`);
+      db.pragma('foreign_keys = ON');
+      // Keeps the log from staying at its peak size after a burst.
+      db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
+      migrate(db);
+    }
+    return db;
+  } catch (error) {
+    db.close();
+    throw storeErrorFrom(error, `open the database ${options.file}`, 'STORE_OPEN_FAILED');
+  }
+}
+
+function sizeOf(file: string): number {
+  try {
+    return fs.statSync(file).size;
+  } catch {
+    return 0;
+  }
+}

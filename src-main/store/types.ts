@@ -1,0 +1,324 @@
+/**
+ * What the store takes and gives back. Plain data only: the rest of the main process and, through
+ * the contract, the UI see these shapes and never a row or a statement.
+ */
+import type { Protocol, Result } from '../../src-shared/results';
+import type { StoreError } from './errors';
+
+export type Direction = 'in' | 'out';
+
+/**
+ * `stored`: received whole and read without errors. `incomplete`: the transmission ended before
+ * the message did. `error`: stored, but parts could not be read. `rejected`: refused (NAK, AE, AR)
+ * and kept for the record. Outgoing: `pending` until the peer answers, then `sent` or `failed`.
+ * Other words are accepted and kept as given.
+ */
+export type MessageStatus =
+  'stored' | 'incomplete' | 'error' | 'rejected' | 'pending' | 'sent' | 'failed' | (string & {});
+
+/** A problem found in a message, e.g. `{ code: 'ASTM_BAD_CHECKSUM', message: 'frame 3: ...' }`. */
+export interface MessageError {
+  code: string;
+  message: string;
+}
+
+export interface NewMessage {
+  instrumentId: string;
+  protocol: Protocol;
+  direction: Direction;
+  /** Milliseconds since the epoch. */
+  receivedAt: number;
+  /** HL7 MSH-10, or whatever identifies the message on the wire. */
+  controlId?: string | null;
+  /** Records or segments joined by CR. */
+  text: string;
+  /** The bytes as they crossed the wire; stored exactly. */
+  raw: Uint8Array;
+  /** What was sent or received in answer: ACK, NAK, AA, AE, AR, CA, ... */
+  ack?: string | null;
+  status: MessageStatus;
+  errors: readonly MessageError[];
+  results: readonly Result[];
+  /** IDs the message carries besides those of its results (queries, orders). */
+  sampleIds?: readonly string[];
+  patientIds?: readonly string[];
+  /**
+   * Identifies a resend of the same message from the same instrument (e.g. its control ID and a
+   * hash of its text): a second message with the key is not stored again.
+   */
+  dedupeKey?: string | null;
+}
+
+export interface InsertOutcome {
+  id: number;
+  /** True when a message with the same instrument and dedupe key was already stored. */
+  duplicate: boolean;
+}
+
+export interface MessageSummary {
+  id: number;
+  instrumentId: string;
+  protocol: Protocol;
+  direction: Direction;
+  receivedAt: number;
+  controlId: string | null;
+  sampleIds: string[];
+  patientIds: string[];
+  testCodes: string[];
+  status: MessageStatus;
+  ack: string | null;
+  resultCount: number;
+  errorCount: number;
+  /** The first characters of the text, for a list row. */
+  preview: string;
+  /** Length of the raw bytes. */
+  size: number;
+}
+
+export interface MessageDetail extends MessageSummary {
+  text: string;
+  raw: Buffer;
+  results: Result[];
+  errors: MessageError[];
+  dedupeKey: string | null;
+}
+
+export type SortOrder = 'desc' | 'asc';
+
+export interface MessageFilter {
+  instrumentId?: string;
+  protocol?: Protocol;
+  direction?: Direction;
+  status?: MessageStatus;
+  /** Inclusive, milliseconds. */
+  from?: number;
+  /** Exclusive, milliseconds. */
+  to?: number;
+  /**
+   * Words separated by spaces ("a quoted phrase" is one word). A message matches when each word,
+   * ignoring case, is part of a sample ID, patient ID, test code or the control ID (a word of one
+   * or two characters must be the whole ID or code: `K`, `NA`), or begins a word of the text
+   * (`gluc` finds Glucose, `mmol/L` finds mmol/L).
+   */
+  search?: string;
+  /** Exact (case-insensitive) sample ID. */
+  sampleId?: string;
+  /** Exact (case-insensitive) patient ID. */
+  patientId?: string;
+  /** `nextCursor` of the previous page, for the same filter and order. */
+  cursor?: string | null;
+  /** Default 50, at most 1000. */
+  limit?: number;
+  /** Newest first by default. */
+  order?: SortOrder;
+}
+
+export interface Page<T> {
+  items: T[];
+  /** Pass back as `cursor` for the next page; null when this page is the last. */
+  nextCursor: string | null;
+}
+
+/** One message as the `messages` command prints it (see CONTRACT.md), plus a few useful fields. */
+export interface CliMessage {
+  id: number;
+  instrumentId: string;
+  protocol: Protocol;
+  direction: Direction;
+  /** ISO-8601, UTC. */
+  receivedAt: string;
+  text: string;
+  results: Result[];
+  controlId: string | null;
+  sampleIds: string[];
+  patientIds: string[];
+  status: MessageStatus;
+  ack: string | null;
+  errors: MessageError[];
+}
+
+export interface CliMessageFilter {
+  instrumentId?: string;
+  search?: string;
+  /** All matching messages when absent. */
+  limit?: number;
+}
+
+export type EventLevel = 'info' | 'warn' | 'error';
+
+export type EventKind =
+  | 'status'
+  | 'connection'
+  | 'protocol-error'
+  | 'user-action'
+  | 'storage'
+  | 'alarm'
+  | 'config'
+  | (string & {});
+
+export interface NewEvent {
+  at: number;
+  /** Null for events of the gateway as a whole. */
+  instrumentId?: string | null;
+  kind: EventKind;
+  level: EventLevel;
+  code?: string | null;
+  /** Plain words, e.g. "connection refused by 10.0.0.5: not in the allowed peers". */
+  message: string;
+  /** Anything JSON can hold. */
+  data?: unknown;
+}
+
+export interface StoredEvent {
+  id: number;
+  at: number;
+  instrumentId: string | null;
+  kind: EventKind;
+  level: EventLevel;
+  code: string | null;
+  message: string;
+  data: unknown;
+}
+
+export interface EventFilter {
+  instrumentId?: string;
+  kind?: EventKind;
+  level?: EventLevel;
+  from?: number;
+  to?: number;
+  cursor?: string | null;
+  /** Default 100, at most 1000. */
+  limit?: number;
+  /** Newest first by default. */
+  order?: SortOrder;
+}
+
+export interface NewTraceEntry {
+  instrumentId: string;
+  /** Tells apart the connections of one instrument (one per accepted socket or connect attempt). */
+  connectionId: string;
+  at: number;
+  direction: Direction;
+  bytes: Uint8Array;
+}
+
+export interface TraceEntry {
+  id: number;
+  instrumentId: string;
+  connectionId: string;
+  at: number;
+  direction: Direction;
+  bytes: Buffer;
+}
+
+export interface TraceFilter {
+  instrumentId: string;
+  connectionId?: string;
+  /** Inclusive, milliseconds. */
+  from: number;
+  /** Exclusive, milliseconds. */
+  to: number;
+  cursor?: string | null;
+  /** Default 1000, at most 10,000. */
+  limit?: number;
+}
+
+export interface InstrumentRecord {
+  id: string;
+  config: unknown;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface StatsRequest {
+  /** Start of the first bucket, milliseconds. */
+  since: number;
+  bucketMs: number;
+  /** End of the last bucket (exclusive); now by default. */
+  until?: number;
+  /** Start of "today" for the totals; local midnight by default. */
+  dayStart?: number;
+}
+
+export interface InstrumentTraffic {
+  instrumentId: string;
+  /** Messages per bucket, oldest bucket first. */
+  in: number[];
+  out: number[];
+  today: {
+    in: number;
+    out: number;
+    /** Messages of today by status, both directions. */
+    byStatus: Record<string, number>;
+  };
+}
+
+export interface TrafficStats {
+  since: number;
+  bucketMs: number;
+  bucketCount: number;
+  dayStart: number;
+  /** Instruments with traffic since `since` or since `dayStart`, by ID. */
+  instruments: InstrumentTraffic[];
+}
+
+export interface PurgeRequest {
+  /** Messages received before this time go, with their results. */
+  messagesBefore: number;
+  traceBefore: number;
+  /** Events are kept when absent. */
+  eventsBefore?: number;
+  /** Rows per table per call; default 500. */
+  batchSize?: number;
+}
+
+export interface PurgeOutcome {
+  messages: number;
+  trace: number;
+  events: number;
+  /** True when a table had a full batch to delete: call again. */
+  more: boolean;
+}
+
+export interface RowCounts {
+  messages: number;
+  results: number;
+  events: number;
+  trace: number;
+  /** Rows of the sample and patient ID lookups. */
+  sampleKeys: number;
+  patientKeys: number;
+}
+
+export type CheckpointMode = 'passive' | 'full' | 'restart' | 'truncate';
+
+export interface CheckpointOutcome {
+  /** True when another connection kept the checkpoint from finishing. */
+  busy: boolean;
+  walPages: number;
+  checkpointedPages: number;
+}
+
+/** Counters of the write path, for tests, benchmarks and the status view. */
+export interface StoreMetrics {
+  /** Write transactions committed (each insert call, each group commit, each purge step). */
+  writeTransactions: number;
+  /** Write transactions rolled back because the write failed. */
+  failedWrites: number;
+  messagesStored: number;
+  duplicates: number;
+  /** Most messages committed by one group commit. */
+  largestBatch: number;
+  /** Events and trace entries lost because the write carrying them failed. */
+  droppedEntries: number;
+}
+
+/** Reported when a queued write fails; the messages of the batch were rejected, nothing stored. */
+export interface WriteFailure {
+  error: StoreError;
+  messages: number;
+  events: number;
+  trace: number;
+}
+
+export type FaultInjector = (op: 'write') => void;
