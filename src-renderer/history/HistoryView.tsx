@@ -1,0 +1,3 @@
+export function HistoryView() {
+  return <section aria-label="Message history" />;
+}

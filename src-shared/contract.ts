@@ -1,0 +1,286 @@
+/**
+ * The contract between the gateway (main process or headless server) and the UI: one map of
+ * commands (request → response) and one map of events. The Electron preload, the ipcMain
+ * handlers, the WebSocket bridge and the renderer's client are all typed from these maps, and
+ * every request is validated with these schemas on arrival.
+ */
+import { z } from 'zod';
+import { instrumentConfigSchema } from './config';
+import { protocolSchema, resultSchema } from './results';
+import { codedErrorSchema, instrumentStatusSchema, messageSummarySchema } from './status';
+
+const id = z.string().min(1).max(64);
+const cursor = z.string().max(512).nullable().optional();
+const limit = (max: number) => z.number().int().min(1).max(max).optional();
+
+export const messageQuerySchema = z.strictObject({
+  instrumentId: id.optional(),
+  protocol: protocolSchema.optional(),
+  direction: z.enum(['in', 'out']).optional(),
+  status: z.string().max(32).optional(),
+  /** Inclusive, ms since the epoch. */
+  from: z.number().optional(),
+  /** Exclusive, ms since the epoch. */
+  to: z.number().optional(),
+  /** Sample ID, patient ID, test code, control ID or words of the text. */
+  search: z.string().max(200).optional(),
+  cursor,
+  limit: limit(1000),
+  order: z.enum(['desc', 'asc']).optional(),
+});
+export type MessageQuery = z.infer<typeof messageQuerySchema>;
+
+export const messagePageSchema = z.object({
+  items: z.array(messageSummarySchema),
+  nextCursor: z.string().nullable(),
+});
+
+/** One field of a parsed record or segment, with its position such as `R-4` or `OBX-5`. */
+export const parsedFieldSchema = z.object({
+  position: z.string(),
+  value: z.string(),
+  /** Components when the field has them (repetitions joined), for the tree view. */
+  components: z.array(z.string()).optional(),
+});
+
+export const parsedSegmentSchema = z.object({
+  /** `R` or `OBX`. */
+  name: z.string(),
+  /** The record or segment as text. */
+  text: z.string(),
+  fields: z.array(parsedFieldSchema),
+});
+export type ParsedSegment = z.infer<typeof parsedSegmentSchema>;
+
+export const traceEntrySchema = z.object({
+  at: z.number(),
+  direction: z.enum(['in', 'out']),
+  connectionId: z.string(),
+  /** The bytes, base64. */
+  bytes: z.string(),
+});
+export type TraceEntryView = z.infer<typeof traceEntrySchema>;
+
+export const messageDetailSchema = messageSummarySchema.extend({
+  text: z.string(),
+  /** The wire bytes, base64. */
+  raw: z.string(),
+  results: z.array(resultSchema),
+  errors: z.array(codedErrorSchema),
+  parsed: z.array(parsedSegmentSchema),
+  /** Chunks in and out around this message: the ENQ/ACK/NAK/EOT or MLLP exchange. */
+  trace: z.array(traceEntrySchema),
+});
+export type MessageDetail = z.infer<typeof messageDetailSchema>;
+
+export const logEntrySchema = z.object({
+  id: z.number().optional(),
+  at: z.number(),
+  instrumentId: z.string().nullable(),
+  level: z.enum(['info', 'warn', 'error']),
+  kind: z.string(),
+  code: z.string().nullable(),
+  message: z.string(),
+});
+export type LogEntryView = z.infer<typeof logEntrySchema>;
+
+export const eventQuerySchema = z.strictObject({
+  instrumentId: id.optional(),
+  level: z.enum(['info', 'warn', 'error']).optional(),
+  kind: z.string().max(32).optional(),
+  from: z.number().optional(),
+  to: z.number().optional(),
+  cursor,
+  limit: limit(1000),
+});
+export type EventQuery = z.infer<typeof eventQuerySchema>;
+
+export const instrumentStatsSchema = z.object({
+  instrumentId: z.string(),
+  /** Messages per minute over the last hour, oldest first (60 values). */
+  perMinute: z.array(z.number()),
+  lastHourIn: z.number(),
+  lastHourOut: z.number(),
+});
+export const statsSchema = z.object({
+  at: z.number(),
+  instruments: z.array(instrumentStatsSchema),
+});
+export type Stats = z.infer<typeof statsSchema>;
+
+export const storedMessageEventSchema = messageSummarySchema
+  .pick({
+    id: true,
+    instrumentId: true,
+    protocol: true,
+    direction: true,
+    receivedAt: true,
+    controlId: true,
+    sampleIds: true,
+    patientIds: true,
+    status: true,
+    ack: true,
+    resultCount: true,
+    errorCount: true,
+  })
+  .extend({ duplicate: z.boolean() });
+export type StoredMessageEvent = z.infer<typeof storedMessageEventSchema>;
+
+export const exportFormatSchema = z.enum(['csv', 'json', 'raw']);
+
+/** Where a failed command went wrong, per field, for forms. */
+export const fieldProblemSchema = z.object({ field: z.string(), message: z.string() });
+
+export const commandErrorSchema = z.object({
+  code: z.string(),
+  message: z.string(),
+  fields: z.array(fieldProblemSchema).optional(),
+});
+export type CommandError = z.infer<typeof commandErrorSchema>;
+
+const empty = z.strictObject({});
+const byId = z.strictObject({ id });
+const ok = z.object({ ok: z.literal(true) });
+
+/**
+ * Every command: its request schema and its response schema. Adding one here makes the main
+ * handler, the preload function and the renderer client required by the type checker.
+ */
+export const commands = {
+  getAppInfo: {
+    request: empty,
+    response: z.object({
+      version: z.string(),
+      runtime: z.enum(['electron', 'browser']),
+      dbFile: z.string(),
+      demoAvailable: z.boolean(),
+    }),
+  },
+  listInstruments: { request: empty, response: z.array(instrumentStatusSchema) },
+  getInstrument: {
+    request: byId,
+    response: z.object({ config: instrumentConfigSchema, status: instrumentStatusSchema }),
+  },
+  /** The config is validated in main; problems come back with `fields`. */
+  createInstrument: {
+    request: z.strictObject({ config: z.unknown() }),
+    response: instrumentStatusSchema,
+  },
+  updateInstrument: {
+    request: z.strictObject({ config: z.unknown() }),
+    response: instrumentStatusSchema,
+  },
+  deleteInstrument: { request: byId, response: ok },
+  setInstrumentEnabled: {
+    request: z.strictObject({ id, enabled: z.boolean() }),
+    response: instrumentStatusSchema,
+  },
+  reconnectInstrument: { request: byId, response: ok },
+  disconnectInstrument: { request: byId, response: ok },
+  /** Client links: try a TCP connection to the analyzer without disturbing the link. */
+  testConnection: {
+    request: z.strictObject({
+      host: z.string().min(1).max(255),
+      port: z.number().int().min(1).max(65535),
+      timeoutMs: z.number().int().min(100).max(30_000).optional(),
+    }),
+    response: z.object({ ok: z.boolean(), message: z.string(), elapsedMs: z.number() }),
+  },
+  queryMessages: { request: messageQuerySchema, response: messagePageSchema },
+  getMessage: {
+    request: z.strictObject({ id: z.number().int().min(1) }),
+    response: messageDetailSchema,
+  },
+  listEvents: {
+    request: eventQuerySchema,
+    response: z.object({ items: z.array(logEntrySchema), nextCursor: z.string().nullable() }),
+  },
+  getStats: { request: empty, response: statsSchema },
+  /** Everything matching the query (up to `max`), as a file to save. */
+  exportMessages: {
+    request: z.strictObject({
+      query: messageQuerySchema.omit({ cursor: true, limit: true }),
+      format: exportFormatSchema,
+      max: z.number().int().min(1).max(1_000_000).optional(),
+    }),
+    response: z.object({
+      fileName: z.string(),
+      mimeType: z.string(),
+      /** Text for csv/json; base64 for raw. */
+      content: z.string(),
+      encoding: z.enum(['utf8', 'base64']),
+      count: z.number().int(),
+    }),
+  },
+  /** Built-in simulators on loopback: one ASTM and one HL7 analyzer, a server and a client link. */
+  startDemo: { request: empty, response: z.object({ instrumentIds: z.array(z.string()) }) },
+} as const;
+
+/** Every event: its payload schema. High-rate ones carry batches. */
+export const events = {
+  linkStatus: z.object({ statuses: z.array(instrumentStatusSchema) }),
+  messagesStored: z.object({ messages: z.array(storedMessageEventSchema) }),
+  logged: z.object({ entries: z.array(logEntrySchema) }),
+  statsTick: statsSchema,
+  instrumentRemoved: z.object({ id: z.string() }),
+} as const;
+
+export type Commands = typeof commands;
+export type CommandName = keyof Commands;
+export type CommandRequest<C extends CommandName> = z.input<Commands[C]['request']>;
+export type CommandResponse<C extends CommandName> = z.output<Commands[C]['response']>;
+
+export type Events = typeof events;
+export type EventName = keyof Events;
+export type EventPayload<E extends EventName> = z.output<Events[E]>;
+
+export const commandNames = Object.keys(commands) as CommandName[];
+export const eventNames = Object.keys(events) as EventName[];
+
+/** What every command call resolves to on the wire: a value, or a coded error in plain words. */
+export type CommandResult<C extends CommandName> =
+  { ok: true; value: CommandResponse<C> } | { ok: false; error: CommandError };
+
+/** The API the renderer sees, whichever transport carries it. */
+export type GatewayApi = {
+  [C in CommandName]: (request: CommandRequest<C>) => Promise<CommandResult<C>>;
+} & {
+  [E in EventName as `on${Capitalize<E>}`]: (
+    listener: (payload: EventPayload<E>) => void,
+  ) => () => void;
+};
+
+/** `linkStatus` → `onLinkStatus`. */
+export function subscriberName<E extends EventName>(event: E): `on${Capitalize<E>}` {
+  return `on${event[0]!.toUpperCase()}${event.slice(1)}` as `on${Capitalize<E>}`;
+}
+
+/** The IPC channel of a command or an event. */
+export function channelOf(name: CommandName | EventName, kind: 'command' | 'event'): string {
+  return `gateway:${kind}:${name}`;
+}
+
+/** Validates a request; the error lists the fields in plain words. */
+export function parseRequest<C extends CommandName>(
+  command: C,
+  payload: unknown,
+): { ok: true; value: z.output<Commands[C]['request']> } | { ok: false; error: CommandError } {
+  const schema = commands[command].request as z.ZodType;
+  const parsed = schema.safeParse(payload ?? {});
+  if (parsed.success) return { ok: true, value: parsed.data as z.output<Commands[C]['request']> };
+  return {
+    ok: false,
+    error: {
+      code: 'INVALID_REQUEST',
+      message: `${command}: the request is not valid`,
+      fields: parsed.error.issues.map((issue) => ({
+        field: issue.path.map(String).join('.') || '(request)',
+        message: issue.message,
+      })),
+    },
+  };
+}
+
+export function isCommandName(name: unknown): name is CommandName {
+  return typeof name === 'string' && Object.hasOwn(commands, name);
+}
