@@ -92,8 +92,8 @@ export class MessageAssembler {
   }
 
   /**
-   * Appends an accepted frame's text. Returns the messages it completed, usually none or one;
-   * text after the last L record starts the next message.
+   * Appends an accepted frame's text. Returns the messages it completed (usually one), or null
+   * when it completed none; text after the last L record starts the next message.
    */
   append(frame: ReceivedFrame, now: number): AstmInboundMessage[] | null {
     const text = frame.text;
@@ -153,6 +153,7 @@ export class MessageAssembler {
     reason: ProtocolError,
     now: number,
   ): AstmInboundMessage | null {
+    this.undo = null;
     const p = this.partial;
     const hasRecords = p.frames > 0 && p.text.some((part) => hasNonCr(part));
     if (!hasRecords) {

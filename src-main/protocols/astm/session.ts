@@ -496,7 +496,7 @@ export class AstmSession {
 
   private endReceiving(terminated: 'EOT' | 'ENQ'): void {
     this.lineTimer.disarm();
-    // a late settle() must not answer a session that is over
+    this.held = null; // a late settle() must not answer a session that is over
     this.setState('neutral');
     this.flushIncomplete(
       terminated,

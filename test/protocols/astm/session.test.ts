@@ -620,9 +620,6 @@ const other = (side: Side): Side => (side === 'host' ? 'instrument' : 'host');
 interface LineOptions {
   /** What reaches the other side of each chunk one side sends: the default passes it on. */
   middle?: (from: Side, data: Buffer) => Buffer[];
-  /** Answer to each 'messages' event (default: stored). */
-  store?: (side: Side) => boolean;
-  latencyMs?: number;
   host?: Partial<Omit<AstmSessionOptions, 'clock' | 'onEvent' | 'role'>>;
   instrument?: Partial<Omit<AstmSessionOptions, 'clock' | 'onEvent' | 'role'>>;
 }
@@ -638,7 +635,7 @@ function line(options: LineOptions = {}) {
   const clock = new FakeClock();
   const start = clock.now();
   const log: Logged[] = [];
-  const latency = options.latencyMs ?? 1;
+  const latency = 1; // ms each way
   const sessions = {} as Record<Side, AstmSession>;
   for (const side of ['host', 'instrument'] as const) {
     sessions[side] = new AstmSession({
@@ -653,7 +650,7 @@ function line(options: LineOptions = {}) {
             clock.schedule(latency, () => sessions[other(side)].receive(chunk));
           }
         } else if (event.type === 'messages') {
-          sessions[side].settle(options.store?.(side) ?? true);
+          sessions[side].settle(true);
         }
       },
     });
@@ -666,7 +663,6 @@ function line(options: LineOptions = {}) {
     log,
     /** Advances the fake time by `ms`, delivering bytes and firing timers on the way. */
     run: (ms = 0) => clock.advance(ms),
-    events: (side: Side) => of(side).map((l) => l.event),
     /** What `side` wrote, as names, with the time (ms since start). */
     wire: (side: Side) =>
       of(side).flatMap((l) =>
