@@ -66,10 +66,14 @@ export const messageSummarySchema = z.object({
   controlId: z.string().nullable(),
   sampleIds: z.array(z.string()),
   patientIds: z.array(z.string()),
+  testCodes: z.array(z.string()),
   status: z.string(),
   ack: z.string().nullable(),
   resultCount: z.number().int(),
   errorCount: z.number().int(),
+  /** The first characters of the text, for a list row. */
   preview: z.string(),
+  /** Bytes on the wire. */
+  size: z.number().int(),
 });
 export type MessageSummary = z.infer<typeof messageSummarySchema>;
