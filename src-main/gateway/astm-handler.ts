@@ -14,6 +14,8 @@ export class AstmConnectionHandler implements ConnectionHandler {
   private readonly session: AstmSession;
   private inFlight = 0;
   private answers = 0;
+  /** Stored rows of answers still being delivered, by session message ID. */
+  private readonly outbound = new Map<string, Promise<number | null>>();
 
   constructor(
     private readonly connection: LinkConnection,
@@ -66,8 +68,16 @@ export class AstmConnectionHandler implements ConnectionHandler {
       case 'error':
         this.context.protocolError(event.error, this.connection.id);
         break;
+      case 'delivered':
+        this.settleOutbound(event.id, { status: 'sent', ack: 'ACK' });
+        break;
       case 'deliveryFailed':
-        this.context.note('warn', event.error.code, `answer not delivered: ${event.error.message}`);
+        this.context.note(
+          'warn',
+          event.error.code,
+          `answer not delivered${event.willRetry ? ' yet; it will be sent again' : ''}: ${event.error.message}`,
+        );
+        if (!event.willRetry) this.settleOutbound(event.id, { status: 'failed' });
         break;
       default:
         break;
@@ -91,10 +101,19 @@ export class AstmConnectionHandler implements ConnectionHandler {
     );
   }
 
-  private async persist(row: NewMessage): Promise<void> {
+  private settleOutbound(id: string, change: { status: string; ack?: string }): void {
+    const row = this.outbound.get(id);
+    this.outbound.delete(id);
+    void row?.then((rowId) => {
+      if (rowId !== null) this.context.updateOutcome(rowId, change);
+    });
+  }
+
+  private async persist(row: NewMessage): Promise<number> {
     try {
       const outcome = await this.context.persist(row);
       this.context.stored(row, outcome);
+      return outcome.id;
     } catch (error) {
       if (row.status === 'incomplete')
         this.context.storageFailed(error, 'an incomplete message was lost');
@@ -140,28 +159,30 @@ export class AstmConnectionHandler implements ConnectionHandler {
    * A host query (Q record) gets an answer in a session of our own. Orders are not kept yet, so
    * the answer is "no information" (`L|1|I`), which lets the analyzer go on instead of waiting.
    */
-  private answerQueries(row: NewMessage): void {
-    const decoded = decodeMessages(row.text);
+  private answerQueries(query: NewMessage): void {
+    const decoded = decodeMessages(query.text);
     for (const message of decoded) {
       if (message.queries.length === 0) continue;
       const records = encodeNoInformation({ processingId: 'P', version: 'LIS2-A2' });
       const id = `${this.connection.id}:answer:${++this.answers}`;
-      this.session.send(recordsToBytes(records, this.context.config.encoding), id);
-      void this.persist({
-        instrumentId: row.instrumentId,
+      const bytes = recordsToBytes(records, this.context.config.encoding);
+      const stored = this.persist({
+        instrumentId: query.instrumentId,
         protocol: 'astm',
         direction: 'out',
         receivedAt: this.context.clock.now(),
         controlId: null,
         text: records.join('\r'),
-        raw: Buffer.from(records.join('\r'), 'latin1'),
+        raw: Buffer.concat(bytes.map((b) => Buffer.concat([b, Buffer.of(0x0d)]))),
         ack: null,
-        status: 'sent',
+        status: 'pending',
         errors: [],
         results: [],
-        sampleIds: row.sampleIds ?? [],
-        patientIds: row.patientIds ?? [],
-      }).catch(() => undefined);
+        sampleIds: query.sampleIds ?? [],
+        patientIds: query.patientIds ?? [],
+      }).catch(() => null);
+      this.outbound.set(id, stored);
+      this.session.send(bytes, id);
     }
   }
 }

@@ -21,6 +21,8 @@ export interface InstrumentContext {
   protocolError(error: ProtocolError, connectionId: string): void;
   /** Something worth a line in the event log. */
   note(level: 'info' | 'warn' | 'error', code: string | null, message: string): void;
+  /** Records what became of a message we sent (delivered, failed). */
+  updateOutcome(id: number, change: { status?: string; ack?: string | null }): void;
   /** A fresh control ID for messages we originate (HL7 ACKs, ASTM answers). */
   nextControlId(): string;
 }

@@ -229,6 +229,13 @@ export class Gateway {
       protocolError: (error, connectionId) => this.onProtocolError(runtime, error, connectionId),
       note: (level, code, message) => this.log(id, level, 'protocol', code, message),
       nextControlId: () => this.nextControlId(),
+      updateOutcome: (messageId, change) => {
+        try {
+          this.store.updateMessageOutcome(messageId, change);
+        } catch (error) {
+          this.log(id, 'warn', 'storage', null, `could not record a delivery: ${String(error)}`);
+        }
+      },
     };
   }
 

@@ -299,6 +299,46 @@ describe('bad input', () => {
   });
 });
 
+describe('host queries', () => {
+  it('an ASTM host query is stored and answered with "no information" in a session of our own', async () => {
+    const port = await freePort();
+    const { store, events } = startGateway([{ id: 'q', protocol: 'astm', mode: 'server', port }]);
+    await waitFor(() => statusesOf(events, 'q').some((s) => s.state === 'listening'), 'listening');
+    const socket = net.connect(port, '127.0.0.1');
+    const received: number[] = [];
+    socket.on('data', (chunk: Buffer) => {
+      for (const byte of chunk) {
+        received.push(byte);
+        // Play the analyzer's receiver: accept the gateway's ENQ and every frame.
+        if (byte === 0x05 || byte === 0x0a) socket.write(Buffer.of(0x06));
+      }
+    });
+    await new Promise((resolve) => socket.once('connect', resolve));
+    const query = [
+      '\x05',
+      '\x021H|\\^&|||ACME^AN1^1.0|||||||P|LIS2-A2|20240101120000\r\x038D\r\n',
+      '\x022Q|1|^SID001||ALL||||||||O\r\x038B\r\n',
+      '\x023L|1|N\r\x0306\r\n',
+      '\x04',
+    ];
+    for (const part of query) socket.write(Buffer.from(part, 'latin1'));
+    await waitFor(() => received.includes(0x04), 'the answer session to end with EOT', 5_000);
+    const answer = Buffer.from(received).toString('latin1');
+    expect(answer).toContain('\x05');
+    expect(answer).toMatch(/\x021H\|/);
+    expect(answer).toMatch(/\x022L\|1\|I\r\x03/);
+    socket.destroy();
+    await waitFor(
+      () => storedMessages(store, 'q').some((m) => m.direction === 'out' && m.status === 'sent'),
+      'the answer recorded as sent',
+    );
+    const stored = storedMessages(store, 'q');
+    expect(stored.map((m) => m.direction).sort()).toEqual(['in', 'out']);
+    expect(stored.find((m) => m.direction === 'out')!.text).toContain('L|1|I');
+    expect(stored.find((m) => m.direction === 'in')!.sampleIds).toEqual(['SID001']);
+  });
+});
+
 describe('storage failures', () => {
   it('are never acknowledged: HL7 gets AR, ASTM gets NAK, and traffic resumes when storage returns', async () => {
     const [hl7Port, astmPort] = [await freePort(), await freePort()];
