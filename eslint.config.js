@@ -61,6 +61,17 @@ export default tseslint.config(
     },
   },
   {
+    files: ['src-main/**', 'bench/**', 'scripts/**'],
+    ignores: ['src-main/store/**', 'src-main/protocols/**', 'src-main/electron/preload.ts'],
+    rules: {
+      'no-restricted-imports': restrict(
+        ['better-sqlite3'],
+        [],
+        'Only src-main/store sees SQL: ask the store for what you need.',
+      ),
+    },
+  },
+  {
     files: ['src-main/protocols/**'],
     rules: {
       'no-restricted-imports': restrict(
@@ -79,11 +90,18 @@ export default tseslint.config(
   {
     files: ['src-main/electron/preload.ts'],
     rules: {
-      'no-restricted-imports': restrict(
-        nodeBuiltins,
-        ['**/src-main/**', '../*', '!../../src-shared/**'],
-        'The preload may import only electron and src-shared.',
-      ),
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              // Anything but `electron` and modules of src-shared.
+              regex: '^(?!electron$|\\.\\./\\.\\./src-shared/(?!.*\\.\\.))',
+              message: 'The preload may import only electron and src-shared.',
+            },
+          ],
+        },
+      ],
     },
   },
 );

@@ -255,10 +255,7 @@ export function subscriberName<E extends EventName>(event: E): `on${Capitalize<E
   return `on${event[0]!.toUpperCase()}${event.slice(1)}` as `on${Capitalize<E>}`;
 }
 
-/** The IPC channel of a command or an event. */
-export function channelOf(name: CommandName | EventName, kind: 'command' | 'event'): string {
-  return `gateway:${kind}:${name}`;
-}
+export { channelOf } from './channels';
 
 /** Validates a request; the error lists the fields in plain words. */
 export function parseRequest<C extends CommandName>(
