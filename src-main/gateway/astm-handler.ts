@@ -26,11 +26,14 @@ export class AstmConnectionHandler implements ConnectionHandler {
       clock: context.clock,
       role: 'host',
       maxFrameText: astm.maxFrameText,
+      // The session refuses (NAKs) a message growing past this, so its memory stays bounded.
+      maxMessageText: context.config.maxMessageBytes,
       sendFrameText: astm.frameSize,
       onEvent: (event) => this.onEvent(event),
     });
   }
 
+  /** The session bounds what it holds itself (maxMessageText); nothing else is kept here. */
   get buffered(): number {
     return 0;
   }
