@@ -1,6 +1,7 @@
 /**
- * The gateway's command line: `serve`, `simulate`, `decode`, `messages`. Exit codes: 0 success,
- * 1 failure at run time, 2 bad usage or configuration. Data on stdout, plain words on stderr.
+ * The gateway's command line: `serve`, `simulate`, `decode`, `messages`, `demo`. Exit codes:
+ * 0 success, 1 failure at run time, 2 bad usage or configuration. Data on stdout, plain words on
+ * stderr.
  */
 import { pathToFileURL } from 'node:url';
 import { RunError, UsageError, type CommandFn, type Io } from './cli-support';
@@ -13,6 +14,7 @@ Usage:
   gateway simulate astm|hl7 (--connect HOST:PORT | --listen PORT) [--messages N] [--results K] [--concurrency C]
   gateway decode astm|hl7 [FILE]            (stdin when FILE is absent or -)
   gateway messages --db FILE [--instrument ID] [--search TEXT] [--limit N] --json
+  gateway demo [--web HOST:PORT] [--token SECRET] [--db FILE]   (simulated analyzers + the UI)
 
 Run "gateway COMMAND --help" for the options of one command.`;
 
@@ -21,6 +23,7 @@ const commands: Record<string, () => Promise<CommandFn>> = {
   serve: async () => (await import('./commands/serve')).serveCommand,
   simulate: async () => (await import('./commands/simulate')).simulateCommand,
   messages: async () => (await import('./commands/messages')).messagesCommand,
+  demo: async () => (await import('./commands/demo')).demoCommand,
 };
 
 export async function runCli(argv: string[], io: Io): Promise<number> {

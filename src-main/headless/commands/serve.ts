@@ -1,14 +1,30 @@
 import { createGatewayRuntime } from '../../app';
+import { DemoControl } from '../../demo/demo';
 import { UsageError, parseCommandArgs, writeLine, type Io } from '../cli-support';
 import { loadConfigFile } from '../config-file';
 import { createEventLogger, type LogFormat } from '../log';
+import {
+  defaultUiDir,
+  gatewayVersion,
+  openWebUi,
+  parseWebFlags,
+  printableUrl,
+  uiIsBuilt,
+  waitForStopSignal,
+} from '../web/cli-options';
+import type { WebServer } from '../web/server';
 
-const HELP = `Usage: gateway serve --config FILE --db FILE [--log text|json] [--durability full|normal]
+const HELP = `Usage: gateway serve --config FILE --db FILE [--web HOST:PORT] [--token SECRET]
+                     [--log text|json] [--durability full|normal]
 
 Opens every enabled instrument link of the config file and stores every message in the SQLite
 file before acknowledging it. Stops cleanly on Ctrl-C (SIGINT) or SIGTERM.
   --config       the gateway configuration (JSON)
   --db           the SQLite database file (created when missing)
+  --web          also serve the UI to browsers on HOST:PORT (e.g. 127.0.0.1:8080; port 0: any)
+  --token        the access token browsers must present; required unless HOST is loopback
+                 (open http://HOST:PORT/?token=SECRET once, or type it on the sign-in page)
+  --ui           the built UI folder (default: dist/renderer of the gateway's folder)
   --log          text (default) or json: log lines on stderr
   --durability   overrides storage.durability of the config`;
 
@@ -18,6 +34,7 @@ export async function serveCommand(argv: string[], io: Io): Promise<number> {
     db: { type: 'string' },
     web: { type: 'string' },
     token: { type: 'string' },
+    ui: { type: 'string' },
     log: { type: 'string' },
     durability: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
@@ -40,38 +57,64 @@ export async function serveCommand(argv: string[], io: Io): Promise<number> {
   ) {
     throw new UsageError('serve: --durability must be "full" or "normal"');
   }
-  if (values.web !== undefined || values.token !== undefined) {
-    throw new UsageError(
-      'serve: --web and --token need the browser UI, which this build does not include',
-    );
-  }
+  const web = parseWebFlags('serve', values.web, values.token);
   const config = loadConfigFile(values.config);
   if (values.durability) config.storage.durability = values.durability;
 
+  const say = (record: Record<string, unknown>, text: string) =>
+    io.stderr.write(format === 'json' ? `${JSON.stringify(record)}\n` : `${text}\n`);
   const log = createEventLogger(format, (line) => io.stderr.write(`${line}\n`));
-  const runtime = createGatewayRuntime({ config, dbFile: values.db, onEvent: log });
+  // Simulated analyzers have no place beside real ones: the demo is offered to an empty gateway.
+  const offerDemo = config.instruments.length === 0;
+  const demo: { control?: DemoControl } = {};
+  const runtime = createGatewayRuntime({
+    config,
+    dbFile: values.db,
+    onEvent: log,
+    runtime: 'browser',
+    version: gatewayVersion(),
+    ...(offerDemo
+      ? { startDemo: (gateway) => (demo.control ??= new DemoControl(gateway)).start() }
+      : {}),
+  });
+  const stopSignal = waitForStopSignal();
   const enabled = config.instruments.filter((i) => i.enabled).length;
-  io.stderr.write(
-    format === 'json'
-      ? `${JSON.stringify({ kind: 'ready', instruments: config.instruments.length, enabled, db: values.db })}\n`
-      : `gateway running: ${enabled} of ${config.instruments.length} instruments enabled, database ${values.db}\n`,
+  say(
+    { kind: 'ready', instruments: config.instruments.length, enabled, db: values.db },
+    `gateway running: ${enabled} of ${config.instruments.length} instruments enabled, database ${values.db}`,
   );
 
-  await new Promise<void>((resolve) => {
-    const stop = (signal: NodeJS.Signals) => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      io.stderr.write(
-        format === 'json'
-          ? `${JSON.stringify({ kind: 'stopping', signal })}\n`
-          : `${signal}: stopping…\n`,
+  let server: WebServer | null = null;
+  if (web) {
+    const uiDir = values.ui ?? defaultUiDir();
+    try {
+      server = await openWebUi('serve', web, runtime.service, uiDir, (line) =>
+        say({ kind: 'web-note', message: line }, `web: ${line}`),
       );
-      resolve();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
+    } catch (error) {
+      await runtime.close();
+      throw error;
+    }
+    const url = printableUrl(server, web.token !== undefined);
+    if (!uiIsBuilt(uiDir)) {
+      say(
+        { kind: 'web-note', message: 'the UI is not built: run npm run build' },
+        `web: the UI is not built (${uiDir} has no index.html): run npm run build`,
+      );
+    }
+    say(
+      { kind: 'web', url, token: web.token !== undefined },
+      web.token === undefined
+        ? `web UI at ${url}`
+        : `web UI at ${url} (<TOKEN>: the --token value; the browser then keeps a session cookie)`,
+    );
+  }
+
+  const signal = await stopSignal;
+  say({ kind: 'stopping', signal }, `${signal}: stopping…`);
+  await server?.close();
+  await demo.control?.stop();
   await runtime.close();
-  io.stderr.write(format === 'json' ? `${JSON.stringify({ kind: 'stopped' })}\n` : 'stopped\n');
+  say({ kind: 'stopped' }, 'stopped');
   return 0;
 }

@@ -1,0 +1,10 @@
+export { isLoopbackHost, parseWebAddress, webBindProblem } from './bind-policy';
+export { CONTENT_SECURITY_POLICY } from './pages';
+export { DEFAULT_BRIDGE_LIMITS, type BridgeLimits } from './socket-bridge';
+export {
+  WEBSOCKET_PATH,
+  WebServerError,
+  startWebServer,
+  type WebServer,
+  type WebServerOptions,
+} from './server';
