@@ -1,0 +1,220 @@
+/** Search box, filters and export for the history. */
+import { useEffect, useId, useState, type ChangeEvent, type Ref } from 'react';
+import { useShallow } from 'zustand/react/shallow';
+import type { ExportFormat } from '../store/history-slice';
+import type { HistoryFilters, SortOrder, TimeRange } from './query';
+import { TIME_RANGES } from './query';
+import { saveFile } from './save-file';
+import { useHistory } from './store-context';
+import { KNOWN_STATUSES, plural, statusWord } from './words';
+
+/** Long enough to skip the keystrokes of a sample ID typed in one go. */
+export const SEARCH_DEBOUNCE_MS = 250;
+
+const EXPORT_FORMATS: { value: ExportFormat; label: string }[] = [
+  { value: 'csv', label: 'CSV of results' },
+  { value: 'json', label: 'JSON' },
+  { value: 'raw', label: 'Raw bytes' },
+];
+
+interface HistoryToolbarProps {
+  searchRef: Ref<HTMLInputElement>;
+  /** Escape in the search box moves on to the list. */
+  onLeaveSearch(): void;
+}
+
+export function HistoryToolbar({ searchRef, onLeaveSearch }: HistoryToolbarProps) {
+  const { searchText, filters, instruments } = useHistory(
+    useShallow((state) => ({
+      searchText: state.history.searchText,
+      filters: state.history.filters,
+      instruments: state.history.instruments,
+    })),
+  );
+  const { historySetSearchText, historySetFilters } = useHistory(
+    useShallow((state) => ({
+      historySetSearchText: state.historySetSearchText,
+      historySetFilters: state.historySetFilters,
+    })),
+  );
+  const ids = useId();
+
+  const pending = searchText.trim() !== filters.search.trim();
+  useEffect(() => {
+    if (!pending) return;
+    const timer = setTimeout(() => historySetFilters({ search: searchText }), SEARCH_DEBOUNCE_MS);
+    return () => clearTimeout(timer);
+  }, [pending, searchText, historySetFilters]);
+
+  const instrumentChoices =
+    filters.instrumentId === null || instruments.some((i) => i.id === filters.instrumentId)
+      ? instruments
+      : [...instruments, { id: filters.instrumentId, name: filters.instrumentId }];
+
+  const choose =
+    <K extends keyof HistoryFilters>(key: K, parse: (value: string) => HistoryFilters[K]) =>
+    (event: ChangeEvent<HTMLSelectElement>) =>
+      historySetFilters({ [key]: parse(event.target.value) } as Partial<HistoryFilters>);
+  const orNull = (value: string) => (value === '' ? null : value);
+
+  return (
+    <div className="history-toolbar">
+      <div className="history-filters">
+        <input
+          ref={searchRef}
+          type="search"
+          className="history-search"
+          aria-label="Search messages"
+          aria-describedby={`${ids}-search-hint`}
+          placeholder="Sample ID, patient ID, test code or text"
+          value={searchText}
+          spellCheck={false}
+          autoComplete="off"
+          onChange={(event) => historySetSearchText(event.target.value)}
+          onKeyDown={(event) => {
+            if (event.key === 'Enter' && pending) {
+              event.preventDefault();
+              historySetFilters({ search: searchText });
+            } else if (event.key === 'Escape') {
+              event.preventDefault();
+              onLeaveSearch();
+            }
+          }}
+        />
+        <label className="history-filter">
+          Instrument
+          <select value={filters.instrumentId ?? ''} onChange={choose('instrumentId', orNull)}>
+            <option value="">All instruments</option>
+            {instrumentChoices.map((instrument) => (
+              <option key={instrument.id} value={instrument.id}>
+                {instrument.name}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label className="history-filter">
+          Protocol
+          <select
+            value={filters.protocol ?? ''}
+            onChange={choose('protocol', (value) =>
+              value === 'astm' || value === 'hl7' ? value : null,
+            )}
+          >
+            <option value="">All protocols</option>
+            <option value="astm">ASTM</option>
+            <option value="hl7">HL7</option>
+          </select>
+        </label>
+        <label className="history-filter">
+          Direction
+          <select
+            value={filters.direction ?? ''}
+            onChange={choose('direction', (value) =>
+              value === 'in' || value === 'out' ? value : null,
+            )}
+          >
+            <option value="">Both directions</option>
+            <option value="in">Received</option>
+            <option value="out">Sent</option>
+          </select>
+        </label>
+        <label className="history-filter">
+          Status
+          <select value={filters.status ?? ''} onChange={choose('status', orNull)}>
+            <option value="">Any status</option>
+            {KNOWN_STATUSES.map((status) => (
+              <option key={status} value={status}>
+                {statusWord(status)}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label className="history-filter">
+          Time
+          <select value={filters.range} onChange={choose('range', (value) => value as TimeRange)}>
+            {TIME_RANGES.map((range) => (
+              <option key={range.value} value={range.value}>
+                {range.label}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label className="history-filter">
+          Order
+          <select value={filters.order} onChange={choose('order', (value) => value as SortOrder)}>
+            <option value="desc">Newest first</option>
+            <option value="asc">Oldest first</option>
+          </select>
+        </label>
+      </div>
+      <div className="history-subbar">
+        <span id={`${ids}-search-hint`} className="history-hint">
+          Press / to search, arrows to move, Enter to open
+        </span>
+        <ExportControl />
+      </div>
+    </div>
+  );
+}
+
+type ExportNote = { kind: 'done' | 'failed'; text: string } | null;
+
+function ExportControl() {
+  const { exporting, searchText, appliedSearch } = useHistory(
+    useShallow((state) => ({
+      exporting: state.history.exporting,
+      searchText: state.history.searchText,
+      appliedSearch: state.history.filters.search,
+    })),
+  );
+  const { historyExport, historySetFilters } = useHistory(
+    useShallow((state) => ({
+      historyExport: state.historyExport,
+      historySetFilters: state.historySetFilters,
+    })),
+  );
+  const [format, setFormat] = useState<ExportFormat>('csv');
+  const [note, setNote] = useState<ExportNote>(null);
+
+  const run = async () => {
+    // What the box shows is what the user means, even inside the typing pause.
+    if (searchText.trim() !== appliedSearch.trim()) historySetFilters({ search: searchText });
+    setNote(null);
+    const result = await historyExport(format);
+    if (!result.ok) {
+      setNote({ kind: 'failed', text: `Export failed: ${result.error.message}` });
+      return;
+    }
+    try {
+      saveFile(result.value);
+      setNote({
+        kind: 'done',
+        text: `Saved ${plural(result.value.count, 'message')} as ${result.value.fileName}`,
+      });
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      setNote({ kind: 'failed', text: `Could not save the file: ${reason}` });
+    }
+  };
+
+  return (
+    <div className="history-export" role="group" aria-label="Export">
+      <label className="history-filter">
+        Export as
+        <select value={format} onChange={(event) => setFormat(event.target.value as ExportFormat)}>
+          {EXPORT_FORMATS.map((choice) => (
+            <option key={choice.value} value={choice.value}>
+              {choice.label}
+            </option>
+          ))}
+        </select>
+      </label>
+      <button type="button" disabled={exporting} onClick={() => void run()}>
+        {exporting ? 'Exporting…' : 'Export'}
+      </button>
+      <span className={note?.kind === 'failed' ? 'history-problem' : 'history-note'} role="status">
+        {note?.text ?? ''}
+      </span>
+    </div>
+  );
+}

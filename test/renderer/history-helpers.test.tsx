@@ -1,0 +1,216 @@
+// @vitest-environment jsdom
+import { describe, expect, it } from 'vitest';
+import {
+  base64ToBytes,
+  controlSymbol,
+  toSymbolText,
+  toSymbolTokens,
+} from '../../src-renderer/history/control-symbols';
+import { hexDump } from '../../src-renderer/history/hex-dump';
+import {
+  DEFAULT_FILTERS,
+  mergeFresh,
+  passesFilters,
+  rangeStart,
+  toMessageQuery,
+} from '../../src-renderer/history/query';
+import {
+  offsetForScrollTop,
+  rowTop,
+  rowWindow,
+  scrollHeight,
+  scrollTopForOffset,
+  scrollTopToReveal,
+} from '../../src-renderer/history/windowing';
+import { ackWords, describeChunk, isRefusal } from '../../src-renderer/history/words';
+
+const bytes = (text: string) => Uint8Array.from(text, (c) => c.charCodeAt(0));
+
+describe('control symbols', () => {
+  it('shows every framing character as its control picture', () => {
+    const wire = '\x05\x021H|\\^&\r\x03A7\r\n\x06\x15\x17\x0b\x1c\x04';
+    expect(toSymbolText(bytes(wire), { breakAfterCr: false })).toBe('␅␂1H|\\^&␍␃A7␍␊␆␕␗␋␜␄');
+  });
+
+  it('follows a CR with a line break for reading, and not an LF', () => {
+    expect(toSymbolText(bytes('MSH|^~\\&\rPID|1\r\n'))).toBe('MSH|^~\\&␍\nPID|1␍\n␊');
+  });
+
+  it('uses U+2400 + code for other C0 controls, ␡ for DEL, hex for C1', () => {
+    expect(controlSymbol(0x00)).toBe('␀');
+    expect(controlSymbol(0x09)).toBe('␉');
+    expect(controlSymbol(0x1f)).toBe('␟');
+    expect(controlSymbol(0x7f)).toBe('␡');
+    expect(controlSymbol(0x85)).toBe('⟨85⟩');
+    expect(controlSymbol(0x41)).toBeNull();
+  });
+
+  it('decodes bytes above 0x7F as Latin-1', () => {
+    expect(toSymbolText(Uint8Array.of(0x4d, 0xfc, 0x6c, 0x6c, 0x65, 0x72))).toBe('Müller');
+  });
+
+  it('merges plain runs and marks control tokens', () => {
+    expect(toSymbolTokens(bytes('\x02AB\x03'))).toEqual([
+      { text: '␂', control: true },
+      { text: 'AB', control: false },
+      { text: '␃', control: true },
+    ]);
+  });
+
+  it('reads base64 and gives nothing for garbage', () => {
+    expect(Array.from(base64ToBytes(btoa('\x02x\x03')))).toEqual([2, 0x78, 3]);
+    expect(base64ToBytes('***').length).toBe(0);
+  });
+});
+
+describe('hex dump', () => {
+  it('prints offset, 16 bytes in two groups and the ASCII column', () => {
+    const data = bytes('\x021H|\\^&|||LAB^1\r\x03');
+    const { lines, omitted } = hexDump(data);
+    expect(omitted).toBe(0);
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toEqual({
+      offset: '00000000',
+      hex: '02 31 48 7C 5C 5E 26 7C  7C 7C 4C 41 42 5E 31 0D',
+      ascii: '.1H|\\^&|||LAB^1.',
+    });
+    expect(lines[1]!.offset).toBe('00000010');
+    expect(lines[1]!.hex.trimEnd()).toBe('03');
+    expect(lines[1]!.hex).toHaveLength(lines[0]!.hex.length);
+    expect(lines[1]!.ascii).toBe('.');
+  });
+
+  it('stops at the limit and says how much was left out', () => {
+    const { lines, omitted } = hexDump(new Uint8Array(100), 32);
+    expect(lines).toHaveLength(2);
+    expect(omitted).toBe(68);
+  });
+
+  it('is empty for no bytes', () => {
+    expect(hexDump(new Uint8Array(0)).lines).toEqual([]);
+  });
+});
+
+describe('windowing', () => {
+  const small = { count: 1000, rowHeight: 32, viewportHeight: 320 };
+
+  it('renders the visible rows plus overscan', () => {
+    expect(rowWindow(small, 0, 5)).toMatchObject({ start: 0, end: 15, firstVisible: 0 });
+    const middle = rowWindow(small, 3200, 5);
+    expect(middle).toMatchObject({ firstVisible: 100, lastVisible: 109, start: 95, end: 115 });
+    expect(rowWindow(small, 1e9, 5).end).toBe(1000);
+    expect(rowWindow({ ...small, count: 0 }, 0, 5)).toMatchObject({ start: 0, end: 0 });
+  });
+
+  it('scrolls the least needed to reveal a row', () => {
+    expect(scrollTopToReveal(small, 0, 3)).toBeNull();
+    expect(scrollTopToReveal(small, 0, 10)).toBe(11 * 32 - 320);
+    expect(scrollTopToReveal(small, 3200, 50)).toBe(50 * 32);
+  });
+
+  it('compresses the scroll range beyond the cap and maps positions both ways', () => {
+    const huge = {
+      count: 2_000_000,
+      rowHeight: 32,
+      viewportHeight: 600,
+      maxScrollHeight: 1_000_000,
+    };
+    expect(scrollHeight(huge)).toBe(1_000_000);
+    const bottom = 1_000_000 - 600;
+    expect(offsetForScrollTop(huge, bottom)).toBe(2_000_000 * 32 - 600);
+    expect(rowWindow(huge, bottom, 0).lastVisible).toBe(1_999_999);
+    const offset = 1_234_567 * 32;
+    expect(offsetForScrollTop(huge, scrollTopForOffset(huge, offset))).toBeCloseTo(offset, 3);
+    // The first visible row sits at the top of the viewport.
+    const top = scrollTopForOffset(huge, offset);
+    expect(rowTop(huge, top, 1_234_567)).toBeCloseTo(top, 3);
+  });
+
+  it('is the identity below the cap', () => {
+    expect(scrollHeight(small)).toBe(32_000);
+    expect(offsetForScrollTop(small, 777)).toBe(777);
+    expect(rowTop(small, 777, 40)).toBe(40 * 32);
+  });
+});
+
+describe('query', () => {
+  const row = (id: number, receivedAt: number) => ({ id, receivedAt });
+
+  it('merges fresh messages at the newest end, without duplicates', () => {
+    const items = [row(5, 50), row(4, 40), row(3, 30)];
+    const merged = mergeFresh(items, [row(7, 45), row(6, 60), row(5, 50)], 'desc');
+    expect(merged.map((item) => item.id)).toEqual([6, 5, 7, 4, 3]);
+    const ascending = mergeFresh([row(3, 30), row(4, 40)], [row(6, 60), row(5, 35)], 'asc');
+    expect(ascending.map((item) => item.id)).toEqual([3, 5, 4, 6]);
+  });
+
+  it('builds the request from the filters', () => {
+    expect(toMessageQuery({ ...DEFAULT_FILTERS, search: '  S123 ' }, undefined)).toEqual({
+      order: 'desc',
+      search: 'S123',
+    });
+    expect(
+      toMessageQuery(
+        {
+          ...DEFAULT_FILTERS,
+          instrumentId: 'c1',
+          protocol: 'hl7',
+          direction: 'in',
+          status: 'error',
+        },
+        1000,
+      ),
+    ).toEqual({
+      order: 'desc',
+      instrumentId: 'c1',
+      protocol: 'hl7',
+      direction: 'in',
+      status: 'error',
+      from: 1000,
+    });
+  });
+
+  it('judges live messages by every filter but the search', () => {
+    const message = {
+      instrumentId: 'c1',
+      protocol: 'astm' as const,
+      direction: 'in' as const,
+      status: 'stored',
+      receivedAt: 5000,
+    };
+    expect(passesFilters(message, DEFAULT_FILTERS, undefined)).toBe(true);
+    expect(passesFilters(message, { ...DEFAULT_FILTERS, instrumentId: 'c2' }, undefined)).toBe(
+      false,
+    );
+    expect(passesFilters(message, { ...DEFAULT_FILTERS, protocol: 'hl7' }, undefined)).toBe(false);
+    expect(passesFilters(message, DEFAULT_FILTERS, 6000)).toBe(false);
+  });
+
+  it('starts time ranges an hour, a local midnight or a week back', () => {
+    const now = new Date(2025, 2, 14, 15, 30).getTime();
+    expect(rangeStart('hour', now)).toBe(now - 3_600_000);
+    expect(rangeStart('today', now)).toBe(new Date(2025, 2, 14).getTime());
+    expect(rangeStart('week', now)).toBe(now - 7 * 86_400_000);
+    expect(rangeStart('all', now)).toBeUndefined();
+  });
+});
+
+describe('words', () => {
+  it('says what an acknowledgement means', () => {
+    expect(ackWords('ACK', 'in')).toBe('Acknowledged (ACK)');
+    expect(ackWords(null, 'in')).toBe('Not acknowledged');
+    expect(ackWords('CA AA', 'in')).toBe('Acknowledged: CA commit accepted, AA accepted');
+    expect(ackWords('AE', 'in')).toBe('Not accepted: AE application error');
+  });
+
+  it('names the chunks of an exchange and spots refusals', () => {
+    expect(describeChunk(bytes('\x05'))).toBe('request to send (ENQ)');
+    expect(describeChunk(bytes('\x021H|\r\x03A7\r\n'))).toBe('frame 1 (last)');
+    expect(describeChunk(bytes('\x022R|1\r\x17B1\r\n'))).toBe('frame 2 (more follows)');
+    expect(describeChunk(bytes('\x0bMSH|^~\\&\r\x1c\r'))).toBe('HL7 message (MLLP)');
+    expect(isRefusal(bytes('\x15'))).toBe(true);
+    expect(isRefusal(bytes('\x06'))).toBe(false);
+    expect(isRefusal(bytes('\x0bMSH|^~\\&|GW\rMSA|AE|123\r\x1c\r'))).toBe(true);
+    expect(isRefusal(bytes('\x0bMSH|^~\\&|GW\rMSA|AA|123\r\x1c\r'))).toBe(false);
+  });
+});

@@ -1,0 +1,260 @@
+// @vitest-environment jsdom
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { create } from 'zustand';
+import type {
+  CommandRequest,
+  CommandResult,
+  GatewayApi,
+  MessageDetail,
+  StoredMessageEvent,
+} from '../../src-shared/contract';
+import type { MessageSummary } from '../../src-shared/status';
+import { setApi } from '../../src-renderer/api';
+import {
+  createHistorySlice,
+  HISTORY_PAGE_SIZE,
+  type HistorySlice,
+} from '../../src-renderer/store/history-slice';
+
+function summary(id: number, change: Partial<MessageSummary> = {}): MessageSummary {
+  return {
+    id,
+    instrumentId: 'c1',
+    protocol: 'astm',
+    direction: 'in',
+    receivedAt: 1_000_000 + id * 1000,
+    controlId: null,
+    sampleIds: [`S${id}`],
+    patientIds: [],
+    testCodes: [],
+    status: 'stored',
+    ack: 'ACK',
+    resultCount: 1,
+    errorCount: 0,
+    preview: '',
+    size: 10,
+    ...change,
+  };
+}
+
+function stored(id: number, change: Partial<StoredMessageEvent> = {}): StoredMessageEvent {
+  const { testCodes: _t, preview: _p, size: _s, ...fields } = summary(id);
+  return { ...fields, duplicate: false, ...change };
+}
+
+function detail(id: number): MessageDetail {
+  return { ...summary(id), text: '', raw: '', results: [], errors: [], parsed: [], trace: [] };
+}
+
+type Handler<C extends keyof GatewayApi> = GatewayApi[C];
+
+function fakeApi(handlers: {
+  queryMessages?: Handler<'queryMessages'>;
+  getMessage?: Handler<'getMessage'>;
+  exportMessages?: Handler<'exportMessages'>;
+}) {
+  const api = {
+    queryMessages: vi.fn<Handler<'queryMessages'>>(
+      handlers.queryMessages ??
+        (async () => ({ ok: true, value: { items: [], nextCursor: null } }) as const),
+    ),
+    getMessage: vi.fn<Handler<'getMessage'>>(
+      handlers.getMessage ??
+        (async ({ id }: CommandRequest<'getMessage'>) =>
+          ({ ok: true, value: detail(id) }) as const),
+    ),
+    exportMessages: vi.fn<Handler<'exportMessages'>>(
+      handlers.exportMessages ??
+        (async () =>
+          ({
+            ok: true,
+            value: {
+              fileName: 'x.csv',
+              mimeType: 'text/csv',
+              content: '',
+              encoding: 'utf8',
+              count: 0,
+            },
+          }) as const),
+    ),
+    listInstruments: vi.fn(async () => ({ ok: true, value: [] }) as const),
+  };
+  setApi(api as unknown as GatewayApi);
+  return api;
+}
+
+const newStore = () => create<HistorySlice>()(createHistorySlice);
+
+/** A promise and the function that settles it, to hold a response back. */
+function deferred<T>() {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((settle) => (resolve = settle));
+  return { promise, resolve };
+}
+
+beforeEach(() => setApi(null));
+afterEach(() => setApi(null));
+
+describe('history slice', () => {
+  it('loads the first page for the filters, then the next one with the cursor', async () => {
+    const api = fakeApi({
+      queryMessages: async (query) =>
+        query.cursor
+          ? { ok: true, value: { items: [summary(1)], nextCursor: null } }
+          : { ok: true, value: { items: [summary(3), summary(2)], nextCursor: 'after-2' } },
+    });
+    const store = newStore();
+    store.getState().historySetFilters({ protocol: 'astm', direction: 'in' });
+    await vi.waitFor(() => expect(store.getState().history.loading).toBe('idle'));
+    expect(api.queryMessages).toHaveBeenLastCalledWith({
+      order: 'desc',
+      protocol: 'astm',
+      direction: 'in',
+      limit: HISTORY_PAGE_SIZE,
+    });
+    expect(store.getState().history.nextCursor).toBe('after-2');
+
+    await store.getState().historyLoadMore();
+    expect(api.queryMessages).toHaveBeenLastCalledWith({
+      order: 'desc',
+      protocol: 'astm',
+      direction: 'in',
+      cursor: 'after-2',
+      limit: HISTORY_PAGE_SIZE,
+    });
+    expect(store.getState().history.items.map((item) => item.id)).toEqual([3, 2, 1]);
+    expect(store.getState().history.nextCursor).toBeNull();
+  });
+
+  it('drops the answer to a query that was replaced', async () => {
+    const slow = deferred<CommandResult<'queryMessages'>>();
+    fakeApi({
+      queryMessages: (query) =>
+        query.search === 'old'
+          ? slow.promise
+          : Promise.resolve({ ok: true, value: { items: [summary(9)], nextCursor: null } }),
+    });
+    const store = newStore();
+    store.getState().historySetFilters({ search: 'old' });
+    store.getState().historySetFilters({ search: 'new' });
+    await vi.waitFor(() => expect(store.getState().history.items).toHaveLength(1));
+    slow.resolve({ ok: true, value: { items: [summary(1), summary(2)], nextCursor: 'x' } });
+    await slow.promise;
+    await Promise.resolve();
+    expect(store.getState().history.items.map((item) => item.id)).toEqual([9]);
+    expect(store.getState().history.filters.search).toBe('new');
+  });
+
+  it('keeps the error in plain words', async () => {
+    fakeApi({
+      queryMessages: async () => ({
+        ok: false,
+        error: { code: 'STORE_BUSY', message: 'the database is busy' },
+      }),
+    });
+    const store = newStore();
+    await store.getState().historyRefresh();
+    expect(store.getState().history.error?.message).toBe('the database is busy');
+    expect(store.getState().history.loading).toBe('idle');
+  });
+
+  it('fixes the start of the time range when the query runs', async () => {
+    vi.useFakeTimers({ now: new Date(2025, 2, 14, 15, 0), toFake: ['Date'] });
+    try {
+      const api = fakeApi({});
+      const store = newStore();
+      store.getState().historySetFilters({ range: 'hour' });
+      const expected = new Date(2025, 2, 14, 14, 0).getTime();
+      expect(store.getState().history.from).toBe(expected);
+      expect(api.queryMessages.mock.calls[0]![0].from).toBe(expected);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  describe('live messages', () => {
+    async function loaded(items: MessageSummary[], change = {}) {
+      fakeApi({ queryMessages: async () => ({ ok: true, value: { items, nextCursor: 'more' } }) });
+      const store = newStore();
+      store.getState().historySetFilters(change);
+      await vi.waitFor(() => expect(store.getState().history.loading).toBe('idle'));
+      return store;
+    }
+
+    it('appear at the top when no filter excludes them', async () => {
+      const store = await loaded([summary(2), summary(1)]);
+      store.getState().historyMessagesStored([stored(3), stored(4)]);
+      expect(store.getState().history.items.map((item) => item.id)).toEqual([4, 3, 2, 1]);
+      expect(store.getState().history.newCount).toBe(0);
+    });
+
+    it('are left out when a filter excludes them, and duplicates never count', async () => {
+      const store = await loaded([summary(1)], { instrumentId: 'c1' });
+      store
+        .getState()
+        .historyMessagesStored([stored(3, { instrumentId: 'c2' }), stored(1, { duplicate: true })]);
+      expect(store.getState().history.items.map((item) => item.id)).toEqual([1]);
+      expect(store.getState().history.newCount).toBe(0);
+    });
+
+    it('are counted, not merged, under a search only the gateway can judge', async () => {
+      const store = await loaded([summary(1)], { search: 'S1' });
+      store.getState().historyMessagesStored([stored(5), stored(6)]);
+      expect(store.getState().history.items.map((item) => item.id)).toEqual([1]);
+      expect(store.getState().history.newCount).toBe(2);
+    });
+
+    it('arriving during the first load are merged when it lands', async () => {
+      const page = deferred<CommandResult<'queryMessages'>>();
+      fakeApi({ queryMessages: () => page.promise });
+      const store = newStore();
+      const refreshed = store.getState().historyRefresh();
+      store.getState().historyMessagesStored([stored(7), stored(6)]);
+      page.resolve({ ok: true, value: { items: [summary(6), summary(5)], nextCursor: null } });
+      await refreshed;
+      expect(store.getState().history.items.map((item) => item.id)).toEqual([7, 6, 5]);
+    });
+  });
+
+  it('caches details and fetches a failed one again', async () => {
+    let fail = true;
+    const api = fakeApi({
+      getMessage: async ({ id }) =>
+        fail
+          ? { ok: false, error: { code: 'NOT_FOUND', message: 'no such message' } }
+          : { ok: true, value: detail(id) },
+    });
+    const store = newStore();
+    await store.getState().historyOpen(4);
+    expect(store.getState().history.details[4]).toMatchObject({ state: 'failed' });
+    fail = false;
+    await store.getState().historyOpen(4);
+    await store.getState().historyOpen(4);
+    expect(api.getMessage).toHaveBeenCalledTimes(2);
+    expect(store.getState().history).toMatchObject({ openId: 4, selectedId: 4 });
+    expect(store.getState().history.details[4]).toMatchObject({ state: 'ready' });
+  });
+
+  it('keeps a bounded number of details, never evicting the open one', async () => {
+    fakeApi({});
+    const store = newStore();
+    for (let id = 1; id <= 40; id++) await store.getState().historyOpen(id);
+    const cached = Object.keys(store.getState().history.details).map(Number);
+    expect(cached.length).toBeLessThanOrEqual(30);
+    expect(cached).toContain(40);
+    expect(cached).not.toContain(1);
+  });
+
+  it('exports the current query in the chosen format', async () => {
+    const api = fakeApi({});
+    const store = newStore();
+    store.getState().historySetFilters({ search: 'S42', status: 'error' });
+    const result = await store.getState().historyExport('json');
+    expect(result.ok).toBe(true);
+    expect(api.exportMessages).toHaveBeenCalledWith({
+      query: { order: 'desc', status: 'error', search: 'S42' },
+      format: 'json',
+    });
+    expect(store.getState().history.exporting).toBe(false);
+  });
+});
