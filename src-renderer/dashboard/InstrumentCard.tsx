@@ -1,0 +1,155 @@
+import { useId } from 'react';
+import { useShallow } from 'zustand/react/shallow';
+import { StatusBadge } from '../components/StatusBadge';
+import {
+  formatAddress,
+  formatAgo,
+  formatElapsed,
+  formatTime,
+  protocolName,
+  statusWord,
+} from '../format';
+import { useAppStore } from '../store';
+import { useNow } from '../use-now';
+import { Sparkline } from './Sparkline';
+
+export function InstrumentCard({ id }: { id: string }) {
+  const status = useAppStore((state) => state.instruments.byId[id]);
+  const lastMessage = useAppStore((state) => state.instruments.lastMessage[id]);
+  const perMinute = useAppStore((state) => state.stats.byInstrument[id]?.perMinute);
+  const { pending, actionError } = useAppStore(
+    useShallow((state) => ({
+      pending: state.instruments.pending[id],
+      actionError: state.instruments.actionError[id],
+    })),
+  );
+  const run = useAppStore((state) => state.runInstrumentAction);
+  const openEditor = useAppStore((state) => state.openEditor);
+  const now = useNow();
+  const titleId = useId();
+  if (!status) return null;
+
+  const { word, tone } = statusWord(status, now);
+  const lastMessageAt = Math.max(status.lastMessageAt ?? 0, lastMessage?.receivedAt ?? 0) || null;
+  const counters = status.counters;
+  const countersDay = counters.day === localDay(now) ? 'Today' : `On ${counters.day}`;
+  const busy = pending !== undefined;
+
+  return (
+    <article className={`card card-${tone}`} aria-labelledby={titleId} aria-busy={busy}>
+      <header className="card-head">
+        <h2 id={titleId} className="card-title" title={status.name}>
+          {status.name}
+        </h2>
+        <StatusBadge word={word} tone={tone} />
+        <p className="card-sub">
+          {protocolName(status.protocol)} · {status.mode === 'server' ? 'server' : 'client'} ·{' '}
+          {status.mode === 'server' ? 'listens on' : 'connects to'}{' '}
+          <span className="mono">{formatAddress(status.host, status.port)}</span>
+        </p>
+      </header>
+
+      <p className="card-reason">
+        <span>for {formatElapsed(now - status.since)}</span>
+        {status.reason && <span> · {status.reason}</span>}
+      </p>
+
+      <dl className="facts">
+        <div>
+          <dt>Last message</dt>
+          <dd>
+            {lastMessageAt === null ? (
+              'none yet'
+            ) : (
+              <>
+                {formatTime(lastMessageAt, now)}{' '}
+                <span className="muted">({formatAgo(lastMessageAt, now)})</span>
+              </>
+            )}
+          </dd>
+        </div>
+        <div>
+          <dt>{countersDay}</dt>
+          <dd>
+            <span className="nowrap">{counters.messagesIn} in</span> ·{' '}
+            <span className="nowrap">{counters.messagesOut} out</span> ·{' '}
+            <span className={counters.errors > 0 ? 'nowrap text-bad' : 'nowrap'}>
+              {counters.errors} {counters.errors === 1 ? 'error' : 'errors'}
+            </span>
+          </dd>
+        </div>
+        {status.mode === 'server' && status.peers.length > 0 && (
+          <div>
+            <dt>Connected from</dt>
+            <dd className="mono">{status.peers.join(', ')}</dd>
+          </div>
+        )}
+      </dl>
+
+      <Sparkline perMinute={perMinute} />
+
+      {(status.storageFailing || status.silent || status.lastError) && (
+        <ul className="notes">
+          {status.storageFailing && (
+            <li className="note note-bad">
+              <strong>Storage failing:</strong> messages are refused until the database can be
+              written again.
+            </li>
+          )}
+          {status.silent && (
+            <li className="note note-warn">
+              <strong>Silent:</strong> no messages for longer than expected. Check that the analyzer
+              is sending.
+            </li>
+          )}
+          {status.lastError && (
+            <li className="note">
+              <strong>Last error</strong> at {formatTime(status.lastError.at, now)}:{' '}
+              {status.lastError.message} <span className="code">{status.lastError.code}</span>
+            </li>
+          )}
+        </ul>
+      )}
+
+      <div className="card-actions">
+        {status.enabled ? (
+          <>
+            <button type="button" disabled={busy} onClick={() => void run(id, 'reconnect')}>
+              Reconnect
+            </button>
+            <button
+              type="button"
+              disabled={busy || status.disconnectedByUser}
+              onClick={() => void run(id, 'disconnect')}
+            >
+              Disconnect
+            </button>
+          </>
+        ) : (
+          <button type="button" disabled={busy} onClick={() => void run(id, 'enable')}>
+            Enable
+          </button>
+        )}
+        <button
+          type="button"
+          className="button-quiet"
+          onClick={() => openEditor({ kind: 'edit', id })}
+        >
+          Settings
+        </button>
+      </div>
+      {actionError && (
+        <p className="action-error" role="alert">
+          {actionError}
+        </p>
+      )}
+    </article>
+  );
+}
+
+/** `YYYY-MM-DD` of the local calendar day, the form the gateway's counters use. */
+function localDay(at: number): string {
+  const date = new Date(at);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
+}

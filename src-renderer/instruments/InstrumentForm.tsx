@@ -1,0 +1,558 @@
+import { useId, useState, type FormEvent } from 'react';
+import type { InstrumentStatus } from '../../src-shared/status';
+import { getApi } from '../api';
+import { formatAddress } from '../format';
+import { useAppStore } from '../store';
+import { call } from '../store/call';
+import { ConfirmRemove } from './ConfirmRemove';
+import { CheckboxField, Field, fieldIds } from './fields';
+import {
+  placeServerProblems,
+  readForm,
+  type FieldErrors,
+  type FieldName,
+  type FormValues,
+} from './form-values';
+
+const advancedFields: readonly FieldName[] = [
+  'encoding',
+  'maxConnections',
+  'allowedPeers',
+  'connectTimeoutMs',
+  'reconnect.initialDelayMs',
+  'reconnect.maxDelayMs',
+  'reconnect.factor',
+  'reconnect.jitter',
+  'keepAliveMs',
+  'idleTimeoutMs',
+  'maxMessageBytes',
+  'maxBufferedBytes',
+  'silence.afterMs',
+  'silence.fromHour',
+  'silence.toHour',
+  'astm.framing',
+  'astm.frameSize',
+  'astm.maxFrameText',
+];
+
+/** Fields that only mean something for one mode, protocol or option, and are hidden otherwise. */
+function isShown(field: FieldName, values: FormValues): boolean {
+  switch (field) {
+    case 'maxConnections':
+    case 'allowedPeers':
+      return values.mode === 'server';
+    case 'connectTimeoutMs':
+      return values.mode === 'client';
+    case 'silence.afterMs':
+    case 'silence.fromHour':
+    case 'silence.toHour':
+      return values.silenceAlarm;
+    case 'astm.framing':
+    case 'astm.frameSize':
+    case 'astm.maxFrameText':
+      return values.protocol === 'astm';
+    case 'hl7.mllpCommitAck':
+      return values.protocol === 'hl7';
+    default:
+      return true;
+  }
+}
+
+/** The order problems are looked at in, to focus the first one. */
+const fieldOrder: readonly FieldName[] = [
+  'id',
+  'name',
+  'protocol',
+  'mode',
+  'host',
+  'port',
+  ...advancedFields,
+];
+
+type TestState =
+  { step: 'idle' } | { step: 'testing' } | { step: 'done'; ok: boolean; message: string };
+
+interface Props {
+  /** Null for a new instrument. */
+  editingId: string | null;
+  initial: FormValues;
+}
+
+export function InstrumentForm({ editingId, initial }: Props) {
+  const formId = useId().replace(/:/g, '');
+  const titleId = `${formId}-title`;
+  const [values, setValues] = useState(initial);
+  const [submitted, setSubmitted] = useState(false);
+  const [serverErrors, setServerErrors] = useState<FieldErrors>({});
+  const [general, setGeneral] = useState<string[]>([]);
+  const [saving, setSaving] = useState(false);
+  const [saved, setSaved] = useState<string | null>(null);
+  const [advancedOpen, setAdvancedOpen] = useState(false);
+  const [test, setTest] = useState<TestState>({ step: 'idle' });
+  const [confirming, setConfirming] = useState(false);
+  const [removeError, setRemoveError] = useState<string | null>(null);
+  const applyStatuses = useAppStore((state) => state.applyStatuses);
+  const removeInstrument = useAppStore((state) => state.removeInstrument);
+  const openEditor = useAppStore((state) => state.openEditor);
+
+  const clientErrors: FieldErrors = submitted ? readErrors(values) : {};
+  const errorOf = (field: FieldName) => clientErrors[field] ?? serverErrors[field];
+  const hiddenProblems = fieldOrder
+    .filter((field) => !isShown(field, values) && errorOf(field))
+    .map((field) => `${field}: ${errorOf(field)}`);
+
+  const change = <K extends FieldName>(field: K, value: FormValues[K]) => {
+    setValues((current) => ({ ...current, [field]: value }));
+    setSaved(null);
+    if (serverErrors[field]) {
+      setServerErrors((current) => {
+        const rest = { ...current };
+        delete rest[field];
+        return rest;
+      });
+    }
+  };
+
+  const text = (field: FieldName) => ({
+    type: 'text',
+    value: String(values[field]),
+    onChange: (event: { target: { value: string } }) =>
+      change(field, event.target.value as FormValues[typeof field]),
+  });
+
+  const focusFirstProblem = (errors: FieldErrors) => {
+    const first = fieldOrder.find((field) => errors[field] && isShown(field, values));
+    if (!first) return;
+    if (advancedFields.includes(first)) setAdvancedOpen(true);
+    // The Advanced section may have just opened; focus once it is rendered.
+    requestAnimationFrame(() => {
+      document.getElementById(fieldIds(formId, first).control)?.focus();
+    });
+  };
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    setSubmitted(true);
+    setGeneral([]);
+    setSaved(null);
+    const read = readForm(values);
+    if (!read.ok) {
+      focusFirstProblem(read.errors);
+      return;
+    }
+    setSaving(true);
+    const api = getApi();
+    const result = await call(() =>
+      editingId === null
+        ? api.createInstrument({ config: read.config })
+        : api.updateInstrument({ config: read.config }),
+    );
+    setSaving(false);
+    if (!result.ok) {
+      const placed = placeServerProblems(result.error.fields ?? []);
+      setServerErrors(placed.errors);
+      setGeneral(
+        placed.general.length > 0 || Object.keys(placed.errors).length === 0
+          ? [result.error.message, ...placed.general]
+          : [],
+      );
+      focusFirstProblem(placed.errors);
+      return;
+    }
+    const status: InstrumentStatus = result.value;
+    applyStatuses([status]);
+    setServerErrors({});
+    if (editingId === null) openEditor({ kind: 'edit', id: status.id });
+    else setSaved('Changes saved.');
+  };
+
+  const testConnection = async () => {
+    const port = Number(values.port);
+    const host = values.host.trim();
+    if (host === '' || !Number.isInteger(port) || port < 1 || port > 65535) {
+      setTest({ step: 'done', ok: false, message: 'Enter the analyzer’s host and port first.' });
+      return;
+    }
+    const timeout = Number(values.connectTimeoutMs);
+    const timeoutMs = Number.isFinite(timeout)
+      ? Math.round(Math.min(30_000, Math.max(100, timeout)))
+      : undefined;
+    setTest({ step: 'testing' });
+    const result = await call(() =>
+      getApi().testConnection({ host, port, ...(timeoutMs === undefined ? {} : { timeoutMs }) }),
+    );
+    if (!result.ok) {
+      setTest({
+        step: 'done',
+        ok: false,
+        message: `The test could not run: ${result.error.message}`,
+      });
+      return;
+    }
+    const { ok, message, elapsedMs } = result.value;
+    setTest({ step: 'done', ok, message: `${message} (${Math.round(elapsedMs)} ms)` });
+  };
+
+  const remove = async () => {
+    if (editingId === null) return;
+    setRemoveError(null);
+    const result = await call(() => getApi().deleteInstrument({ id: editingId }));
+    if (!result.ok) {
+      setConfirming(false);
+      setRemoveError(`Could not remove it: ${result.error.message}`);
+      return;
+    }
+    removeInstrument(editingId);
+    openEditor(null);
+  };
+
+  // Numbers are typed as text: a number input would change under the scroll wheel and hide
+  // what was typed from the schema's checks.
+  const numberField = (name: FieldName, label: string, hint?: string) => (
+    <Field formId={formId} name={name} label={label} hint={hint} error={errorOf(name)}>
+      {(control) => <input {...control} {...text(name)} inputMode="decimal" autoComplete="off" />}
+    </Field>
+  );
+
+  const displayName = values.name.trim() || values.id.trim() || 'this instrument';
+
+  return (
+    <form
+      className="editor-form"
+      noValidate
+      aria-labelledby={titleId}
+      onSubmit={(event) => void submit(event)}
+    >
+      <h2 id={titleId}>
+        {editingId === null ? 'New instrument' : `Edit ${initial.name || initial.id}`}
+      </h2>
+
+      {(general.length > 0 || hiddenProblems.length > 0) && (
+        <div className="banner banner-bad" role="alert">
+          <p>The instrument was not saved:</p>
+          <ul>
+            {[...general, ...hiddenProblems].map((problem) => (
+              <li key={problem}>{problem}</li>
+            ))}
+          </ul>
+        </div>
+      )}
+
+      <div className="form-grid">
+        <Field
+          formId={formId}
+          name="id"
+          label="ID"
+          hint={
+            editingId === null
+              ? 'Letters, digits, dots, dashes or underscores. It cannot be changed later.'
+              : 'The ID cannot be changed.'
+          }
+          error={errorOf('id')}
+        >
+          {(control) => (
+            <input
+              {...control}
+              {...text('id')}
+              readOnly={editingId !== null}
+              autoComplete="off"
+              spellCheck={false}
+            />
+          )}
+        </Field>
+        <Field
+          formId={formId}
+          name="name"
+          label="Name"
+          hint="Shown on the dashboard; the ID is used when empty."
+          error={errorOf('name')}
+        >
+          {(control) => <input {...control} {...text('name')} autoComplete="off" />}
+        </Field>
+        <Field formId={formId} name="protocol" label="Protocol" error={errorOf('protocol')}>
+          {(control) => (
+            <select
+              {...control}
+              value={values.protocol}
+              onChange={(event) => change('protocol', event.target.value as FormValues['protocol'])}
+            >
+              <option value="astm">ASTM (E1381 / E1394)</option>
+              <option value="hl7">HL7 v2 over MLLP</option>
+            </select>
+          )}
+        </Field>
+        <Field
+          formId={formId}
+          name="mode"
+          label="Mode"
+          hint={
+            values.mode === 'server'
+              ? 'The analyzer connects to the gateway.'
+              : 'The gateway connects to the analyzer.'
+          }
+          error={errorOf('mode')}
+        >
+          {(control) => (
+            <select
+              {...control}
+              value={values.mode}
+              onChange={(event) => change('mode', event.target.value as FormValues['mode'])}
+            >
+              <option value="server">Server: analyzer connects here</option>
+              <option value="client">Client: connect to analyzer</option>
+            </select>
+          )}
+        </Field>
+        <Field
+          formId={formId}
+          name="host"
+          label="Host"
+          hint={
+            values.mode === 'server'
+              ? 'Address to listen on: 0.0.0.0 for every network, 127.0.0.1 for this computer only.'
+              : 'The analyzer’s IP address or host name.'
+          }
+          error={errorOf('host')}
+        >
+          {(control) => (
+            <input {...control} {...text('host')} autoComplete="off" spellCheck={false} />
+          )}
+        </Field>
+        <Field formId={formId} name="port" label="Port" hint="1 to 65535" error={errorOf('port')}>
+          {(control) => (
+            <input {...control} {...text('port')} inputMode="numeric" autoComplete="off" />
+          )}
+        </Field>
+      </div>
+      <CheckboxField
+        formId={formId}
+        name="enabled"
+        label="Enabled"
+        hint="A disabled instrument keeps its settings and history but has no link."
+        checked={values.enabled}
+        onChange={(checked) => change('enabled', checked)}
+      />
+
+      <details
+        className="advanced"
+        open={advancedOpen}
+        onToggle={(event) => setAdvancedOpen(event.currentTarget.open)}
+      >
+        <summary>Advanced</summary>
+        <fieldset>
+          <legend>Connection</legend>
+          <div className="form-grid">
+            <Field
+              formId={formId}
+              name="encoding"
+              label="Text encoding"
+              hint="HL7 messages naming their character set in MSH-18 override it."
+              error={errorOf('encoding')}
+            >
+              {(control) => (
+                <select
+                  {...control}
+                  value={values.encoding}
+                  onChange={(event) =>
+                    change('encoding', event.target.value as FormValues['encoding'])
+                  }
+                >
+                  <option value="latin1">Latin-1 (ISO 8859-1)</option>
+                  <option value="utf8">UTF-8</option>
+                </select>
+              )}
+            </Field>
+            {values.mode === 'server' &&
+              numberField(
+                'maxConnections',
+                'Most connections at once',
+                'More analyzer connections than this are refused.',
+              )}
+            {values.mode === 'client' &&
+              numberField(
+                'connectTimeoutMs',
+                'Connect timeout (ms)',
+                'Give up a connection attempt after this long.',
+              )}
+            {numberField('keepAliveMs', 'TCP keepalive (ms)', '0 turns keepalive off.')}
+            {numberField(
+              'idleTimeoutMs',
+              'Idle timeout (ms)',
+              'Close a connection silent this long; 0: never.',
+            )}
+            {values.mode === 'server' && (
+              <Field
+                formId={formId}
+                name="allowedPeers"
+                label="Allowed analyzer addresses"
+                hint="One per line. Empty: any address may connect."
+                error={errorOf('allowedPeers')}
+              >
+                {(control) => (
+                  <textarea
+                    {...control}
+                    rows={3}
+                    value={values.allowedPeers}
+                    onChange={(event) => change('allowedPeers', event.target.value)}
+                    spellCheck={false}
+                  />
+                )}
+              </Field>
+            )}
+          </div>
+        </fieldset>
+        <fieldset>
+          <legend>Reconnecting</legend>
+          <p className="fieldset-hint">
+            After a lost connection (client) or a failure to listen (server), wait, then try again
+            with growing delays.
+          </p>
+          <div className="form-grid">
+            {numberField('reconnect.initialDelayMs', 'First delay (ms)')}
+            {numberField('reconnect.maxDelayMs', 'Longest delay (ms)')}
+            {numberField(
+              'reconnect.factor',
+              'Growth factor',
+              'Each delay is this many times the one before.',
+            )}
+            {numberField(
+              'reconnect.jitter',
+              'Jitter (0 to 1)',
+              'Random spread, so many links do not retry together.',
+            )}
+          </div>
+        </fieldset>
+        <fieldset>
+          <legend>Limits</legend>
+          <div className="form-grid">
+            {numberField('maxMessageBytes', 'Largest message (bytes)')}
+            {numberField('maxBufferedBytes', 'Buffered bytes limit')}
+          </div>
+        </fieldset>
+        <fieldset>
+          <legend>Silence alarm</legend>
+          <CheckboxField
+            formId={formId}
+            name="silenceAlarm"
+            label="Warn when the analyzer goes quiet"
+            checked={values.silenceAlarm}
+            onChange={(checked) => change('silenceAlarm', checked)}
+          />
+          {values.silenceAlarm && (
+            <div className="form-grid">
+              {numberField('silence.afterMs', 'Warn after (ms) without a message')}
+              {numberField(
+                'silence.fromHour',
+                'From hour (0–24)',
+                'Only when traffic is expected.',
+              )}
+              {numberField('silence.toHour', 'Until hour (0–24)')}
+            </div>
+          )}
+        </fieldset>
+        {values.protocol === 'astm' ? (
+          <fieldset>
+            <legend>ASTM</legend>
+            <div className="form-grid">
+              <Field
+                formId={formId}
+                name="astm.framing"
+                label="Framing"
+                error={errorOf('astm.framing')}
+              >
+                {(control) => (
+                  <select
+                    {...control}
+                    value={values['astm.framing']}
+                    onChange={(event) =>
+                      change('astm.framing', event.target.value as FormValues['astm.framing'])
+                    }
+                  >
+                    <option value="e1381">E1381 (ENQ, frames, EOT)</option>
+                    <option value="raw">Bare records, no framing</option>
+                  </select>
+                )}
+              </Field>
+              {numberField(
+                'astm.frameSize',
+                'Frame size we send (bytes)',
+                'Most analyzers expect 240.',
+              )}
+              {numberField('astm.maxFrameText', 'Largest frame accepted (bytes)')}
+            </div>
+          </fieldset>
+        ) : (
+          <fieldset>
+            <legend>HL7</legend>
+            <CheckboxField
+              formId={formId}
+              name="hl7.mllpCommitAck"
+              label="Answer MLLP commit acknowledgements"
+              hint="For senders using MLLP Release 2."
+              checked={values['hl7.mllpCommitAck']}
+              onChange={(checked) => change('hl7.mllpCommitAck', checked)}
+            />
+          </fieldset>
+        )}
+      </details>
+
+      {values.mode === 'client' && (
+        <div className="test-connection">
+          <button
+            type="button"
+            disabled={test.step === 'testing'}
+            onClick={() => void testConnection()}
+          >
+            Test connection
+          </button>
+          <p
+            role="status"
+            className={test.step === 'done' ? (test.ok ? 'test-ok' : 'test-bad') : 'muted'}
+          >
+            {test.step === 'testing' &&
+              `Trying ${formatAddress(values.host.trim(), Number(values.port))}…`}
+            {test.step === 'done' && (
+              <>
+                <strong>{test.ok ? 'Reachable:' : 'Not reachable:'}</strong> {test.message}
+              </>
+            )}
+          </p>
+        </div>
+      )}
+
+      <div className="form-actions">
+        <button type="submit" className="button-primary" disabled={saving}>
+          {editingId === null ? 'Create instrument' : 'Save changes'}
+        </button>
+        <button type="button" onClick={() => openEditor(null)}>
+          Cancel
+        </button>
+        {editingId !== null && (
+          <button type="button" className="button-danger" onClick={() => setConfirming(true)}>
+            Remove
+          </button>
+        )}
+        <p role="status" className="form-saved">
+          {saving ? 'Saving…' : saved}
+        </p>
+      </div>
+      {removeError && (
+        <p className="action-error" role="alert">
+          {removeError}
+        </p>
+      )}
+      {confirming && editingId !== null && (
+        <ConfirmRemove
+          name={displayName}
+          onConfirm={remove}
+          onCancel={() => setConfirming(false)}
+        />
+      )}
+    </form>
+  );
+}
+
+function readErrors(values: FormValues): FieldErrors {
+  const read = readForm(values);
+  return read.ok ? {} : read.errors;
+}

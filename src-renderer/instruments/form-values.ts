@@ -1,0 +1,187 @@
+/**
+ * The instrument form as text fields, and the way between it and an instrument config. Field
+ * keys are the config's own paths (`reconnect.maxDelayMs`), so the schema's problems and the
+ * server's `fields` land next to the right input without a translation table.
+ */
+import {
+  describeIssues,
+  instrumentConfigSchema,
+  type InstrumentConfig,
+} from '../../src-shared/config';
+
+export interface FormValues {
+  id: string;
+  name: string;
+  protocol: 'astm' | 'hl7';
+  mode: 'server' | 'client';
+  host: string;
+  port: string;
+  enabled: boolean;
+  encoding: 'latin1' | 'utf8';
+  maxConnections: string;
+  /** One address per line (commas and spaces also separate). */
+  allowedPeers: string;
+  connectTimeoutMs: string;
+  'reconnect.initialDelayMs': string;
+  'reconnect.maxDelayMs': string;
+  'reconnect.factor': string;
+  'reconnect.jitter': string;
+  keepAliveMs: string;
+  idleTimeoutMs: string;
+  maxMessageBytes: string;
+  maxBufferedBytes: string;
+  silenceAlarm: boolean;
+  'silence.afterMs': string;
+  'silence.fromHour': string;
+  'silence.toHour': string;
+  'astm.framing': 'e1381' | 'raw';
+  'astm.frameSize': string;
+  'astm.maxFrameText': string;
+  'hl7.mllpCommitAck': boolean;
+}
+
+export type FieldName = keyof FormValues;
+export type FieldErrors = Partial<Record<FieldName, string>>;
+
+/** The schema's defaults, so a new form starts where the gateway would. */
+const defaults: InstrumentConfig = instrumentConfigSchema.parse({
+  id: 'new',
+  protocol: 'astm',
+  mode: 'server',
+  port: 1,
+});
+
+export function toFormValues(config: InstrumentConfig): FormValues {
+  return {
+    id: config.id,
+    name: config.name ?? '',
+    protocol: config.protocol,
+    mode: config.mode,
+    host: config.host,
+    port: String(config.port),
+    enabled: config.enabled,
+    encoding: config.encoding,
+    maxConnections: String(config.maxConnections),
+    allowedPeers: config.allowedPeers.join('\n'),
+    connectTimeoutMs: String(config.connectTimeoutMs),
+    'reconnect.initialDelayMs': String(config.reconnect.initialDelayMs),
+    'reconnect.maxDelayMs': String(config.reconnect.maxDelayMs),
+    'reconnect.factor': String(config.reconnect.factor),
+    'reconnect.jitter': String(config.reconnect.jitter),
+    keepAliveMs: String(config.keepAliveMs),
+    idleTimeoutMs: String(config.idleTimeoutMs),
+    maxMessageBytes: String(config.maxMessageBytes),
+    maxBufferedBytes: String(config.maxBufferedBytes),
+    silenceAlarm: config.silence !== undefined,
+    'silence.afterMs': String(config.silence?.afterMs ?? 600_000),
+    'silence.fromHour': String(config.silence?.fromHour ?? 0),
+    'silence.toHour': String(config.silence?.toHour ?? 24),
+    'astm.framing': config.astm.framing,
+    'astm.frameSize': String(config.astm.frameSize),
+    'astm.maxFrameText': String(config.astm.maxFrameText),
+    'hl7.mllpCommitAck': config.hl7.mllpCommitAck,
+  };
+}
+
+export function newFormValues(): FormValues {
+  return { ...toFormValues(defaults), id: '', port: '' };
+}
+
+/**
+ * The config the form describes, checked with the same schema the gateway uses. Text that is
+ * not a number is reported here, since the schema would only see a missing value.
+ */
+export function readForm(
+  values: FormValues,
+): { ok: true; config: InstrumentConfig } | { ok: false; errors: FieldErrors } {
+  const errors: FieldErrors = {};
+  const number = (field: FieldName): number | undefined => {
+    const text = String(values[field]).trim();
+    if (text === '') return undefined;
+    const value = Number(text);
+    if (!Number.isFinite(value)) {
+      errors[field] = 'must be a number';
+      return undefined;
+    }
+    return value;
+  };
+  const input = {
+    id: values.id.trim(),
+    name: values.name.trim() === '' ? undefined : values.name.trim(),
+    protocol: values.protocol,
+    mode: values.mode,
+    host: values.host,
+    port: number('port'),
+    enabled: values.enabled,
+    encoding: values.encoding,
+    maxConnections: number('maxConnections'),
+    allowedPeers: values.allowedPeers.split(/[\s,]+/).filter((peer) => peer !== ''),
+    connectTimeoutMs: number('connectTimeoutMs'),
+    reconnect: {
+      initialDelayMs: number('reconnect.initialDelayMs'),
+      maxDelayMs: number('reconnect.maxDelayMs'),
+      factor: number('reconnect.factor'),
+      jitter: number('reconnect.jitter'),
+    },
+    keepAliveMs: number('keepAliveMs'),
+    idleTimeoutMs: number('idleTimeoutMs'),
+    maxMessageBytes: number('maxMessageBytes'),
+    maxBufferedBytes: number('maxBufferedBytes'),
+    silence: values.silenceAlarm
+      ? {
+          afterMs: number('silence.afterMs'),
+          fromHour: number('silence.fromHour'),
+          toHour: number('silence.toHour'),
+        }
+      : undefined,
+    astm: {
+      framing: values['astm.framing'],
+      frameSize: number('astm.frameSize'),
+      maxFrameText: number('astm.maxFrameText'),
+    },
+    hl7: { mllpCommitAck: values['hl7.mllpCommitAck'] },
+  };
+  if (input.id === '') errors.id = 'must not be empty';
+  if (values.port.trim() === '') errors.port = 'must not be empty';
+  const parsed = instrumentConfigSchema.safeParse(input);
+  if (parsed.success && Object.keys(errors).length === 0) return { ok: true, config: parsed.data };
+  if (!parsed.success) {
+    for (const problem of describeIssues(parsed.error)) {
+      const field = fieldOf(problem.field);
+      if (field && !errors[field]) errors[field] = problem.message;
+    }
+  }
+  return { ok: false, errors };
+}
+
+const fieldNames = new Set<string>(Object.keys(newFormValues()));
+
+/**
+ * The form field a problem's path points at: `port`, `config.port`, `instruments[0].port`,
+ * `allowedPeers[2]` or `silence` (the alarm as a whole). Null when no field matches.
+ */
+export function fieldOf(path: string): FieldName | null {
+  const trimmed = path
+    .replace(/^config\./, '')
+    .replace(/^instruments\[\d+\]\./, '')
+    .replace(/\[\d+\]$/, '');
+  if (fieldNames.has(trimmed)) return trimmed as FieldName;
+  if (trimmed === 'silence') return 'silence.afterMs';
+  return null;
+}
+
+/** Server problems split into those next to a field and those about the form as a whole. */
+export function placeServerProblems(problems: readonly { field: string; message: string }[]): {
+  errors: FieldErrors;
+  general: string[];
+} {
+  const errors: FieldErrors = {};
+  const general: string[] = [];
+  for (const problem of problems) {
+    const field = fieldOf(problem.field);
+    if (field)
+      errors[field] = errors[field] ? `${errors[field]}; ${problem.message}` : problem.message;
+    else general.push(`${problem.field}: ${problem.message}`);
+  }
+  return { errors, general };
+}

@@ -1,0 +1,177 @@
+import type { StoredMessageEvent } from '../../src-shared/contract';
+import type { InstrumentStatus } from '../../src-shared/status';
+import { getApi } from '../api';
+import type { AppState, SliceCreator } from './app-state';
+import { call } from './call';
+
+export type InstrumentAction = 'reconnect' | 'disconnect' | 'enable';
+
+export interface InstrumentsSlice {
+  instruments: {
+    byId: Record<string, InstrumentStatus>;
+    /** The newest stored message of each instrument, as `messagesStored` reported it. */
+    lastMessage: Record<string, StoredMessageEvent>;
+    loaded: boolean;
+    loadError: string | null;
+    /** The card command in flight per instrument. */
+    pending: Record<string, InstrumentAction>;
+    /** Why the last card command failed, per instrument, in plain words. */
+    actionError: Record<string, string>;
+  };
+  loadInstruments(): Promise<void>;
+  /** Statuses replace what we hold, by id. */
+  applyStatuses(statuses: readonly InstrumentStatus[]): void;
+  removeInstrument(id: string): void;
+  noteMessagesStored(messages: readonly StoredMessageEvent[]): void;
+  runInstrumentAction(id: string, action: InstrumentAction): Promise<void>;
+}
+
+const actionNames: Record<InstrumentAction, string> = {
+  reconnect: 'Reconnect',
+  disconnect: 'Disconnect',
+  enable: 'Enable',
+};
+
+export const createInstrumentsSlice: SliceCreator<InstrumentsSlice> = (set, get) => {
+  /**
+   * Ids that events touched while a `listInstruments` call was on its way: the event is newer
+   * than the list, so the list must not overwrite it.
+   */
+  const touchedDuringLoads = new Set<Set<string>>();
+  const touch = (id: string) => {
+    for (const touched of touchedDuringLoads) touched.add(id);
+  };
+
+  return {
+    instruments: {
+      byId: {},
+      lastMessage: {},
+      loaded: false,
+      loadError: null,
+      pending: {},
+      actionError: {},
+    },
+
+    async loadInstruments() {
+      const touched = new Set<string>();
+      touchedDuringLoads.add(touched);
+      const result = await call(() => getApi().listInstruments({}));
+      touchedDuringLoads.delete(touched);
+      if (!result.ok) {
+        set((state) => ({
+          instruments: { ...state.instruments, loadError: result.error.message },
+        }));
+        return;
+      }
+      set((state) => {
+        const byId: Record<string, InstrumentStatus> = {};
+        for (const id of touched) {
+          const current = state.instruments.byId[id];
+          if (current) byId[id] = current;
+        }
+        for (const status of result.value) {
+          if (!touched.has(status.id)) byId[status.id] = status;
+        }
+        return { instruments: { ...state.instruments, byId, loaded: true, loadError: null } };
+      });
+    },
+
+    applyStatuses(statuses) {
+      if (statuses.length === 0) return;
+      for (const status of statuses) touch(status.id);
+      set((state) => {
+        const byId = { ...state.instruments.byId };
+        for (const status of statuses) byId[status.id] = status;
+        return { instruments: { ...state.instruments, byId } };
+      });
+    },
+
+    removeInstrument(id) {
+      touch(id);
+      set((state) => ({
+        instruments: {
+          ...state.instruments,
+          byId: without(state.instruments.byId, id),
+          lastMessage: without(state.instruments.lastMessage, id),
+          pending: without(state.instruments.pending, id),
+          actionError: without(state.instruments.actionError, id),
+        },
+      }));
+    },
+
+    noteMessagesStored(messages) {
+      if (messages.length === 0) return;
+      set((state) => {
+        const lastMessage = { ...state.instruments.lastMessage };
+        for (const message of messages) {
+          const held = lastMessage[message.instrumentId];
+          if (!held || held.receivedAt <= message.receivedAt) {
+            lastMessage[message.instrumentId] = message;
+          }
+        }
+        return { instruments: { ...state.instruments, lastMessage } };
+      });
+    },
+
+    async runInstrumentAction(id, action) {
+      set((state) => ({
+        instruments: {
+          ...state.instruments,
+          pending: { ...state.instruments.pending, [id]: action },
+          actionError: without(state.instruments.actionError, id),
+        },
+      }));
+      const api = getApi();
+      let problem: string | null = null;
+      if (action === 'enable') {
+        const result = await call(() => api.setInstrumentEnabled({ id, enabled: true }));
+        if (result.ok) get().applyStatuses([result.value]);
+        else problem = result.error.message;
+      } else {
+        const result = await call(() =>
+          action === 'reconnect'
+            ? api.reconnectInstrument({ id })
+            : api.disconnectInstrument({ id }),
+        );
+        if (!result.ok) problem = result.error.message;
+      }
+      set((state) => ({
+        instruments: {
+          ...state.instruments,
+          pending: without(state.instruments.pending, id),
+          actionError:
+            problem === null
+              ? state.instruments.actionError
+              : {
+                  ...state.instruments.actionError,
+                  [id]: `${actionNames[action]} failed: ${problem}`,
+                },
+        },
+      }));
+    },
+  };
+};
+
+function without<T>(record: Record<string, T>, key: string): Record<string, T> {
+  if (!(key in record)) return record;
+  const copy = { ...record };
+  delete copy[key];
+  return copy;
+}
+
+/** Instruments in the order the UI lists them: by name, then id. */
+export function sortedInstruments(state: AppState): InstrumentStatus[] {
+  return Object.values(state.instruments.byId).sort(
+    (a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id),
+  );
+}
+
+export function selectInstrumentIds(state: AppState): string[] {
+  return sortedInstruments(state).map((status) => status.id);
+}
+
+export function selectInstrumentNames(state: AppState): Record<string, string> {
+  const names: Record<string, string> = {};
+  for (const status of Object.values(state.instruments.byId)) names[status.id] = status.name;
+  return names;
+}

@@ -1,0 +1,57 @@
+import type { CommandResponse } from '../../src-shared/contract';
+import { getApi } from '../api';
+import type { SliceCreator } from './app-state';
+import { call } from './call';
+
+export const pages = ['dashboard', 'history', 'events', 'instruments'] as const;
+export type Page = (typeof pages)[number];
+
+export const pageTitles: Record<Page, string> = {
+  dashboard: 'Dashboard',
+  history: 'History',
+  events: 'Event log',
+  instruments: 'Instruments',
+};
+
+/** What the instrument editor shows: a blank form, one instrument, or nothing chosen yet. */
+export type EditorSelection = { kind: 'new' } | { kind: 'edit'; id: string } | null;
+
+export type AppInfo = CommandResponse<'getAppInfo'>;
+
+export interface UiSlice {
+  ui: {
+    page: Page;
+    editor: EditorSelection;
+    appInfo: AppInfo | null;
+  };
+  setPage(page: Page): void;
+  /** Shows the instrument editor with this selection. */
+  openEditor(selection: EditorSelection): void;
+  loadAppInfo(): Promise<void>;
+}
+
+export function pageFromHash(hash: string): Page | null {
+  const name = hash.replace(/^#\/?/, '');
+  return (pages as readonly string[]).includes(name) ? (name as Page) : null;
+}
+
+export function hashOf(page: Page): string {
+  return `#/${page}`;
+}
+
+export const createUiSlice: SliceCreator<UiSlice> = (set) => ({
+  ui: { page: 'dashboard', editor: null, appInfo: null },
+
+  setPage(page) {
+    set((state) => (state.ui.page === page ? state : { ui: { ...state.ui, page } }));
+  },
+
+  openEditor(editor) {
+    set((state) => ({ ui: { ...state.ui, page: 'instruments', editor } }));
+  },
+
+  async loadAppInfo() {
+    const result = await call(() => getApi().getAppInfo({}));
+    if (result.ok) set((state) => ({ ui: { ...state.ui, appInfo: result.value } }));
+  },
+});

@@ -1,0 +1,187 @@
+// @vitest-environment jsdom
+import { fireEvent, render, screen, within } from '@testing-library/react';
+import { describe, expect, it } from 'vitest';
+import { InstrumentsPage } from '../../src-renderer/instruments/InstrumentsPage';
+import { fieldOf, newFormValues, readForm } from '../../src-renderer/instruments/form-values';
+import { useAppStore } from '../../src-renderer/store';
+import { makeConfig, makeStatus } from './fake-api';
+import { descriptionOf, settle, withTestGateway } from './harness';
+
+const gateway = withTestGateway();
+
+function type(label: string, value: string) {
+  fireEvent.change(screen.getByLabelText(label), { target: { value } });
+}
+
+function openNew() {
+  useAppStore.getState().openEditor({ kind: 'new' });
+  render(<InstrumentsPage />);
+}
+
+async function openExisting() {
+  useAppStore.getState().applyStatuses([makeStatus({ id: 'cobas', name: 'Cobas' })]);
+  gateway.fake.commands.getInstrument.mockResolvedValue({
+    ok: true,
+    value: { config: makeConfig(), status: makeStatus({ id: 'cobas', name: 'Cobas' }) },
+  });
+  useAppStore.getState().openEditor({ kind: 'edit', id: 'cobas' });
+  render(<InstrumentsPage />);
+  await settle();
+}
+
+describe('form values', () => {
+  it('maps problem paths from the schema and the server to form fields', () => {
+    expect(fieldOf('port')).toBe('port');
+    expect(fieldOf('config.port')).toBe('port');
+    expect(fieldOf('instruments[0].reconnect.maxDelayMs')).toBe('reconnect.maxDelayMs');
+    expect(fieldOf('allowedPeers[2]')).toBe('allowedPeers');
+    expect(fieldOf('silence')).toBe('silence.afterMs');
+    expect(fieldOf('(request)')).toBeNull();
+  });
+
+  it('checks the form with the config schema', () => {
+    const values = { ...newFormValues(), id: 'cobas', port: '70000', keepAliveMs: 'soon' };
+    const read = readForm(values);
+    expect(read.ok).toBe(false);
+    if (read.ok) return;
+    expect(read.errors.port).toBe('must be between 1 and 65535');
+    expect(read.errors.keepAliveMs).toBe('must be a number');
+    expect(readForm({ ...values, port: '5000', keepAliveMs: '' }).ok).toBe(true);
+  });
+});
+
+describe('Instrument editor', () => {
+  it('shows the schema’s problem next to the field and does not send the form', async () => {
+    openNew();
+    type('ID', 'cobas');
+    type('Port', '70000');
+    fireEvent.click(screen.getByRole('button', { name: 'Create instrument' }));
+    await settle();
+    const port = screen.getByLabelText('Port');
+    expect(port.getAttribute('aria-invalid')).toBe('true');
+    expect(descriptionOf(port)).toContain('must be between 1 and 65535');
+    expect(gateway.fake.commands.createInstrument).not.toHaveBeenCalled();
+
+    type('Port', '5000');
+    expect(descriptionOf(screen.getByLabelText('Port'))).not.toContain('must be between');
+  });
+
+  it('shows the server’s field problems next to the fields', async () => {
+    gateway.fake.commands.createInstrument.mockResolvedValue({
+      ok: false,
+      error: {
+        code: 'INVALID_CONFIG',
+        message: 'the instrument settings are not valid',
+        fields: [
+          { field: 'port', message: 'port 5000 on 0.0.0.0 is already used by Sysmex' },
+          { field: 'reconnect.maxDelayMs', message: 'must be at least the first delay' },
+        ],
+      },
+    });
+    openNew();
+    type('ID', 'cobas');
+    type('Port', '5000');
+    fireEvent.click(screen.getByRole('button', { name: 'Create instrument' }));
+    await settle();
+    expect(gateway.fake.commands.createInstrument).toHaveBeenCalledTimes(1);
+    const sent = gateway.fake.commands.createInstrument.mock.calls[0]![0].config;
+    expect(sent).toMatchObject({ id: 'cobas', port: 5000, protocol: 'astm', mode: 'server' });
+    expect(descriptionOf(screen.getByLabelText('Port'))).toContain(
+      'port 5000 on 0.0.0.0 is already used by Sysmex',
+    );
+    // The Advanced section opens by itself when a problem is inside it.
+    expect(descriptionOf(screen.getByLabelText('Longest delay (ms)'))).toContain(
+      'must be at least the first delay',
+    );
+  });
+
+  it('adds an instrument and then shows it for editing', async () => {
+    gateway.fake.commands.createInstrument.mockResolvedValue({
+      ok: true,
+      value: makeStatus({ id: 'cobas', name: 'Cobas', mode: 'server', state: 'listening' }),
+    });
+    gateway.fake.commands.getInstrument.mockResolvedValue({
+      ok: true,
+      value: { config: makeConfig({ mode: 'server' }), status: makeStatus({ id: 'cobas' }) },
+    });
+    openNew();
+    type('ID', 'cobas');
+    type('Name', 'Cobas');
+    type('Port', '5000');
+    fireEvent.click(screen.getByRole('button', { name: 'Create instrument' }));
+    await settle();
+    expect(useAppStore.getState().instruments.byId.cobas?.state).toBe('listening');
+    expect(useAppStore.getState().ui.editor).toEqual({ kind: 'edit', id: 'cobas' });
+    expect(screen.getByRole('heading', { name: 'Edit Cobas' })).toBeTruthy();
+  });
+
+  it('edits an existing instrument with the id fixed', async () => {
+    await openExisting();
+    const id = screen.getByLabelText('ID') as HTMLInputElement;
+    expect(id.value).toBe('cobas');
+    expect(id.readOnly).toBe(true);
+    type('Port', '5001');
+    fireEvent.click(screen.getByRole('button', { name: 'Save changes' }));
+    await settle();
+    expect(gateway.fake.commands.updateInstrument).toHaveBeenCalledWith({
+      config: expect.objectContaining({ id: 'cobas', port: 5001 }),
+    });
+  });
+
+  it('asks before removing an instrument', async () => {
+    await openExisting();
+    fireEvent.click(screen.getByRole('button', { name: 'Remove' }));
+    const dialog = screen.getByRole('alertdialog', { name: 'Remove Cobas?' });
+    expect(gateway.fake.commands.deleteInstrument).not.toHaveBeenCalled();
+    expect(document.activeElement).toBe(within(dialog).getByRole('button', { name: 'Cancel' }));
+
+    fireEvent.click(within(dialog).getByRole('button', { name: 'Cancel' }));
+    expect(screen.queryByRole('alertdialog')).toBeNull();
+    expect(gateway.fake.commands.deleteInstrument).not.toHaveBeenCalled();
+
+    fireEvent.click(screen.getByRole('button', { name: 'Remove' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Remove instrument' }));
+    await settle();
+    expect(gateway.fake.commands.deleteInstrument).toHaveBeenCalledWith({ id: 'cobas' });
+    expect(useAppStore.getState().instruments.byId.cobas).toBeUndefined();
+    expect(useAppStore.getState().ui.editor).toBeNull();
+  });
+
+  it('tests the connection of a client link and says what happened', async () => {
+    gateway.fake.commands.testConnection.mockResolvedValue({
+      ok: true,
+      value: { ok: false, message: 'connection refused by 10.0.0.5:5000', elapsedMs: 4 },
+    });
+    await openExisting();
+    fireEvent.click(screen.getByRole('button', { name: 'Test connection' }));
+    await settle();
+    expect(gateway.fake.commands.testConnection).toHaveBeenCalledWith({
+      host: '10.0.0.5',
+      port: 5000,
+      timeoutMs: 10_000,
+    });
+    expect(screen.getByText(/connection refused by 10.0.0.5:5000/).textContent).toContain(
+      'Not reachable',
+    );
+  });
+
+  it('offers the connection test only for client links', () => {
+    openNew();
+    expect(screen.queryByRole('button', { name: 'Test connection' })).toBeNull();
+    fireEvent.change(screen.getByLabelText('Mode'), { target: { value: 'client' } });
+    expect(screen.getByRole('button', { name: 'Test connection' })).toBeTruthy();
+  });
+
+  it('labels every control', async () => {
+    await openExisting();
+    fireEvent.click(screen.getByText('Advanced'));
+    const controls = document.querySelectorAll('input, select, textarea, button');
+    for (const control of controls) {
+      const labelled =
+        (control as HTMLInputElement).labels?.length ||
+        control.getAttribute('aria-label') ||
+        (control.tagName === 'BUTTON' && control.textContent?.trim());
+      expect(labelled, control.outerHTML).toBeTruthy();
+    }
+  });
+});
