@@ -211,7 +211,8 @@ export function createCommandService(deps: CommandServiceDeps): CommandService &
 
   // Coalescing: events collect here and leave together at most every `coalesceMs`.
   const listeners = new Set<(event: ServiceEvent) => void>();
-  const statuses = new Map<string, InstrumentStatus>();
+  /** Per instrument, each state it passed through since the last batch (newest details kept). */
+  const statuses = new Map<string, InstrumentStatus[]>();
   let stored: StoredMessageEvent[] = [];
   let logged: LogEntryView[] = [];
   let flushCancel: (() => void) | null = null;
@@ -229,7 +230,7 @@ export function createCommandService(deps: CommandServiceDeps): CommandService &
   const flush = (): void => {
     flushCancel = null;
     if (statuses.size > 0) {
-      send({ name: 'linkStatus', payload: { statuses: [...statuses.values()] } });
+      send({ name: 'linkStatus', payload: { statuses: [...statuses.values()].flat() } });
       statuses.clear();
     }
     if (stored.length > 0) {
@@ -247,9 +248,16 @@ export function createCommandService(deps: CommandServiceDeps): CommandService &
   const unsubscribeGateway = gateway.subscribe((event) => {
     if (listeners.size === 0) return;
     switch (event.type) {
-      case 'status':
-        statuses.set(event.status.id, event.status);
+      case 'status': {
+        // A brief state (Connecting between two Connected) is kept so the UI can show it.
+        const queue = statuses.get(event.status.id) ?? [];
+        const last = queue.at(-1);
+        if (last && last.state === event.status.state) queue[queue.length - 1] = event.status;
+        else if (queue.length < 8) queue.push(event.status);
+        else queue[queue.length - 1] = event.status;
+        statuses.set(event.status.id, queue);
         break;
+      }
       case 'messageStored':
         // Past a few thousand per batch the renderer only needs to know that more arrived.
         if (stored.length < 5_000) stored.push(event.message);

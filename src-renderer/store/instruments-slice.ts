@@ -19,11 +19,22 @@ export interface InstrumentsSlice {
     actionError: Record<string, string>;
   };
   loadInstruments(): Promise<void>;
-  /** Statuses replace what we hold, by id. */
+  /**
+   * Statuses replace what we hold, by id, in the order given. A passing state such as
+   * Connecting stays on screen for at least `MIN_PASSING_STATE_MS`, so a reconnect that takes a
+   * few milliseconds is still seen to happen.
+   */
   applyStatuses(statuses: readonly InstrumentStatus[]): void;
   removeInstrument(id: string): void;
   noteMessagesStored(messages: readonly StoredMessageEvent[]): void;
   runInstrumentAction(id: string, action: InstrumentAction): Promise<void>;
+}
+
+/** How long Connecting or Reconnecting stays visible before the next state replaces it. */
+export const MIN_PASSING_STATE_MS = 700;
+
+function isPassing(status: InstrumentStatus | undefined): boolean {
+  return status?.state === 'connecting' || status?.state === 'reconnecting';
 }
 
 const actionNames: Record<InstrumentAction, string> = {
@@ -40,6 +51,42 @@ export const createInstrumentsSlice: SliceCreator<InstrumentsSlice> = (set, get)
   const touchedDuringLoads = new Set<Set<string>>();
   const touch = (id: string) => {
     for (const touched of touchedDuringLoads) touched.add(id);
+  };
+  /** Statuses waiting for a passing state's minimum time, per instrument, in order. */
+  const waiting = new Map<string, InstrumentStatus[]>();
+  const shownAt = new Map<string, number>();
+  const timers = new Map<string, ReturnType<typeof setTimeout>>();
+
+  const show = (status: InstrumentStatus): void => {
+    shownAt.set(status.id, Date.now());
+    set((state) => ({
+      instruments: {
+        ...state.instruments,
+        byId: { ...state.instruments.byId, [status.id]: status },
+      },
+    }));
+  };
+  const pump = (id: string): void => {
+    timers.delete(id);
+    const queue = waiting.get(id);
+    while (queue && queue.length > 0) {
+      const current = get().instruments.byId[id];
+      const next = queue[0]!;
+      const held = isPassing(current) && current!.state !== next.state;
+      const left = held ? MIN_PASSING_STATE_MS - (Date.now() - (shownAt.get(id) ?? 0)) : 0;
+      if (left > 0) {
+        timers.set(
+          id,
+          setTimeout(() => pump(id), left),
+        );
+        return;
+      }
+      queue.shift();
+      // Only the last of several same-state updates matters; skip to it.
+      if (queue.length > 0 && queue[0]!.state === next.state) continue;
+      show(next);
+    }
+    waiting.delete(id);
   };
 
   return {
@@ -78,16 +125,22 @@ export const createInstrumentsSlice: SliceCreator<InstrumentsSlice> = (set, get)
 
     applyStatuses(statuses) {
       if (statuses.length === 0) return;
-      for (const status of statuses) touch(status.id);
-      set((state) => {
-        const byId = { ...state.instruments.byId };
-        for (const status of statuses) byId[status.id] = status;
-        return { instruments: { ...state.instruments, byId } };
-      });
+      const ids = new Set<string>();
+      for (const status of statuses) {
+        touch(status.id);
+        const queue = waiting.get(status.id) ?? [];
+        queue.push(status);
+        waiting.set(status.id, queue);
+        ids.add(status.id);
+      }
+      for (const id of ids) if (!timers.has(id)) pump(id);
     },
 
     removeInstrument(id) {
       touch(id);
+      waiting.delete(id);
+      clearTimeout(timers.get(id));
+      timers.delete(id);
       set((state) => ({
         instruments: {
           ...state.instruments,

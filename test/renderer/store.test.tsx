@@ -4,6 +4,7 @@ import type { LogEntryView, StoredMessageEvent } from '../../src-shared/contract
 import { formatCountdown, formatElapsed, statusWord } from '../../src-renderer/format';
 import { useAppStore } from '../../src-renderer/store';
 import { startBridge } from '../../src-renderer/store/bridge';
+import { MIN_PASSING_STATE_MS } from '../../src-renderer/store/instruments-slice';
 import { LOG_CAP, mergeLogEntries } from '../../src-renderer/store/log-slice';
 import { makeStatus } from './fake-api';
 import { withTestGateway } from './harness';
@@ -209,5 +210,31 @@ describe('bridge', () => {
     expect(gateway.fake.listenerCount('linkStatus')).toBe(0);
     expect(gateway.fake.commands.listInstruments).toHaveBeenCalledTimes(1);
     expect(gateway.fake.commands.getStats).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('passing states', () => {
+  it('keeps Connecting on screen long enough to be seen, then shows what followed', () => {
+    vi.useFakeTimers();
+    try {
+      state().applyStatuses([makeStatus({ id: 'lis', state: 'connected' })]);
+      state().applyStatuses([
+        makeStatus({ id: 'lis', state: 'connecting' }),
+        makeStatus({ id: 'lis', state: 'connected', reason: 'connected again' }),
+      ]);
+      expect(state().instruments.byId.lis?.state).toBe('connecting');
+      vi.advanceTimersByTime(MIN_PASSING_STATE_MS - 1);
+      expect(state().instruments.byId.lis?.state).toBe('connecting');
+      vi.advanceTimersByTime(1);
+      expect(state().instruments.byId.lis).toMatchObject({
+        state: 'connected',
+        reason: 'connected again',
+      });
+      // Updates of a settled state apply at once.
+      state().applyStatuses([makeStatus({ id: 'lis', state: 'connected', reason: 'still here' })]);
+      expect(state().instruments.byId.lis?.reason).toBe('still here');
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
