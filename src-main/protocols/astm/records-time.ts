@@ -3,6 +3,7 @@
  * from ISO-8601. Pure arithmetic: protocol code gets its time from the injected clock, as epoch
  * milliseconds.
  */
+import { formatCompactTimestamp } from '../timestamp';
 
 /**
  * `20240101115500` → `2024-01-01T11:55:00`; `20240101` → `2024-01-01`; `202401011155` →
@@ -124,42 +125,7 @@ export function toAstmTimestamp(value: string): string {
  * east of UTC. Instruments expect local time without a zone; the caller knows the offset.
  */
 export function formatAstmTimestamp(epochMs: number, utcOffsetMinutes = 0): string {
-  const totalSeconds = Math.floor(epochMs / 1000) + utcOffsetMinutes * 60;
-  const days = Math.floor(totalSeconds / 86_400);
-  let rest = totalSeconds - days * 86_400;
-  const hour = Math.floor(rest / 3600);
-  rest -= hour * 3600;
-  const minute = Math.floor(rest / 60);
-  const second = rest - minute * 60;
-  const { year, month, day } = civilFromDays(days);
-  return (
-    String(year).padStart(4, '0') +
-    pad2(month) +
-    pad2(day) +
-    pad2(hour) +
-    pad2(minute) +
-    pad2(second)
-  );
-}
-
-/** Days since 1970-01-01 → proleptic Gregorian date (H. Hinnant's `civil_from_days`). */
-function civilFromDays(days: number): { year: number; month: number; day: number } {
-  const z = days + 719_468;
-  const era = Math.floor(z / 146_097);
-  const doe = z - era * 146_097;
-  const yoe = Math.floor(
-    (doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365,
-  );
-  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
-  const mp = Math.floor((5 * doy + 2) / 153);
-  const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
-  const month = mp < 10 ? mp + 3 : mp - 9;
-  const year = yoe + era * 400 + (month <= 2 ? 1 : 0);
-  return { year, month, day };
-}
-
-function pad2(n: number): string {
-  return n < 10 ? `0${n}` : String(n);
+  return formatCompactTimestamp(epochMs, utcOffsetMinutes);
 }
 
 function isDigit(c: number): boolean {

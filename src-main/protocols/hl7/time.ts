@@ -3,40 +3,14 @@
  * gateway uses. Calendar arithmetic is done by hand because protocol code takes time from the
  * injected Clock as a number and never constructs a Date.
  */
-
-function pad(value: number, width = 2): string {
-  return String(value).padStart(width, '0');
-}
-
-/** Civil date from days since 1970-01-01 (proleptic Gregorian; H. Hinnant's algorithm). */
-function civilFromDays(days: number): { year: number; month: number; day: number } {
-  const z = days + 719468;
-  const era = Math.floor(z / 146097);
-  const doe = z - era * 146097;
-  const yoe = Math.floor(
-    (doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365,
-  );
-  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
-  const mp = Math.floor((5 * doy + 2) / 153);
-  const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
-  const month = mp < 10 ? mp + 3 : mp - 9;
-  const year = yoe + era * 400 + (month <= 2 ? 1 : 0);
-  return { year, month, day };
-}
+import { formatCompactTimestamp } from '../timestamp';
 
 /**
  * `YYYYMMDDHHMMSS` for an instant, as wall-clock time at `utcOffsetMinutes` east of UTC (the
  * caller knows the site's offset; protocol code does not look it up).
  */
 export function formatHl7DateTime(epochMs: number, utcOffsetMinutes = 0): string {
-  const totalSeconds = Math.floor(epochMs / 1000) + Math.round(utcOffsetMinutes) * 60;
-  const days = Math.floor(totalSeconds / 86400);
-  const secondOfDay = totalSeconds - days * 86400;
-  const { year, month, day } = civilFromDays(days);
-  const hour = Math.floor(secondOfDay / 3600);
-  const minute = Math.floor((secondOfDay % 3600) / 60);
-  const second = secondOfDay % 60;
-  return `${pad(year, 4)}${pad(month)}${pad(day)}${pad(hour)}${pad(minute)}${pad(second)}`;
+  return formatCompactTimestamp(epochMs, utcOffsetMinutes);
 }
 
 const DTM =
