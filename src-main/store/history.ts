@@ -12,11 +12,14 @@ const PREVIEW_CHARS = 200;
 const DEFAULT_PAGE = 50;
 const MAX_PAGE = 1000;
 /**
- * Rows a search reads in history order before it asks the indexes. A frequent word shows up among
- * them sooner than an index could list all its matches for sorting; when it does not, the word
- * is rare and the index has few candidates to sort.
+ * A search whose words the index lists for at most this many messages sorts and checks those;
+ * more, and reading history newest first finds a page of matches sooner.
  */
-const SEARCH_SCAN_ROWS = 2_000;
+const MAX_SORTED_CANDIDATES = 10_000;
+/** How far that reading goes before it falls back to sorting the candidates after all. */
+const SEARCH_SCAN_ROWS = 10_000;
+/** Sorted candidates are checked in growing chunks until the page is full. */
+const FIRST_CHECK_CHUNK = 64;
 
 export const SUMMARY_COLUMNS = `m.id, m.instrument_id, m.protocol, m.direction, m.received_at,
   m.control_id, m.sample_ids, m.patient_ids, m.test_codes, m.status, m.ack, m.result_count,
@@ -24,6 +27,8 @@ export const SUMMARY_COLUMNS = `m.id, m.instrument_id, m.protocol, m.direction, 
 
 const SCAN_COLUMNS = `m.id, m.received_at, m.text, m.sample_ids, m.patient_ids, m.test_codes,
   m.control_id`;
+
+const POSITION_COLUMNS = 'm.id, m.received_at';
 
 export interface SummaryRow {
   id: number;
@@ -43,6 +48,11 @@ export interface SummaryRow {
   size: number;
 }
 
+interface PositionRow {
+  id: number;
+  received_at: number;
+}
+
 interface ScanRow {
   id: number;
   received_at: number;
@@ -56,16 +66,17 @@ interface ScanRow {
 /**
  * Which table's index drives a query, and so yields rows in (received_at, id) order: messages by
  * time (or by instrument, or the partial index of problem statuses, as SQLite sees fit), the
- * sample or patient ID lookups, or the search indexes' candidates, which alone need a sort.
+ * sample or patient ID lookups, or the search index's candidates, which alone need a sort.
  */
 type Driver = 'time' | 'samples' | 'patients' | 'candidates';
 
 interface QueryShape {
   driver: Driver;
+  /** -1 for all rows. */
   limit: number;
-  /** Rows must pass the exact check for these words; the 'candidates' driver lists them. */
+  /** For the 'candidates' driver: the search whose index entries are the candidates. */
   search?: SearchPlan;
-  columns?: 'summary' | 'scan';
+  columns?: 'summary' | 'scan' | 'position';
 }
 
 interface BuiltQuery {
@@ -76,27 +87,15 @@ interface BuiltQuery {
 export class MessageHistory {
   /** Queries vary with the filter; each distinct one is prepared once and kept. */
   private readonly statements = new Map<string, Database.Statement>();
-  /** Plans of the searches running now, for the search_match function. */
-  private readonly searches = new Map<string, SearchPlan>();
   private readonly selectCandidates: Database.Statement<[string], number>;
+  private readonly countCandidates: Database.Statement<[string, number], number>;
 
   constructor(private readonly db: Database.Database) {
-    db.function(
-      'search_match',
-      { deterministic: true },
-      (
-        key: string,
-        text: string,
-        samples: string,
-        patients: string,
-        codes: string,
-        control: string | null,
-      ) => {
-        const plan = this.searches.get(key);
-        if (!plan) return 0;
-        return matchesSearch(plan, { text, ids: idsOf(samples, patients, codes, control) }) ? 1 : 0;
-      },
-    );
+    this.countCandidates = db
+      .prepare<[string, number], number>(
+        'SELECT count(*) FROM (SELECT 1 FROM message_search WHERE message_search MATCH ? LIMIT ?)',
+      )
+      .pluck();
     this.selectCandidates = db
       .prepare<[string], number>(
         'SELECT rowid FROM message_search WHERE message_search MATCH ? ORDER BY rowid',
@@ -110,7 +109,7 @@ export class MessageHistory {
     const after = decodeCursor(filter.cursor);
     const search = filter.search === undefined ? null : planSearch(filter.search);
     const rows = search
-      ? this.withSearch(search, () => this.searchRows(filter, order, after, limit, search))
+      ? this.searchRows(filter, order, after, limit, search)
       : this.all<SummaryRow>(
           buildQuery(filter, order, after, { driver: driverFor(filter), limit: limit + 1 }),
         );
@@ -125,10 +124,10 @@ export class MessageHistory {
     const driver = driverFor(filter);
     const shapes: QueryShape[] = [];
     if (!search) shapes.push({ driver, limit: DEFAULT_PAGE + 1 });
-    else if (driver !== 'time') shapes.push({ driver, limit: DEFAULT_PAGE + 1, search });
+    else if (driver !== 'time') shapes.push({ driver, limit: -1, columns: 'position' });
     else {
       shapes.push({ driver: 'time', limit: SEARCH_SCAN_ROWS, columns: 'scan' });
-      shapes.push({ driver: 'candidates', limit: DEFAULT_PAGE + 1, search });
+      shapes.push({ driver: 'candidates', limit: -1, search, columns: 'position' });
     }
     return shapes.map((shape) => {
       const query = buildQuery(filter, order, after, shape);
@@ -145,14 +144,15 @@ export class MessageHistory {
    * that the indexes forget purged messages, and for diagnosis.
    */
   indexCandidates(search: string): number[] {
-    const plan = planSearch(search);
-    return plan ? this.selectCandidates.all(plan.match) : [];
+    const match = planSearch(search)?.match;
+    return match ? this.selectCandidates.all(match) : [];
   }
 
   /**
-   * By ID lookup: the exact check filters the few rows of that ID. Otherwise history is read
-   * newest first for a while, which finds frequent words fast; if that does not fill the page, the
-   * most selective word's index candidates are sorted and checked.
+   * The index says how many messages may match. Few: they are sorted and checked. Many mean
+   * frequent words, which reading history newest first finds fast; if that does not fill the page,
+   * the candidates after what was read are sorted and checked after all. With a sample or patient
+   * ID, its few messages are checked instead.
    */
   private searchRows(
     filter: MessageFilter,
@@ -162,35 +162,85 @@ export class MessageHistory {
     search: SearchPlan,
   ): SummaryRow[] {
     const driver = driverFor(filter);
-    if (driver !== 'time') {
-      return this.all(buildQuery(filter, order, after, { driver, limit: limit + 1, search }));
+    let matched: number[] = [];
+    let position = after;
+    const candidates = driver === 'time' ? this.candidateCount(search) : 0;
+    if (candidates > MAX_SORTED_CANDIDATES) {
+      // Without an answer from the index, all of history has to be read.
+      const readLimit = Number.isFinite(candidates) ? SEARCH_SCAN_ROWS : -1;
+      const read = this.readHistory(filter, order, after, limit, search, readLimit);
+      if (read.complete) return this.summaries(read.matched, order);
+      [matched, position] = [read.matched, read.position];
     }
+    const sorted = this.all<PositionRow>(
+      buildQuery(filter, order, position, {
+        driver: driver === 'time' ? 'candidates' : driver,
+        limit: -1,
+        search,
+        columns: 'position',
+      }),
+    );
+    let chunk = FIRST_CHECK_CHUNK;
+    for (let at = 0; at < sorted.length && matched.length <= limit; at += chunk, chunk *= 2) {
+      const ids = sorted.slice(at, at + chunk).map((row) => row.id);
+      const rows = new Map(this.scanRows(ids).map((row) => [row.id, row]));
+      for (const id of ids) {
+        const row = rows.get(id);
+        if (row && matches(search, row)) matched.push(id);
+        if (matched.length > limit) break;
+      }
+    }
+    return this.summaries(matched, order);
+  }
+
+  /** In history order, up to `readLimit` rows (-1: all), each checked. */
+  private readHistory(
+    filter: MessageFilter,
+    order: SortOrder,
+    after: Position | null,
+    limit: number,
+    search: SearchPlan,
+    readLimit: number,
+  ): { matched: number[]; position: Position | null; complete: boolean } {
+    const scan = buildQuery(filter, order, after, {
+      driver: 'time',
+      limit: readLimit,
+      columns: 'scan',
+    });
     const matched: number[] = [];
     let position = after;
     let read = 0;
-    const scan = buildQuery(filter, order, after, {
-      driver: 'time',
-      limit: SEARCH_SCAN_ROWS,
-      columns: 'scan',
-    });
     for (const row of this.statement(scan.sql).iterate(...scan.params) as Iterable<ScanRow>) {
       read++;
       position = { time: row.received_at, id: row.id };
-      const ids = `${row.sample_ids}${row.patient_ids}${row.test_codes}${row.control_id ?? ''}`;
-      if (!mayMatch(search, row.text.toLowerCase(), ids.toLowerCase())) continue;
-      const exact = idsOf(row.sample_ids, row.patient_ids, row.test_codes, row.control_id);
-      if (!matchesSearch(search, { text: row.text, ids: exact })) continue;
+      if (!matches(search, row)) continue;
       matched.push(row.id);
       if (matched.length > limit) break;
     }
-    const found = this.summaries(matched, order);
-    if (matched.length > limit || read < SEARCH_SCAN_ROWS) return found;
-    const rest = buildQuery(filter, order, position, {
-      driver: 'candidates',
-      limit: limit + 1 - found.length,
-      search,
-    });
-    return found.concat(this.all<SummaryRow>(rest));
+    const complete = matched.length > limit || readLimit < 0 || read < readLimit;
+    return { matched, position, complete };
+  }
+
+  /**
+   * Up to MAX_SORTED_CANDIDATES + 1; infinite if the index cannot answer: no search word gives it
+   * a term, or SQLite splits a word that search.ts keeps whole (a character whose Unicode category
+   * changed since SQLite's tables were made).
+   */
+  private candidateCount(search: SearchPlan): number {
+    if (search.match === null) return Number.POSITIVE_INFINITY;
+    try {
+      return this.countCandidates.get(search.match, MAX_SORTED_CANDIDATES + 1) ?? 0;
+    } catch (error) {
+      if (error instanceof Error && error.message.startsWith('fts5:')) {
+        return Number.POSITIVE_INFINITY;
+      }
+      throw error;
+    }
+  }
+
+  private scanRows(ids: number[]): ScanRow[] {
+    const sql = `SELECT ${SCAN_COLUMNS} FROM messages m WHERE m.id IN (SELECT value FROM json_each(?))`;
+    return this.statement(sql).all(JSON.stringify(ids)) as ScanRow[];
   }
 
   private summaries(ids: number[], order: SortOrder): SummaryRow[] {
@@ -199,15 +249,6 @@ export class MessageHistory {
       WHERE m.id IN (SELECT value FROM json_each(?))
       ORDER BY m.received_at ${order}, m.id ${order}`;
     return this.statement(sql).all(JSON.stringify(ids)) as SummaryRow[];
-  }
-
-  private withSearch<T>(search: SearchPlan, run: () => T): T {
-    this.searches.set(search.key, search);
-    try {
-      return run();
-    } finally {
-      this.searches.delete(search.key);
-    }
   }
 
   private all<Row>(query: BuiltQuery): Row[] {
@@ -253,7 +294,7 @@ function buildQuery(
     [time, id] = ['k.received_at', 'k.message_id'];
     where.push(`k.${column} = ?`);
     params.push(value);
-  } else if (shape.driver === 'candidates') {
+  } else if (shape.driver === 'candidates' && shape.search) {
     from = `(SELECT rowid AS id FROM message_search WHERE message_search MATCH ?) AS hit
       CROSS JOIN messages m ON m.id = hit.id`;
     params.push(shape.search?.match);
@@ -286,27 +327,29 @@ function buildQuery(
     where.push(afterClause(time, id, order));
     params.push(after.time, after.id);
   }
-  if (shape.search) {
-    where.push(
-      'search_match(?, m.text, m.sample_ids, m.patient_ids, m.test_codes, m.control_id) = 1',
-    );
-    params.push(shape.search.key);
-  }
-  const columns = shape.columns === 'scan' ? SCAN_COLUMNS : SUMMARY_COLUMNS;
+  const columns =
+    shape.columns === 'scan'
+      ? SCAN_COLUMNS
+      : shape.columns === 'position'
+        ? POSITION_COLUMNS
+        : SUMMARY_COLUMNS;
   const sql = `SELECT ${columns} FROM ${from}
     ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
     ORDER BY ${time} ${order}, ${id} ${order} LIMIT ${shape.limit}`;
   return { sql, params };
 }
 
-function idsOf(samples: string, patients: string, codes: string, control: string | null): string[] {
-  const ids = [
-    ...(JSON.parse(samples) as string[]),
-    ...(JSON.parse(patients) as string[]),
-    ...(JSON.parse(codes) as string[]),
+/** The quick test first: most rows fail it without their IDs being parsed. */
+function matches(search: SearchPlan, row: ScanRow): boolean {
+  const idsJson = `${row.sample_ids}${row.patient_ids}${row.test_codes}${row.control_id ?? ''}`;
+  if (!mayMatch(search, row.text, idsJson)) return false;
+  const partIds = [
+    ...(JSON.parse(row.sample_ids) as string[]),
+    ...(JSON.parse(row.patient_ids) as string[]),
   ];
-  if (control !== null) ids.push(control);
-  return ids;
+  const ids = [...partIds, ...(JSON.parse(row.test_codes) as string[])];
+  if (row.control_id !== null) ids.push(row.control_id);
+  return matchesSearch(search, { text: row.text, ids, partIds });
 }
 
 function positionOf(row: SummaryRow): Position {

@@ -1,6 +1,5 @@
 export { openStore } from './store';
 export type { Store, StoreOptions, StoreSettings } from './store';
-export type { OutcomeChange } from './messages';
 export { StoreError, simulatedFault } from './errors';
 export type { SimulatedFault, StoreErrorCode } from './errors';
 export { SCHEMA_VERSION } from './schema';

@@ -33,6 +33,7 @@ export interface MessageRow {
   text: string;
   raw: Buffer;
   results: Result[];
+  /** What the search index holds for the message. */
   searchDocument: string;
 }
 
@@ -89,12 +90,12 @@ export function prepareMessage(message: NewMessage): MessageRow {
     text: message.text,
     raw: bytes(message.raw, 'raw'),
     results,
-    searchDocument: searchDocument(message.text, [
-      ...sampleIds,
-      ...patientIds,
-      ...testCodes,
-      ...(controlId === null ? [] : [controlId]),
-    ]),
+    // The same arguments, in the same order, as schema.ts's search_document gives to forget it.
+    searchDocument: searchDocument(
+      message.text,
+      [...sampleIds, ...patientIds, ...testCodes, ...(controlId === null ? [] : [controlId])],
+      [...sampleIds, ...patientIds],
+    ),
   };
 }
 

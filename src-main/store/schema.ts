@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { StoreError } from './errors';
+import { searchDocument } from './search';
 
 /**
  * Each migration moves the file from `user_version` N to N + 1 inside one transaction, so a file
@@ -76,18 +77,20 @@ const migrations: readonly string[] = [
 
   -- The search index holds no copy of the text and no positions (detail=none), which keeps it
   -- small and cheap to write; a match is a candidate that the query then checks against the row.
-  -- Each message is indexed as its text followed by every suffix of every word of its IDs and
-  -- test codes (see search.ts), so that one MATCH finds words of the text by their beginning
-  -- and parts of IDs anywhere.
+  -- A message is indexed as searchDocument() of its text and IDs (see search.ts): the words of
+  -- its text, IDs and test codes, and every part of every word of its sample and patient IDs, so
+  -- that one MATCH of whole words finds both. The writer adds that
+  -- document; the trigger below takes it away again, computed by the same function from the same
+  -- immutable columns, as a contentless index forgets a row only when told exactly what it held.
   CREATE VIRTUAL TABLE message_search USING fts5 (
     document,
     content = '',
-    contentless_delete = 1,
+    columnsize = 0,
     detail = none,
     tokenize = 'unicode61 remove_diacritics 0'
   );
 
-  -- The lookups are derived from the row itself, so that no code path can store a message
+  -- The ID lookups are derived from the row itself, so that no code path can store a message
   -- without them or delete one and leave them behind.
   CREATE TRIGGER messages_derive AFTER INSERT ON messages BEGIN
     INSERT OR IGNORE INTO message_samples (sample_id, received_at, message_id)
@@ -96,14 +99,26 @@ const migrations: readonly string[] = [
       SELECT value, new.received_at, new.id FROM json_each(new.patient_ids);
   END;
 
+  -- Most messages carry one sample and one patient ID: removing those directly costs a third of
+  -- going through json_each, which is left to the few messages with more.
   CREATE TRIGGER messages_forget AFTER DELETE ON messages BEGIN
+    DELETE FROM message_samples WHERE sample_id = old.sample_ids ->> 0
+      AND received_at = old.received_at AND message_id = old.id;
+    DELETE FROM message_patients WHERE patient_id = old.patient_ids ->> 0
+      AND received_at = old.received_at AND message_id = old.id;
+    INSERT INTO message_search (message_search, rowid, document) VALUES ('delete', old.id,
+      search_document(old.text, old.sample_ids, old.patient_ids, old.test_codes, old.control_id));
+  END;
+
+  CREATE TRIGGER messages_forget_more AFTER DELETE ON messages
+    WHEN json_array_length(old.sample_ids) > 1 OR json_array_length(old.patient_ids) > 1
+  BEGIN
     DELETE FROM message_samples
       WHERE sample_id IN (SELECT value FROM json_each(old.sample_ids))
         AND received_at = old.received_at AND message_id = old.id;
     DELETE FROM message_patients
       WHERE patient_id IN (SELECT value FROM json_each(old.patient_ids))
         AND received_at = old.received_at AND message_id = old.id;
-    DELETE FROM message_search WHERE rowid = old.id;
   END;
 
   -- A stored message is a record of what crossed the wire; only its outcome may change later.
@@ -141,6 +156,26 @@ const migrations: readonly string[] = [
 ];
 
 export const SCHEMA_VERSION = migrations.length;
+
+/**
+ * Functions the schema's triggers call; every connection that deletes messages needs them.
+ * search_document must give for a stored row exactly what the writer indexed (prepare.ts passes
+ * the same text and IDs in the same order), and never change for it, or the index could not
+ * forget that row: a new document format comes with a migration that rebuilds the index.
+ */
+export function registerSchemaFunctions(db: Database.Database): void {
+  db.function(
+    'search_document',
+    { deterministic: true },
+    (text: string, samples: string, patients: string, codes: string, control: string | null) => {
+      const sampleIds = JSON.parse(samples) as string[];
+      const patientIds = JSON.parse(patients) as string[];
+      const ids = [...sampleIds, ...patientIds, ...(JSON.parse(codes) as string[])];
+      if (control !== null) ids.push(control);
+      return searchDocument(text, ids, [...sampleIds, ...patientIds]);
+    },
+  );
+}
 
 export function schemaVersion(db: Database.Database): number {
   return db.pragma('user_version', { simple: true }) as number;

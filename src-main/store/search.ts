@@ -4,126 +4,142 @@
  *
  * A search is words separated by spaces ("a quoted phrase" is one word); words without a letter
  * or digit are ignored. A message matches when each word, ignoring case,
- * - is part of one of its IDs (sample, patient, control) or test codes; a word of one or two
- *   characters must be a whole ID or code (`K`, `NA`); or
- * - has three characters or more and appears in the text at the beginning of a word: `gluc`
- *   finds "Glucose", `mmol/L` finds "mmol/L", `ucose` does not.
+ * - is a whole word, or several (`mmol/L`, `GLU^Glucose`), of its text, of one of its IDs
+ *   (sample, patient, control) or of a test code; or
+ * - has three characters or more and is part of a sample or patient ID of at most
+ *   MAX_SUBSTRING_ID characters (`0123` finds `S26000123`).
  *
- * The index splits text into words (unicode61). To find IDs by any part, each ID word is indexed
- * with all its suffixes, so "part of an ID" becomes "beginning of an indexed word": `0123` is the
- * beginning of `0123`, a suffix of `S26000123`. The index has no positions, so it lists messages
- * having all the words anywhere; `matchesSearch` is the real test.
+ * The index holds words only, never prefixes: FTS5 answers a prefix query by merging the lists of
+ * every word with that prefix, which is slow for a frequent one (`gluc` → Glucose), while a word's
+ * list is read lazily and can stop at a page. So every substring of three characters or more of
+ * every word of a sample or patient ID is indexed as a word of its own. The index keeps no
+ * positions either, so it lists messages having all the words anywhere; `matchesSearch` is the
+ * real test.
  */
 
-/** Letters, digits and private-use characters: what unicode61 keeps in a word. */
-const WORD_CHAR = /[\p{L}\p{N}\p{Co}]/u;
+/** Letters, digits and private-use characters: a word, here and in the index. */
+const WORD_CLASS = '[\\p{L}\\p{N}\\p{Co}]';
+const WORD_CHAR = new RegExp(WORD_CLASS, 'u');
 const WORD_CHARS = /[\p{L}\p{N}\p{Co}]+/gu;
+const SEPARATORS = /[^\p{L}\p{N}\p{Co}]+/gu;
+const ASCII_SEPARATORS = /[^A-Za-z0-9]+/g;
+// eslint-disable-next-line no-control-regex
+const ASCII = /^[\u0000-\u007f]*$/;
 const MAX_WORDS = 16;
-const MAX_TOKENS_PER_WORD = 8;
-/** Longer ID words are found by their beginning and by parts of their last characters. */
-const MAX_SUFFIXED_LENGTH = 40;
+const MIN_PART = 3;
+/** Longer IDs are found by their whole words only; their substrings would bloat the index. */
+export const MAX_SUBSTRING_ID = 32;
 
 export interface SearchWord {
-  folded: string;
-  /** Shorter than three characters: matches whole IDs only. */
+  /** Shorter than MIN_PART: matches whole words only. */
   short: boolean;
-  /** The word's own first character separates words in a text. */
-  startsAtBoundary: boolean;
+  /** The word anywhere, ignoring case. */
+  part: RegExp;
+  /** The word with no word character glued to either end, ignoring case. */
+  whole: RegExp;
+  /** JSON escapes a character of the word. */
+  escapedInJson: boolean;
 }
 
 export interface SearchPlan {
   words: SearchWord[];
-  /** FTS5 query listing every message that may match. */
-  match: string;
-  /** Stable text of the plan, to find it again by. */
-  key: string;
+  /** FTS5 query listing every message that may match; null when no word can use the index. */
+  match: string | null;
 }
 
 /** Null when the text holds no word to search for. */
 export function planSearch(input: string): SearchPlan | null {
   const words: SearchWord[] = [];
-  const queries: string[] = [];
+  const terms = new Set<string>();
   const seen = new Set<string>();
   for (const found of input.matchAll(/"([^"]*)"|(\S+)/g)) {
     const original = (found[1] ?? found[2] ?? '').trim();
-    const folded = original.toLowerCase();
     const tokens = original.match(WORD_CHARS);
-    if (!tokens || seen.has(folded)) continue;
-    seen.add(folded);
-    const short = [...original].length < 3;
-    words.push({ folded, short, startsAtBoundary: !WORD_CHAR.test([...original][0] ?? '') });
-    queries.push(tokenQuery(tokens, !short));
+    if (!tokens || seen.has(original)) continue;
+    seen.add(original);
+    const chars = [...original];
+    const short = chars.length < MIN_PART;
+    // Boundaries are judged on the text as stored, where the index split it: lower-casing can
+    // change them (İ becomes i and a combining dot).
+    const escaped = original.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+    const before = WORD_CHAR.test(chars[0] ?? '') ? `(?<!${WORD_CLASS})` : '';
+    const after = WORD_CHAR.test(chars[chars.length - 1] ?? '') ? `(?!${WORD_CLASS})` : '';
+    words.push({
+      short,
+      part: new RegExp(escaped, 'iu'),
+      whole: new RegExp(`${before}${escaped}${after}`, 'iu'),
+      // eslint-disable-next-line no-control-regex
+      escapedInJson: /["\\\u0000-\u001f]/.test(original),
+    });
+    // Inside an ID the first and last tokens may be cut: only indexed parts can be asked for.
+    tokens.forEach((token, i) => {
+      const inner = i > 0 && i < tokens.length - 1;
+      // Case is left to the tokenizer, which folds the document the same way.
+      if (short || inner || [...token].length >= MIN_PART) terms.add(token);
+    });
     if (words.length === MAX_WORDS) break;
   }
   if (words.length === 0) return null;
-  return { words, match: queries.join(' '), key: words.map((w) => w.folded).join('\u0000') };
+  const match = terms.size > 0 ? [...terms].map((term) => `"${term}"`).join(' ') : null;
+  return { words, match };
 }
 
 /**
- * Whole tokens, the last one as a prefix: "mmol/L" → `"mmol" "l" *`. A word cut to
- * MAX_TOKENS_PER_WORD keeps only whole tokens, which is still implied by a match.
+ * The text indexed for a message: the words of its text, then those of its IDs and every part of
+ * MIN_PART characters or more of every word of its sample and patient IDs. Between words only
+ * spaces, so the tokenizer splits exactly where this module does (unicode61 alone would keep
+ * some combining marks and unassigned characters inside words). Depends on nothing but its
+ * arguments, so that the same row always gives the same document.
  */
-function tokenQuery(tokens: string[], lastIsPrefix: boolean): string {
-  const kept = tokens.slice(0, MAX_TOKENS_PER_WORD);
-  const query = kept.map((token) => `"${token}"`).join(' ');
-  return lastIsPrefix && kept.length === tokens.length ? `${query} *` : query;
+export function searchDocument(
+  text: string,
+  ids: readonly string[],
+  partIds: readonly string[],
+): string {
+  const words = ASCII.test(text)
+    ? text.replace(ASCII_SEPARATORS, ' ')
+    : text.replace(SEPARATORS, ' ');
+  const more = new Set<string>();
+  for (const id of ids) for (const token of id.match(WORD_CHARS) ?? []) more.add(token);
+  for (const id of partIds) {
+    if ([...id].length > MAX_SUBSTRING_ID) continue;
+    for (const token of id.match(WORD_CHARS) ?? []) addParts(more, token);
+  }
+  return `${words} ${[...more].join(' ')}`;
 }
 
-/** The text indexed for a message: its text, then every suffix of every word of its IDs. */
-export function searchDocument(text: string, ids: readonly string[]): string {
-  const suffixes = new Set<string>();
-  for (const id of ids) {
-    for (const token of id.match(WORD_CHARS) ?? []) {
-      const lower = token.toLowerCase();
-      suffixes.add(lower);
-      const chars = [...lower].slice(-MAX_SUFFIXED_LENGTH);
-      for (let start = 1; start < chars.length; start++) suffixes.add(chars.slice(start).join(''));
-    }
+function addParts(words: Set<string>, token: string): void {
+  // Code units are characters in ASCII, the usual case; others need splitting by code point.
+  const chars = ASCII.test(token) ? token : [...token];
+  const part = (start: number, end: number): string =>
+    typeof chars === 'string' ? chars.slice(start, end) : chars.slice(start, end).join('');
+  for (let start = 0; start + MIN_PART <= chars.length; start++) {
+    for (let end = start + MIN_PART; end <= chars.length; end++) words.add(part(start, end));
   }
-  return `${text}\n${[...suffixes].join(' ')}`;
 }
 
 export interface Searchable {
   text: string;
   /** Sample and patient IDs, test codes, control ID. */
   ids: readonly string[];
+  /** Sample and patient IDs. */
+  partIds: readonly string[];
 }
 
 export function matchesSearch(plan: SearchPlan, row: Searchable): boolean {
-  let ids: string[] | null = null;
-  let text: string | null = null;
-  for (const word of plan.words) {
-    ids ??= row.ids.map((id) => id.toLowerCase());
-    if (word.short) {
-      if (!ids.includes(word.folded)) return false;
-      continue;
-    }
-    if (ids.some((id) => id.includes(word.folded))) continue;
-    text ??= row.text.toLowerCase();
-    if (!startsAWord(text, word)) return false;
-  }
-  return true;
+  return plan.words.every(
+    (word) =>
+      word.whole.test(row.text) ||
+      row.ids.some((id) => word.whole.test(id)) ||
+      (!word.short &&
+        row.partIds.some((id) => [...id].length <= MAX_SUBSTRING_ID && word.part.test(id))),
+  );
 }
 
 /**
  * A cheap test every match passes and most other rows fail: each word occurs somewhere in the
- * lower-cased text or in the lower-cased JSON of the IDs. Lets a scan skip the exact check.
+ * text or in the JSON of the IDs. Lets a scan skip parsing the IDs for the exact check.
  */
-export function mayMatch(plan: SearchPlan, lowerText: string, lowerIdsJson: string): boolean {
-  return plan.words.every(
-    (w) =>
-      lowerText.includes(w.folded) ||
-      lowerIdsJson.includes(w.folded) ||
-      // JSON escapes these, so the word may be in an ID without being in its JSON.
-      /["\\]/.test(w.folded),
-  );
-}
-
-function startsAWord(text: string, word: SearchWord): boolean {
-  for (let at = text.indexOf(word.folded); at >= 0; at = text.indexOf(word.folded, at + 1)) {
-    if (word.startsAtBoundary || at === 0) return true;
-    const before = [...text.slice(Math.max(0, at - 2), at)].pop() ?? '';
-    if (!WORD_CHAR.test(before)) return true;
-  }
-  return false;
+export function mayMatch(plan: SearchPlan, text: string, idsJson: string): boolean {
+  return plan.words.every((w) => w.part.test(text) || w.part.test(idsJson) || w.escapedInJson);
 }

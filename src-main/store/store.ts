@@ -8,7 +8,7 @@ import { StoreError, storeErrorFrom } from './errors';
 import { EventLog } from './events';
 import { InstrumentTable } from './instruments';
 import { MessageHistory } from './history';
-import { MessageTable, type OutcomeChange } from './messages';
+import { MessageTable } from './messages';
 import {
   name,
   prepareConfig,
@@ -18,7 +18,7 @@ import {
   time,
   type MessageRow,
 } from './prepare';
-import { migrate, requireCurrent, schemaVersion } from './schema';
+import { migrate, registerSchemaFunctions, requireCurrent, schemaVersion } from './schema';
 import { TraceLog } from './trace';
 import type {
   CheckpointMode,
@@ -31,6 +31,7 @@ import type {
   InstrumentRecord,
   MessageDetail,
   MessageFilter,
+  MessageOutcomeChange,
   MessageSummary,
   NewEvent,
   NewMessage,
@@ -97,9 +98,13 @@ export interface Store {
    * stored) when the commit fails. A malformed message rejects with STORE_INVALID on its own.
    */
   enqueue(message: NewMessage): Promise<InsertOutcome>;
-  /** Written with the next group commit or within `sideFlushMs`; throws STORE_INVALID. */
-  enqueueEvent(event: NewEvent): void;
-  enqueueTrace(entry: NewTraceEntry): void;
+  /**
+   * Written with the next group commit or within `sideFlushMs`. False (and nothing kept) once the
+   * store is closed or when it is read-only, so late socket events during shutdown are harmless;
+   * a malformed entry throws STORE_INVALID.
+   */
+  enqueueEvent(event: NewEvent): boolean;
+  enqueueTrace(entry: NewTraceEntry): boolean;
   /** Writes everything queued now. */
   flush(): void;
   /** Told about every failed queued write; returns the unsubscribe function. */
@@ -107,7 +112,7 @@ export interface Store {
   /** Runs before every commit; throwing aborts the transaction as a real failure would. */
   setFaultInjector(injector: FaultInjector | null): void;
   /** Records what became of a message later, e.g. the answer to one we sent. */
-  updateMessageOutcome(id: number, change: OutcomeChange): boolean;
+  updateMessageOutcome(id: number, change: MessageOutcomeChange): boolean;
 
   queryMessages(filter?: MessageFilter): Page<MessageSummary>;
   getMessage(id: number): MessageDetail | null;
@@ -145,7 +150,7 @@ export function openStore(options: StoreOptions): Store {
   return new SqliteStore(options);
 }
 
-const DEFAULT_PURGE_BATCH = 500;
+const DEFAULT_PURGE_BATCH = 200;
 const MAX_PURGE_BATCH = 10_000;
 
 class SqliteStore implements Store {
@@ -194,6 +199,7 @@ class SqliteStore implements Store {
         events: batch.events.map((row) => this.events.insert(row)),
         trace: batch.trace.map((row) => this.trace.insert(row)),
       };
+      this.messages.index(batch.messages, outcome.messages);
       this.faultInjector?.('write');
       return outcome;
     });
@@ -231,14 +237,18 @@ class SqliteStore implements Store {
     return this.queue.enqueueMessage(row);
   }
 
-  enqueueEvent(event: NewEvent): void {
-    this.assertWritable();
-    this.queue.enqueueEvent(prepareEvent(event));
+  enqueueEvent(event: NewEvent): boolean {
+    const row = prepareEvent(event);
+    if (!this.acceptsSideEntries()) return false;
+    this.queue.enqueueEvent(row);
+    return true;
   }
 
-  enqueueTrace(entry: NewTraceEntry): void {
-    this.assertWritable();
-    this.queue.enqueueTrace(prepareTrace(entry));
+  enqueueTrace(entry: NewTraceEntry): boolean {
+    const row = prepareTrace(entry);
+    if (!this.acceptsSideEntries()) return false;
+    this.queue.enqueueTrace(row);
+    return true;
   }
 
   flush(): void {
@@ -254,7 +264,7 @@ class SqliteStore implements Store {
     this.faultInjector = injector;
   }
 
-  updateMessageOutcome(id: number, change: OutcomeChange): boolean {
+  updateMessageOutcome(id: number, change: MessageOutcomeChange): boolean {
     this.assertWritable();
     return this.write('update the message', () =>
       this.inTransaction(() => this.messages.changeOutcome(id, change)),
@@ -480,6 +490,12 @@ class SqliteStore implements Store {
     }
   }
 
+  private acceptsSideEntries(): boolean {
+    if (!this.closed && !this.readonly) return true;
+    this.counters.droppedEntries++;
+    return false;
+  }
+
   private assertOpen(): void {
     if (this.closed) throw new StoreError('STORE_CLOSED', 'the database is closed');
   }
@@ -506,6 +522,7 @@ function openDatabase(options: StoreOptions): Database.Database {
     throw storeErrorFrom(error, `open the database ${options.file}`, 'STORE_OPEN_FAILED');
   }
   try {
+    registerSchemaFunctions(db);
     db.pragma(`cache_size = ${-1024 * (options.cacheMiB ?? 32)}`);
     db.pragma('temp_store = MEMORY');
     if (readonly) {

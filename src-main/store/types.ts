@@ -55,6 +55,14 @@ export interface InsertOutcome {
   duplicate: boolean;
 }
 
+/** What became of a message later, e.g. the peer's answer to one we sent. */
+export interface MessageOutcomeChange {
+  status?: MessageStatus;
+  /** Null clears it; absent leaves it. */
+  ack?: string | null;
+  errors?: readonly MessageError[];
+}
+
 export interface MessageSummary {
   id: number;
   instrumentId: string;
@@ -96,14 +104,13 @@ export interface MessageFilter {
   to?: number;
   /**
    * Words separated by spaces ("a quoted phrase" is one word). A message matches when each word,
-   * ignoring case, is part of a sample ID, patient ID, test code or the control ID (a word of one
-   * or two characters must be the whole ID or code: `K`, `NA`), or begins a word of the text
-   * (`gluc` finds Glucose, `mmol/L` finds mmol/L).
+   * ignoring case, is a whole word (or several, like `mmol/L`) of its text, of an ID or of a test
+   * code, or, from three characters on, part of a sample or patient ID (`0123` finds S26000123).
    */
   search?: string;
-  /** Exact (case-insensitive) sample ID. */
+  /** Exact sample ID; case of ASCII letters ignored. */
   sampleId?: string;
-  /** Exact (case-insensitive) patient ID. */
+  /** Exact patient ID; case of ASCII letters ignored. */
   patientId?: string;
   /** `nextCursor` of the previous page, for the same filter and order. */
   cursor?: string | null;
@@ -268,7 +275,7 @@ export interface PurgeRequest {
   traceBefore: number;
   /** Events are kept when absent. */
   eventsBefore?: number;
-  /** Rows per table per call; default 500. */
+  /** Rows per table per call; default 200 (a few milliseconds of work). */
   batchSize?: number;
 }
 
@@ -309,7 +316,7 @@ export interface StoreMetrics {
   duplicates: number;
   /** Most messages committed by one group commit. */
   largestBatch: number;
-  /** Events and trace entries lost because the write carrying them failed. */
+  /** Events and trace entries lost: the write carrying them failed, or the store was closed. */
   droppedEntries: number;
 }
 

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Result } from '../../src-shared/results';
-import type { NewMessage } from '../../src-main/store';
+import { openStore, type NewMessage, type Store, type StoreOptions } from '../../src-main/store';
 
 export const T0 = Date.UTC(2026, 10, 26, 8, 0, 0);
 
@@ -172,5 +172,27 @@ export function tempDir(): { dir: string; file: (name?: string) => string; remov
     dir,
     file: (name = 'gateway.sqlite') => path.join(dir, name),
     remove: () => fs.rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+/** Opens stores on files in one temporary directory; `cleanup` closes them and removes it. */
+export function storeSandbox(): {
+  open: (options?: Partial<StoreOptions>) => Store;
+  file: (name?: string) => string;
+  cleanup: () => void;
+} {
+  const temp = tempDir();
+  const opened: Store[] = [];
+  return {
+    open(options = {}) {
+      const store = openStore({ file: temp.file(), ...options });
+      opened.push(store);
+      return store;
+    },
+    file: temp.file,
+    cleanup() {
+      for (const store of opened) store.close();
+      temp.remove();
+    },
   };
 }
