@@ -150,7 +150,7 @@ export function openStore(options: StoreOptions): Store {
   return new SqliteStore(options);
 }
 
-const DEFAULT_PURGE_BATCH = 200;
+const DEFAULT_PURGE_BATCH = 100;
 const MAX_PURGE_BATCH = 10_000;
 
 class SqliteStore implements Store {
