@@ -87,17 +87,11 @@ export class Hl7ConnectionHandler implements ConnectionHandler {
       patientIds: distinct([...results.map((r) => r.patientId), message.get('PID', 3) || null]),
       dedupeKey: msh.controlId ? dedupeKey(`hl7:${msh.controlId}`, decoded.text) : null,
     };
-    const unsupportedCharset = decoded.errors.find((e) => e.code === 'HL7_UNSUPPORTED_CHARSET');
+    for (const error of errors) this.context.protocolError(error, this.connection.id);
 
-    // The answer for success is decided before the commit so the stored row records it.
-    const accepted = isAck
-      ? []
-      : this.acks(
-          message,
-          unsupportedCharset
-            ? { kind: 'rejected', reason: 'unsupported-charset', text: unsupportedCharset.message }
-            : { kind: 'accepted' },
-        );
+    // The answer is decided before the commit so the stored row records it. A message with
+    // problems is still kept (status "error"), and the sender is told with AE (CE).
+    const accepted = isAck ? [] : this.acks(message, outcomeFor(errors));
     row.ack = accepted.map((ack) => ack.code).join(' ') || null;
 
     this.inFlight++;
@@ -170,4 +164,22 @@ export class Hl7ConnectionHandler implements ConnectionHandler {
       (error: unknown) => this.context.storageFailed(error, 'an unreadable message was lost'),
     );
   }
+}
+
+/** HL7 table 0357 code for a problem found in a message. */
+function errorCodeFor(code: string): '100' | '102' | '207' {
+  if (code === 'HL7_BAD_SEGMENT') return '100';
+  if (code === 'HL7_BAD_ENCODING' || code === 'HL7_BAD_MSH') return '102';
+  return '207';
+}
+
+function outcomeFor(errors: readonly ProtocolError[]): AckOutcome {
+  const unsupported = errors.find((e) => e.code === 'HL7_UNSUPPORTED_CHARSET');
+  if (unsupported) {
+    return { kind: 'rejected', reason: 'unsupported-charset', text: unsupported.message };
+  }
+  const first = errors[0];
+  if (!first) return { kind: 'accepted' };
+  const more = errors.length > 1 ? ` (and ${errors.length - 1} more problems)` : '';
+  return { kind: 'error', code: errorCodeFor(first.code), text: `${first.message}${more}` };
 }
