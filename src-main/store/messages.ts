@@ -1,5 +1,5 @@
 /**
- * Messages: writing them with their results and search document (ID lookups follow by trigger),
+ * Messages: writing them with their results (ID lookups follow by trigger, the search index later),
  * reading one in full, printing many for the CLI, traffic figures, and retention.
  */
 import type Database from 'better-sqlite3';
@@ -55,7 +55,6 @@ export class MessageTable {
   private readonly insertMessage: Database.Statement<unknown[]>;
   /** By number of rows: one statement writes up to RESULTS_PER_STATEMENT results. */
   private readonly insertResults: Database.Statement<unknown[]>[] = [];
-  private readonly insertSearch: Database.Statement<[number, string]>;
   private readonly selectDetail: Database.Statement<[number], DetailRow>;
   private readonly selectResults: Database.Statement<[number], ResultRow>;
   private readonly selectResultsOf: Database.Statement<[string], ResultRow>;
@@ -99,7 +98,6 @@ export class MessageTable {
          VALUES ${new Array<string>(rows).fill('(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
       );
     }
-    this.insertSearch = db.prepare('INSERT INTO message_search (rowid, document) VALUES (?, ?)');
     this.selectDetail = db.prepare(
       `SELECT ${SUMMARY_COLUMNS}, m.text, m.raw, m.errors, m.dedupe_key
        FROM messages m WHERE m.id = ?`,
@@ -144,7 +142,7 @@ export class MessageTable {
     );
   }
 
-  /** Call inside a write transaction; `index` the rows afterwards. */
+  /** Call inside a write transaction; the search index follows later (search-index.ts). */
   insert(row: MessageRow): InsertOutcome {
     if (row.dedupeKey !== null) {
       const existing = this.findDuplicate.get(row.instrumentId, row.dedupeKey);
@@ -180,18 +178,6 @@ export class MessageTable {
       this.insertResults[chunk.length]?.run(...params);
     }
     return { id, duplicate: false };
-  }
-
-  /**
-   * Call inside the write transaction, after everything else it writes: FTS5 flushes its pending
-   * entries whenever other writes come between two of its inserts, which made each message cost
-   * several times more when its document was added right after its row.
-   */
-  index(rows: readonly MessageRow[], outcomes: readonly InsertOutcome[]): void {
-    rows.forEach((row, i) => {
-      const outcome = outcomes[i];
-      if (outcome && !outcome.duplicate) this.insertSearch.run(outcome.id, row.searchDocument);
-    });
   }
 
   /** Call inside a write transaction. */

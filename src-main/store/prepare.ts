@@ -4,7 +4,6 @@
  */
 import type { Result } from '../../src-shared/results';
 import { StoreError } from './errors';
-import { searchDocument } from './search';
 import type { MessageError, NewEvent, NewMessage, NewTraceEntry } from './types';
 
 const MAX_NAME = 200;
@@ -33,8 +32,6 @@ export interface MessageRow {
   text: string;
   raw: Buffer;
   results: Result[];
-  /** What the search index holds for the message. */
-  searchDocument: string;
 }
 
 export interface EventRow {
@@ -90,12 +87,6 @@ export function prepareMessage(message: NewMessage): MessageRow {
     text: message.text,
     raw: bytes(message.raw, 'raw'),
     results,
-    // The same arguments, in the same order, as schema.ts's search_document gives to forget it.
-    searchDocument: searchDocument(
-      message.text,
-      [...sampleIds, ...patientIds, ...testCodes, ...(controlId === null ? [] : [controlId])],
-      [...sampleIds, ...patientIds],
-    ),
   };
 }
 

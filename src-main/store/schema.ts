@@ -153,28 +153,63 @@ const migrations: readonly string[] = [
   CREATE INDEX trace_by_instrument ON trace (instrument_id, at);
   CREATE INDEX trace_by_time ON trace (at);
   `,
+  /* 2 */ `
+  -- The search index is written after the commit that acknowledges a message, in batches, up to
+  -- this message ID: everything above it is still to be indexed (also after a restart). A row
+  -- above it was never indexed, and a contentless index must not be told to forget one.
+  CREATE TABLE search_progress (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    indexed_through INTEGER NOT NULL
+  ) STRICT;
+  INSERT INTO search_progress (id, indexed_through) SELECT 1, coalesce(max(id), 0) FROM messages;
+
+  DROP TRIGGER messages_forget;
+  CREATE TRIGGER messages_forget AFTER DELETE ON messages BEGIN
+    DELETE FROM message_samples WHERE sample_id = old.sample_ids ->> 0
+      AND received_at = old.received_at AND message_id = old.id;
+    DELETE FROM message_patients WHERE patient_id = old.patient_ids ->> 0
+      AND received_at = old.received_at AND message_id = old.id;
+    INSERT INTO message_search (message_search, rowid, document)
+      SELECT 'delete', old.id, search_document(old.text, old.sample_ids, old.patient_ids,
+        old.test_codes, old.control_id)
+      FROM search_progress WHERE old.id <= indexed_through;
+  END;
+
+  -- Once the newest messages are purged, SQLite hands out their IDs again; the new rows are not
+  -- indexed, and every row below them is.
+  CREATE TRIGGER messages_reuse_id AFTER INSERT ON messages
+    WHEN new.id <= (SELECT indexed_through FROM search_progress)
+  BEGIN
+    UPDATE search_progress SET indexed_through = new.id - 1;
+  END;
+  `,
 ];
 
 export const SCHEMA_VERSION = migrations.length;
 
 /**
  * Functions the schema's triggers call; every connection that deletes messages needs them.
- * search_document must give for a stored row exactly what the writer indexed (prepare.ts passes
- * the same text and IDs in the same order), and never change for it, or the index could not
+ * search_document must give for a stored row exactly what the indexer wrote (search-index.ts uses
+ * the same function on the same columns), and never change for it, or the index could not
  * forget that row: a new document format comes with a migration that rebuilds the index.
  */
 export function registerSchemaFunctions(db: Database.Database): void {
-  db.function(
-    'search_document',
-    { deterministic: true },
-    (text: string, samples: string, patients: string, codes: string, control: string | null) => {
-      const sampleIds = JSON.parse(samples) as string[];
-      const patientIds = JSON.parse(patients) as string[];
-      const ids = [...sampleIds, ...patientIds, ...(JSON.parse(codes) as string[])];
-      if (control !== null) ids.push(control);
-      return searchDocument(text, ids, [...sampleIds, ...patientIds]);
-    },
-  );
+  db.function('search_document', { deterministic: true }, storedSearchDocument);
+}
+
+/** The search index's document for a stored row, from its columns. */
+export function storedSearchDocument(
+  text: string,
+  samples: string,
+  patients: string,
+  codes: string,
+  control: string | null,
+): string {
+  const sampleIds = JSON.parse(samples) as string[];
+  const patientIds = JSON.parse(patients) as string[];
+  const ids = [...sampleIds, ...patientIds, ...(JSON.parse(codes) as string[])];
+  if (control !== null) ids.push(control);
+  return searchDocument(text, ids, [...sampleIds, ...patientIds]);
 }
 
 export function schemaVersion(db: Database.Database): number {

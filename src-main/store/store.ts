@@ -16,9 +16,12 @@ import {
   prepareMessage,
   prepareTrace,
   time,
+  type EventRow,
   type MessageRow,
+  type TraceRow,
 } from './prepare';
 import { migrate, registerSchemaFunctions, requireCurrent, schemaVersion } from './schema';
+import { SearchIndexer } from './search-index';
 import { TraceLog } from './trace';
 import type {
   CheckpointMode,
@@ -73,6 +76,12 @@ export interface StoreOptions {
   /** Clock for instrument timestamps and "today"; Date.now by default. */
   now?: () => number;
   queue?: Omit<WriteQueueOptions, 'onFailure'>;
+  /**
+   * SQLite's own checkpoints run inside whichever commit fills the log, delaying that
+   * acknowledgement by their fsyncs; the store checkpoints from its side work instead, at most
+   * this often while there are writes (default 1000 ms), which also bounds the log's size.
+   */
+  checkpointEveryMs?: number;
 }
 
 export interface StoreSettings {
@@ -151,6 +160,8 @@ export function openStore(options: StoreOptions): Store {
 }
 
 const DEFAULT_PURGE_BATCH = 100;
+/** Messages indexed per side transaction; a backlog is worked off in steps of this size. */
+const INDEX_BATCH = 1000;
 const MAX_PURGE_BATCH = 10_000;
 
 class SqliteStore implements Store {
@@ -167,6 +178,14 @@ class SqliteStore implements Store {
   private readonly writeListeners = new Set<(failure: WriteFailure) => void>();
   private readonly writeBatchTx: (batch: WriteBatch) => BatchOutcome;
   private readonly shortTx: (work: () => unknown) => unknown;
+  private readonly sideTx: (events: EventRow[], trace: TraceRow[]) => number;
+  private readonly indexer: SearchIndexer | null;
+  private readonly fullSync: boolean;
+  private readonly checkpointEveryMs: number;
+  /** Messages were committed that the search index does not hold yet. */
+  private indexBehind = false;
+  private writtenSinceCheckpoint = false;
+  private lastCheckpoint = performance.now();
   private faultInjector: FaultInjector | null = null;
   private closed = false;
   private readonly counters: StoreMetrics = {
@@ -183,7 +202,10 @@ class SqliteStore implements Store {
     this.readonly = options.readonly ?? false;
     this.now = options.now ?? Date.now;
     this.db = openDatabase(options);
+    this.fullSync = options.durability !== 'normal';
+    this.checkpointEveryMs = Math.max(0, options.checkpointEveryMs ?? 1000);
     try {
+      this.indexer = this.readonly ? null : new SearchIndexer(this.db);
       this.history = new MessageHistory(this.db);
       this.messages = new MessageTable(this.db, this.history);
       this.events = new EventLog(this.db);
@@ -199,21 +221,39 @@ class SqliteStore implements Store {
         events: batch.events.map((row) => this.events.insert(row)),
         trace: batch.trace.map((row) => this.trace.insert(row)),
       };
-      this.messages.index(batch.messages, outcome.messages);
       this.faultInjector?.('write');
       return outcome;
     });
     this.writeBatchTx = (batch) => transaction.immediate(batch);
+    const side = this.db.transaction((events: EventRow[], trace: TraceRow[]): number => {
+      for (const row of events) this.events.insert(row);
+      for (const row of trace) this.trace.insert(row);
+      const indexed = this.indexBehind && this.indexer ? this.indexer.indexSome(INDEX_BATCH) : 0;
+      this.faultInjector?.('write');
+      return indexed;
+    });
+    this.sideTx = (events, trace) => side.immediate(events, trace);
     const short = this.db.transaction((work: () => unknown) => {
       const result = work();
       this.faultInjector?.('write');
       return result;
     });
     this.shortTx = (work) => short.immediate(work);
-    this.queue = new WriteQueue((batch) => this.writeBatch(batch), {
-      ...options.queue,
-      onFailure: (failure) => this.reportFailure(failure),
-    });
+    this.queue = new WriteQueue(
+      (batch) => this.writeBatch(batch),
+      (events, trace) => this.sideWork(events, trace),
+      { ...options.queue, onFailure: (failure) => this.reportFailure(failure) },
+    );
+    if (this.indexer) {
+      // Messages acknowledged just before a crash or kill are indexed now.
+      try {
+        this.indexBehind = this.indexer.behind();
+        this.catchUpIndex();
+      } catch (error) {
+        this.db.close();
+        throw storeErrorFrom(error, `open the database ${options.file}`, 'STORE_OPEN_FAILED');
+      }
+    }
   }
 
   insertMessages(batch: readonly NewMessage[]): InsertOutcome[] {
@@ -252,7 +292,9 @@ class SqliteStore implements Store {
   }
 
   flush(): void {
-    if (!this.closed) this.queue.flush();
+    if (this.closed) return;
+    this.queue.flush();
+    this.catchUpIndex();
   }
 
   onWriteError(listener: (failure: WriteFailure) => void): () => void {
@@ -272,6 +314,7 @@ class SqliteStore implements Store {
   }
 
   queryMessages(filter: MessageFilter = {}): Page<MessageSummary> {
+    if (filter.search !== undefined) this.indexBeforeSearch();
     return this.read('read the message history', () => this.history.query(filter));
   }
 
@@ -281,6 +324,7 @@ class SqliteStore implements Store {
 
   *messagesForCli(filter: CliMessageFilter = {}): Generator<CliMessage> {
     this.assertOpen();
+    if (filter.search !== undefined) this.indexBeforeSearch();
     yield* this.messages.forCli(filter);
   }
 
@@ -289,6 +333,7 @@ class SqliteStore implements Store {
   }
 
   searchIndexCandidates(search: string): number[] {
+    this.indexBeforeSearch();
     return this.read('read the search index', () => this.history.indexCandidates(search));
   }
 
@@ -317,6 +362,8 @@ class SqliteStore implements Store {
   }
 
   getTrace(filter: TraceFilter): Page<TraceEntry> {
+    // A reader sees every chunk that crossed the wire so far, also those still queued.
+    if (!this.closed && !this.readonly) this.queue.flushSide();
     return this.read('read the trace', () => this.trace.get(filter));
   }
 
@@ -427,6 +474,7 @@ class SqliteStore implements Store {
     if (this.closed) return;
     try {
       this.queue.close();
+      this.catchUpIndex();
     } finally {
       this.closed = true;
       if (!this.readonly) {
@@ -451,7 +499,10 @@ class SqliteStore implements Store {
       throw error;
     }
     this.counters.writeTransactions++;
+    this.writtenSinceCheckpoint = true;
     const stored = outcome.messages.filter((o) => !o.duplicate).length;
+    if (stored > 0) this.indexBehind = true;
+    this.queue.wake();
     this.counters.messagesStored += stored;
     this.counters.duplicates += outcome.messages.length - stored;
     this.counters.largestBatch = Math.max(this.counters.largestBatch, outcome.messages.length);
@@ -460,7 +511,105 @@ class SqliteStore implements Store {
 
   /** A short write of its own, with the fault injector before its commit like any other. */
   private inTransaction<T>(work: () => T): T {
-    return this.shortTx(work) as T;
+    const result = this.shortTx(work) as T;
+    this.afterWrite();
+    return result;
+  }
+
+  /** Writes outside the message queue still want their side work (indexing, checkpoints). */
+  private afterWrite(): void {
+    this.writtenSinceCheckpoint = true;
+    this.queue.wake();
+  }
+
+  /**
+   * The queue's side work: events and trace entries, a batch of the search index, and a passive
+   * checkpoint when one is due, none of it in a commit that an acknowledgement waits for.
+   */
+  private sideWork(events: EventRow[], trace: TraceRow[]): void {
+    if (this.closed) return;
+    if (events.length > 0 || trace.length > 0 || this.indexBehind) {
+      try {
+        this.sideWrite(events, trace);
+      } catch (error) {
+        this.counters.droppedEntries += events.length + trace.length;
+        throw error;
+      }
+      if (this.indexBehind) this.queue.wake();
+    }
+    this.checkpointIfDue();
+  }
+
+  /** One side transaction; clears indexBehind once the index has caught up. */
+  private sideWrite(events: EventRow[], trace: TraceRow[]): void {
+    const indexing = this.indexBehind;
+    let indexed: number;
+    try {
+      indexed = this.relaxed(() => this.sideTx(events, trace));
+    } catch (error) {
+      this.counters.failedWrites++;
+      throw error;
+    }
+    this.counters.writeTransactions++;
+    this.writtenSinceCheckpoint = true;
+    if (indexing && indexed < INDEX_BATCH) this.indexBehind = false;
+  }
+
+  /**
+   * Nothing waits on what side work writes, so its commit need not wait for the disk: the next
+   * message commit's fsync of the log, or the next checkpoint, covers it, and the log keeps
+   * transactions in order, so a power cut loses a tail of them, never a gap.
+   */
+  private relaxed<T>(work: () => T): T {
+    if (!this.fullSync) return work();
+    this.db.pragma('synchronous = NORMAL');
+    try {
+      return work();
+    } finally {
+      this.db.pragma('synchronous = FULL');
+    }
+  }
+
+  private catchUpIndex(): void {
+    while (this.indexBehind && !this.closed) this.sideWrite([], []);
+  }
+
+  /** A search finds every stored message, also one committed a moment ago. */
+  private indexBeforeSearch(): void {
+    if (!this.indexBehind || this.closed || this.readonly) return;
+    try {
+      this.catchUpIndex();
+    } catch (error) {
+      // The search still runs; it lacks the newest messages until the side work indexes them.
+      this.reportFailure({
+        error: storeErrorFrom(error, 'index new messages for search'),
+        messages: 0,
+        events: 0,
+        trace: 0,
+      });
+    }
+  }
+
+  private checkpointIfDue(): void {
+    if (!this.writtenSinceCheckpoint || this.readonly) return;
+    const now = performance.now();
+    if (now - this.lastCheckpoint < this.checkpointEveryMs) {
+      this.queue.wake();
+      return;
+    }
+    this.lastCheckpoint = now;
+    try {
+      const outcome = this.checkpoint('passive');
+      // A reader still on old pages keeps them in the log; the next round copies them.
+      if (!outcome.busy && outcome.checkpointedPages >= outcome.walPages) {
+        this.writtenSinceCheckpoint = false;
+      } else {
+        this.queue.wake();
+      }
+    } catch {
+      // Another connection's checkpoint or lock; the next round tries again.
+      this.queue.wake();
+    }
   }
 
   private write<T>(action: string, work: () => T): T {
@@ -530,6 +679,8 @@ function openDatabase(options: StoreOptions): Database.Database {
     } else {
       db.pragma('journal_mode = WAL');
       db.pragma(`synchronous = ${options.durability === 'normal' ? 'NORMAL' : 'FULL'}`);
+      // The store checkpoints from its side work (checkpointIfDue), never inside a commit.
+      db.pragma('wal_autocheckpoint = 0');
       db.pragma('foreign_keys = ON');
       // Keeps the log from staying at its peak size after a burst.
       db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);

@@ -2,9 +2,10 @@
  * Group commit. Links enqueue messages as they complete; everything enqueued during one turn of
  * the event loop is written by one transaction at the next `setImmediate`, so one fsync serves
  * every busy link, and each caller learns its message is durable when its promise resolves (and
- * only then may it acknowledge). Events and trace entries ride along in the same transactions and
- * are otherwise written every `sideFlushMs` or `sideFlushEntries`, whichever comes first; nobody
- * waits for them.
+ * only then may it acknowledge). Events ride along in those transactions. The session trace, and
+ * whatever else the store does after messages (search indexing, checkpoints), is side work: done
+ * every `sideFlushMs` after a write, or once `sideFlushEntries` events and trace entries wait, in
+ * transactions of its own so that it never delays an acknowledgement's commit; nobody waits for it.
  */
 import { StoreError, storeErrorFrom } from './errors';
 import type { EventRow, MessageRow, TraceRow } from './prepare';
@@ -24,6 +25,11 @@ export interface BatchOutcome {
 
 /** Writes a batch in one transaction: all of it, or nothing and an error. */
 export type BatchWriter = (batch: WriteBatch) => BatchOutcome;
+/**
+ * Writes the events and trace entries (either may be empty) and does the store's other side work;
+ * throws when the entries were not stored.
+ */
+export type SideWriter = (events: EventRow[], trace: TraceRow[]) => void;
 
 export interface WriteQueueOptions {
   /** Messages per transaction at most; more wait for the next turn. Default 1000. */
@@ -46,6 +52,7 @@ export class WriteQueue {
   private events: EventRow[] = [];
   private trace: TraceRow[] = [];
   private immediate: NodeJS.Immediate | null = null;
+  private sideImmediate: NodeJS.Immediate | null = null;
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
   private readonly maxBatch: number;
@@ -54,6 +61,7 @@ export class WriteQueue {
 
   constructor(
     private readonly write: BatchWriter,
+    private readonly writeSide: SideWriter,
     private readonly options: WriteQueueOptions = {},
   ) {
     this.maxBatch = Math.max(1, options.maxBatch ?? 1000);
@@ -88,9 +96,21 @@ export class WriteQueue {
   /** Writes everything pending now, in as few transactions as `maxBatch` allows. */
   flush(): void {
     this.cancelSchedules();
-    while (this.messages.length > 0 || this.events.length > 0 || this.trace.length > 0) {
-      this.writeOneBatch();
-    }
+    while (this.messages.length > 0) this.writeOneBatch();
+    this.runSide();
+  }
+
+  /** Writes the waiting events and trace entries now, without the messages. */
+  flushSide(): void {
+    if (this.events.length === 0 && this.trace.length === 0) return;
+    if (this.sideImmediate !== null) clearImmediate(this.sideImmediate);
+    this.sideImmediate = null;
+    this.runSide();
+  }
+
+  /** Side work is due: a write happened that it follows up on. */
+  wake(): void {
+    if (!this.closed) this.scheduleSide();
   }
 
   /** Writes what is pending, then refuses new work. Idempotent. */
@@ -106,44 +126,66 @@ export class WriteQueue {
       this.immediate = null;
       this.writeOneBatch();
       if (this.messages.length > 0) this.scheduleNow();
+      else this.scheduleSide();
     });
   }
 
   private scheduleSide(): void {
     if (this.events.length + this.trace.length >= this.sideFlushEntries) {
-      this.scheduleNow();
+      if (this.sideImmediate !== null) return;
+      this.sideImmediate = setImmediate(() => {
+        this.sideImmediate = null;
+        this.runSide();
+      });
       return;
     }
-    if (this.timer !== null || this.immediate !== null) return;
+    if (this.timer !== null || this.sideImmediate !== null) return;
     this.timer = setTimeout(() => {
       this.timer = null;
-      this.writeOneBatch();
+      this.runSide();
     }, this.sideFlushMs);
     this.timer.unref();
   }
 
   private cancelSchedules(): void {
     if (this.immediate !== null) clearImmediate(this.immediate);
+    if (this.sideImmediate !== null) clearImmediate(this.sideImmediate);
     if (this.timer !== null) clearTimeout(this.timer);
     this.immediate = null;
+    this.sideImmediate = null;
     this.timer = null;
+  }
+
+  private runSide(): void {
+    if (this.timer !== null) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    const events = this.events;
+    const trace = this.trace;
+    this.events = [];
+    this.trace = [];
+    try {
+      this.writeSide(events, trace);
+    } catch (thrown) {
+      this.options.onFailure?.({
+        error: storeErrorFrom(thrown, describe(0)),
+        messages: 0,
+        events: events.length,
+        trace: trace.length,
+      });
+    }
   }
 
   private writeOneBatch(): void {
     const messages = this.messages.splice(0, this.maxBatch);
     const events = this.events;
-    const trace = this.trace;
     this.events = [];
-    this.trace = [];
-    if (this.timer !== null) {
-      clearTimeout(this.timer);
-      this.timer = null;
-    }
-    if (messages.length === 0 && events.length === 0 && trace.length === 0) return;
+    if (messages.length === 0 && events.length === 0) return;
 
     let outcomes: InsertOutcome[];
     try {
-      outcomes = this.write({ messages: messages.map((m) => m.row), events, trace }).messages;
+      outcomes = this.write({ messages: messages.map((m) => m.row), events, trace: [] }).messages;
     } catch (thrown) {
       const error = storeErrorFrom(thrown, describe(messages.length));
       for (const message of messages) message.reject(error);
@@ -151,7 +193,7 @@ export class WriteQueue {
         error,
         messages: messages.length,
         events: events.length,
-        trace: trace.length,
+        trace: 0,
       });
       return;
     }

@@ -91,6 +91,11 @@ export interface ReceivedFrame {
 
 export type ScanItem =
   | { kind: 'frame'; frame: ReceivedFrame }
+  /**
+   * A frame just passed the text limit: the rest of it is discarded, and a `broken` item with
+   * reason `too-large` follows when it ends. Reported early so an endless frame is seen.
+   */
+  | { kind: 'oversize'; bytes: number; limit: number }
   /** ENQ, ACK, NAK or EOT seen outside a frame. */
   | { kind: 'control'; byte: number }
   /**
@@ -168,6 +173,11 @@ export class FrameScanner {
             rawStart = i;
           } else if (byte === ENQ || byte === EOT || byte === ACK || byte === NAK) {
             yield { kind: 'control', byte };
+          } else {
+            // Skip a run of ignored bytes in one go, so junk on the line costs little.
+            i++;
+            while (i < n && !isSignificantOutside(chunk[i]!)) i++;
+            break;
           }
           i++;
           break;
@@ -205,6 +215,8 @@ export class FrameScanner {
             this.text = [];
             this.raw = [];
             this.state = State.Oversized;
+            // Said at once, so an endless frame is noticed now rather than when (if) it ends.
+            yield { kind: 'oversize', bytes: this.textLength, limit: this.maxText };
             break;
           }
           if (i >= n) break;
@@ -250,17 +262,27 @@ export class FrameScanner {
           yield { kind: 'frame', frame };
           break;
         }
-        case State.Oversized:
+        case State.Oversized: {
           if (byte === ETX || byte === ETB) {
             this.state = State.OversizedCheck1;
           } else if (cutsFrame(byte)) {
             yield this.broken('too-large', byte);
             continue;
           } else {
-            this.textLength++;
+            // Discard the rest of the run at once.
+            let j = i + 1;
+            while (j < n) {
+              const b = chunk[j]!;
+              if (b === ETX || b === ETB || cutsFrame(b)) break;
+              j++;
+            }
+            this.textLength += j - i;
+            i = j;
+            break;
           }
           i++;
           break;
+        }
         case State.OversizedCheck1:
         case State.OversizedCheck2:
           if (cutsFrame(byte)) {
@@ -292,6 +314,11 @@ export class FrameScanner {
     this.reset();
     return { kind: 'broken', reason, bytes, interruptedBy };
   }
+}
+
+/** Bytes that mean something between frames: a frame start or a control byte. */
+function isSignificantOutside(byte: number): boolean {
+  return byte === STX || byte === ENQ || byte === EOT || byte === ACK || byte === NAK;
 }
 
 /** Bytes that end a frame early wherever they appear: a new frame, a new session, the end. */

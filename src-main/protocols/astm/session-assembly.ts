@@ -181,10 +181,10 @@ export class MessageAssembler {
     if (p.frames === 0) p.startedAt = now;
     p.frames++;
     if (text.length > 0) {
-      p.text.push(text);
+      p.text.push(compact(text));
       p.bytes += text.length;
     }
-    p.raw.push(raw);
+    p.raw.push(compact(raw));
   }
 
   /** Turns the partial message into a message and starts an empty one. */
@@ -210,4 +210,13 @@ function emptyPartial(): Partial {
 function hasNonCr(part: Buffer): boolean {
   for (let i = 0; i < part.length; i++) if (part[i] !== CR) return true;
   return false;
+}
+
+/**
+ * A frame's bytes are views into the socket read they arrived in. Kept across frames, a small
+ * view would pin a whole read (up to 64 KiB) in memory, so views much smaller than their backing
+ * memory are copied.
+ */
+function compact(view: Buffer): Buffer {
+  return view.byteLength * 4 < view.buffer.byteLength ? Buffer.from(view) : view;
 }

@@ -108,6 +108,9 @@ export type AstmEvent =
    */
   | { type: 'deliveryFailed'; id: string; error: ProtocolError; willRetry: boolean };
 
+/** What the line states handle: everything the scanner yields but the early oversize notice. */
+type LineItem = Exclude<ScanItem, { kind: 'oversize' }>;
+
 interface Outbound {
   id: string;
   frames: OutgoingFrame[];
@@ -336,6 +339,16 @@ export class AstmSession {
   // ── dispatch ──────────────────────────────────────────────────────────────
 
   private handle(item: ScanItem): void {
+    if (item.kind === 'oversize') {
+      // Not a reply to anything: the frame is answered (NAK) when it ends.
+      if (this.line === 'receiving') {
+        this.report(
+          'ASTM_FRAME_TOO_LARGE',
+          `a frame passed the limit of ${item.limit} text bytes; the rest of it is discarded and it will be answered NAK`,
+        );
+      }
+      return;
+    }
     switch (this.line) {
       case 'neutral':
         return this.onNeutral(item);
@@ -350,7 +363,7 @@ export class AstmSession {
     }
   }
 
-  private onNeutral(item: ScanItem): void {
+  private onNeutral(item: LineItem): void {
     if (item.kind === 'control') {
       if (item.byte === ENQ) this.answerEnq();
       else if (item.byte !== EOT) {
@@ -384,7 +397,7 @@ export class AstmSession {
     this.armReceiverTimer();
   }
 
-  private onReceiving(item: ScanItem): void {
+  private onReceiving(item: LineItem): void {
     if (item.kind === 'control') {
       if (item.byte === EOT) {
         this.endReceiving('EOT');
@@ -543,7 +556,7 @@ export class AstmSession {
     this.queueEvent(SEND_ENQ);
   }
 
-  private onEstablishing(item: ScanItem): void {
+  private onEstablishing(item: LineItem): void {
     if (item.kind !== 'control') return; // everything but ACK, NAK and ENQ is ignored [6.2]
     if (item.byte === ACK) {
       this.setState('sending');
@@ -577,7 +590,7 @@ export class AstmSession {
     }
   }
 
-  private onSending(item: ScanItem): void {
+  private onSending(item: LineItem): void {
     const message = this.queue[0]!;
     const frame = message.frames[this.frameIndex]!;
     if (item.kind === 'control' && item.byte === ACK) {

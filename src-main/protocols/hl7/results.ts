@@ -83,15 +83,26 @@ export function extractResults(message: Hl7Message): Result[] {
   let patient: Hl7Segment | null = null;
   let order: Hl7Segment | null = null;
   let specimen: Hl7Segment | null = null;
+  // The OBX of one group share these; each is read once per group, not once per OBX.
+  let patientId: string | null = null;
+  let orderObserved: string | null = null;
+  let sampleFrom: Hl7Segment | null = null;
+  let sampleOrder: Hl7Segment | null = null;
+  let sampleId: string | null = null;
+  let lastObserved: string | null = null;
+  let lastObservedIso: string | null = null;
   for (const segment of segments) {
     switch (segment.name) {
       case 'PID':
         patient = segment;
+        patientId = text(patient.value(3));
         order = null;
+        orderObserved = null;
         specimen = null;
         break;
       case 'OBR':
         order = segment;
+        orderObserved = text(order.value(7));
         if (trailingSpecimen) specimen = null;
         break;
       case 'SPM':
@@ -99,17 +110,25 @@ export function extractResults(message: Hl7Message): Result[] {
         break;
       case 'OBX': {
         const spm = specimen ?? (order ? groupSpecimen.get(order) : undefined) ?? null;
-        const sampleId = (spm ? specimenId(spm) : null) ?? (order ? orderSampleId(order) : null);
-        const observed = text(segment.value(14)) ?? (order ? text(order.value(7)) : null);
+        if (spm !== sampleFrom || order !== sampleOrder || results.length === 0) {
+          sampleFrom = spm;
+          sampleOrder = order;
+          sampleId = (spm ? specimenId(spm) : null) ?? (order ? orderSampleId(order) : null);
+        }
+        const observed = text(segment.value(14)) ?? orderObserved;
+        if (observed !== lastObserved) {
+          lastObserved = observed;
+          lastObservedIso = observed === null ? null : hl7DateTimeToIso(observed);
+        }
         results.push({
           sampleId,
-          patientId: patient ? text(patient.value(3)) : null,
+          patientId,
           testCode: text(segment.value(3)),
           value: observationValue(segment),
           units: text(segment.value(6)),
           flags: abnormalFlags(segment),
           status: text(segment.value(11)),
-          observedAt: observed === null ? null : hl7DateTimeToIso(observed),
+          observedAt: lastObservedIso,
         });
         break;
       }

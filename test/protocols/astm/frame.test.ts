@@ -257,17 +257,21 @@ describe('FrameScanner', () => {
     const data = bytes(wire(1, 'x'.repeat(50), true, '00') + wire(2, 'L|1' + CR, true, '3B'));
     for (const chunks of splits(data)) {
       const items = scanAll(new FrameScanner(10), chunks);
-      expect(items[0]).toEqual({
+      // Said as soon as the frame passes the limit, whatever the chunking…
+      expect(items[0]).toEqual({ kind: 'oversize', bytes: expect.any(Number), limit: 10 });
+      expect((items[0] as { bytes: number }).bytes).toBeGreaterThan(10);
+      // …and answered when it ends.
+      expect(items[1]).toEqual({
         kind: 'broken',
         reason: 'too-large',
         bytes: 50,
         interruptedBy: null,
       });
-      expect(items[1]).toMatchObject({
+      expect(items[2]).toMatchObject({
         kind: 'frame',
         frame: { number: 2, text: bytes('L|1' + CR) },
       });
-      expect(items).toHaveLength(2);
+      expect(items).toHaveLength(3);
     }
   });
 
@@ -279,6 +283,7 @@ describe('FrameScanner', () => {
   it('lets an EOT cut an oversized frame short', () => {
     const items = scanAll(new FrameScanner(10), [bytes(`${STX}1${'x'.repeat(50)}${EOT}`)]);
     expect(items).toEqual([
+      { kind: 'oversize', bytes: 50, limit: 10 },
       { kind: 'broken', reason: 'too-large', bytes: 50, interruptedBy: 0x04 },
       { kind: 'control', byte: 0x04 },
     ]);
@@ -319,6 +324,7 @@ describe('FrameScanner', () => {
     expect(items.map((i) => i.kind)).toEqual(['broken', 'frame']);
     const oversized = scanAll(new FrameScanner(2), [bytes(`${STX}5L|1|N${CR}${ETX}0${EOT}`)]);
     expect(oversized).toEqual([
+      { kind: 'oversize', bytes: 6, limit: 2 },
       { kind: 'broken', reason: 'too-large', bytes: 6, interruptedBy: 0x04 },
       { kind: 'control', byte: 0x04 },
     ]);

@@ -299,6 +299,7 @@ describe('AstmSession receiving', () => {
     h.feed(ENQ, frame(1, 'H|' + 'x'.repeat(200) + CR), FRAMES[0]!);
     expect(h.replies()).toEqual(['ACK', 'NAK', 'ACK']);
     expect(h.errors()).toEqual([
+      { code: 'ASTM_FRAME_TOO_LARGE', message: expect.stringContaining('limit of 100 text bytes') },
       { code: 'ASTM_FRAME_TOO_LARGE', message: expect.stringContaining('203 text bytes') },
     ]);
   });
