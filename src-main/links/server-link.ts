@@ -239,7 +239,7 @@ class TcpServerLink implements ServerLink {
     void closed.then(() => this.closingServers.delete(closed));
   }
 
-  private accept(generation: number, socket: Socket): void {
+  private accept(generation: number, socket: Socket, recheck = false): void {
     const remote = socket.remoteAddress;
     if (generation !== this.generation || this.phase !== 'running' || !remote) {
       socket.on('error', ignore);
@@ -258,6 +258,19 @@ class TcpServerLink implements ServerLink {
       );
       return;
     }
+    if (this.pool.live.length >= this.maxConnections && !recheck) {
+      // An analyzer that closes and reconnects at once: its close may still be unread behind
+      // data already handled, so look again once the pending reads are done before refusing.
+      socket.pause();
+      socket.on('error', ignore);
+      setImmediate(() =>
+        setImmediate(() => {
+          socket.off('error', ignore);
+          this.accept(generation, socket, true);
+        }),
+      );
+      return;
+    }
     const open = this.pool.live.length;
     if (open >= this.maxConnections) {
       const already = open === 1 ? '1 connection is' : `${open} connections are`;
@@ -269,6 +282,7 @@ class TcpServerLink implements ServerLink {
       );
       return;
     }
+    if (recheck) socket.resume();
     const connection = this.pool.open(socket, `${this.id}#${++this.sequence}`, peer, {
       closed: (closed, reason) => this.onConnectionClosed(closed, reason),
     });
