@@ -9,7 +9,7 @@ import {
   DEFAULT_CLOSE_DEADLINE_MS,
   eventSink,
 } from './settings';
-import { StatusKeeper } from './status';
+import { StatusKeeper, disconnectedByUser, stopped } from './status';
 import type {
   HandlerFactory,
   Link,
@@ -123,13 +123,7 @@ class TcpClientLink implements Link {
     if (this.phase === 'closing' || this.phase === 'closed') return;
     this.phase = 'stopped';
     this.dropCurrent(DISCONNECTED_BY_USER);
-    this.keeper.update({
-      state: 'error',
-      reason: DISCONNECTED_BY_USER.message,
-      nextRetryAt: null,
-      disconnectedByUser: true,
-      ...this.peerFields(),
-    });
+    disconnectedByUser(this.keeper, DISCONNECTED_BY_USER.message, this.peerFields());
   }
 
   close(deadlineMs = DEFAULT_CLOSE_DEADLINE_MS): Promise<void> {
@@ -151,14 +145,7 @@ class TcpClientLink implements Link {
     await this.pool.shutdownAll(SHUTDOWN, deadlineAt, this.settings.closeGraceMs);
     this.current = null;
     this.phase = 'closed';
-    this.keeper.update({
-      state: 'disabled',
-      reason: 'stopped',
-      nextRetryAt: null,
-      disconnectedByUser: false,
-      peers: [],
-      connections: 0,
-    });
+    stopped(this.keeper);
   }
 
   /** Stops every timer and attempt and ends the open connection; what follows is up to the caller. */

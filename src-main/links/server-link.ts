@@ -9,7 +9,7 @@ import {
   DEFAULT_CLOSE_DEADLINE_MS,
   eventSink,
 } from './settings';
-import { StatusKeeper, type StatusChange } from './status';
+import { StatusKeeper, type StatusChange, disconnectedByUser, stopped } from './status';
 import type { HandlerFactory, Link, LinkCloseReason, LinkEvent, LinkOptions } from './types';
 import { describeListenError, formatDuration, formatEndpoint, normalizeAddress } from './words';
 
@@ -133,13 +133,7 @@ class TcpServerLink implements ServerLink {
     this.stopListening();
     this.dropRefused();
     this.pool.endLive(DISCONNECTED_BY_USER);
-    this.keeper.update({
-      state: 'error',
-      reason: DISCONNECTED_BY_USER.message,
-      nextRetryAt: null,
-      disconnectedByUser: true,
-      ...this.peerFields(),
-    });
+    disconnectedByUser(this.keeper, DISCONNECTED_BY_USER.message, this.peerFields());
   }
 
   close(deadlineMs = DEFAULT_CLOSE_DEADLINE_MS): Promise<void> {
@@ -161,14 +155,7 @@ class TcpServerLink implements ServerLink {
     await this.pool.shutdownAll(SHUTDOWN, deadlineAt, this.settings.closeGraceMs);
     await Promise.all([...this.closingServers]);
     this.phase = 'closed';
-    this.keeper.update({
-      state: 'disabled',
-      reason: 'stopped',
-      nextRetryAt: null,
-      disconnectedByUser: false,
-      peers: [],
-      connections: 0,
-    });
+    stopped(this.keeper);
   }
 
   private listen(): void {

@@ -61,3 +61,30 @@ function sameStatus(a: LinkStatus, b: LinkStatus): boolean {
     a.peers.every((peer, index) => peer === b.peers[index])
   );
 }
+
+/** Shown after a manual disconnect: configured and enabled, but deliberately not talking. */
+export function disconnectedByUser(
+  keeper: StatusKeeper,
+  reason: string,
+  peers: Pick<LinkStatus, 'peers' | 'connections'>,
+): void {
+  keeper.update({
+    state: 'error',
+    reason,
+    nextRetryAt: null,
+    disconnectedByUser: true,
+    ...peers,
+  });
+}
+
+/** Shown once a link has closed for good. */
+export function stopped(keeper: StatusKeeper): void {
+  keeper.update({
+    state: 'disabled',
+    reason: 'stopped',
+    nextRetryAt: null,
+    disconnectedByUser: false,
+    peers: [],
+    connections: 0,
+  });
+}
