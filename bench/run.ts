@@ -10,6 +10,9 @@ import { machine, markdownTable, type Suite, type SuiteReport } from './support'
 const suites: Record<string, () => Promise<Suite>> = {
   protocols: async () => (await import('./protocols')).protocolsSuite,
   gateway: async () => (await import('./gateway')).gatewaySuite,
+  compare: async () => (await import('./compare')).compareSuite,
+  scale: async () => (await import('./scale')).scaleSuite,
+  history: async () => (await import('./history')).historySuite,
 };
 
 async function main(): Promise<void> {
