@@ -10,6 +10,7 @@ export function App() {
   const page = useAppStore((state) => state.ui.page);
   const setPage = useAppStore((state) => state.setPage);
   const version = useAppStore((state) => state.ui.appInfo?.version);
+  const connected = useAppStore((state) => state.ui.connected);
 
   // The page lives in the URL hash too, so reloading keeps it and Back works (also from file://).
   useEffect(() => {
@@ -56,6 +57,12 @@ export function App() {
         </nav>
         {version && <span className="version">v{version}</span>}
       </header>
+      {!connected && (
+        <div role="alert" className="connection-lost">
+          The connection to the gateway was lost; reconnecting… What this page shows may be out of
+          date until it is back.
+        </div>
+      )}
       <main id="main" tabIndex={-1} className="main">
         <CurrentPage page={page} />
       </main>

@@ -14,10 +14,24 @@ declare global {
 }
 
 let api: GatewayApi | null = null;
+const connectionListeners = new Set<(connected: boolean) => void>();
 
 export function getApi(): GatewayApi {
-  api ??= window.gateway ?? createWebSocketApi(webSocketUrl());
+  api ??= window.gateway ?? createWebSocketApi(webSocketUrl(), notifyGatewayConnection);
   return api;
+}
+
+/**
+ * Told when the page loses or regains its connection to the gateway (browser mode; the desktop
+ * window's bridge never drops). Returns the unsubscribe function.
+ */
+export function onGatewayConnection(listener: (connected: boolean) => void): () => void {
+  connectionListeners.add(listener);
+  return () => connectionListeners.delete(listener);
+}
+
+export function notifyGatewayConnection(connected: boolean): void {
+  for (const listener of connectionListeners) listener(connected);
 }
 
 /** For tests: use this implementation instead. */

@@ -15,7 +15,10 @@ import {
  *   and `{ "type": "event", "name": "linkStatus", "payload": {...} }`.
  * Calls made while the socket is down wait for it; the socket reconnects by itself.
  */
-export function createWebSocketApi(url: string): GatewayApi {
+export function createWebSocketApi(
+  url: string,
+  onConnection: (connected: boolean) => void = () => undefined,
+): GatewayApi {
   let socket: WebSocket | null = null;
   let nextId = 1;
   let retryMs = 250;
@@ -29,6 +32,7 @@ export function createWebSocketApi(url: string): GatewayApi {
     ws.onopen = () => {
       retryMs = 250;
       for (const text of outbox.splice(0)) ws.send(text);
+      onConnection(true);
     };
     ws.onmessage = (message: MessageEvent<string>) => {
       let data: {
@@ -52,6 +56,7 @@ export function createWebSocketApi(url: string): GatewayApi {
     };
     ws.onclose = () => {
       socket = null;
+      onConnection(false);
       // Calls already sent will never be answered on this socket.
       for (const [id, resolve] of pending) {
         resolve({

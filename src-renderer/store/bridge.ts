@@ -4,7 +4,7 @@
  * nothing that happens during the load is missed; the slices keep whichever is newer.
  */
 import type { GatewayApi } from '../../src-shared/contract';
-import { getApi } from '../api';
+import { getApi, onGatewayConnection } from '../api';
 import { useAppStore } from './index';
 
 type Store = typeof useAppStore;
@@ -24,6 +24,15 @@ export function startBridge(api: GatewayApi = getApi(), store: Store = useAppSto
     }),
     api.onLogged(({ entries }) => state().appendLogged(entries)),
     api.onStatsTick((stats) => state().applyStats(stats)),
+    onGatewayConnection((connected) => {
+      const wasLost = !state().ui.connected;
+      state().setConnected(connected);
+      // Events were missed while the line was down: take a fresh picture.
+      if (connected && wasLost) {
+        void state().loadInstruments();
+        void state().loadStats();
+      }
+    }),
   ];
   const stop = () => {
     for (const unsubscribe of unsubscribers) unsubscribe();

@@ -23,8 +23,11 @@ export interface UiSlice {
     page: Page;
     editor: EditorSelection;
     appInfo: AppInfo | null;
+    /** False while the page has lost its connection to the gateway and is reconnecting. */
+    connected: boolean;
   };
   setPage(page: Page): void;
+  setConnected(connected: boolean): void;
   /** Shows the instrument editor with this selection. */
   openEditor(selection: EditorSelection): void;
   loadAppInfo(): Promise<void>;
@@ -40,7 +43,11 @@ export function hashOf(page: Page): string {
 }
 
 export const createUiSlice: SliceCreator<UiSlice> = (set) => ({
-  ui: { page: 'dashboard', editor: null, appInfo: null },
+  ui: { page: 'dashboard', editor: null, appInfo: null, connected: true },
+
+  setConnected(connected) {
+    set((state) => (state.ui.connected === connected ? state : { ui: { ...state.ui, connected } }));
+  },
 
   setPage(page) {
     set((state) => (state.ui.page === page ? state : { ui: { ...state.ui, page } }));

@@ -1,6 +1,7 @@
 // @vitest-environment jsdom
-import { fireEvent, render, screen, within } from '@testing-library/react';
+import { act, fireEvent, render, screen, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
+import { notifyGatewayConnection } from '../../src-renderer/api';
 import { App } from '../../src-renderer/App';
 import { useAppStore } from '../../src-renderer/store';
 import { makeConfig, makeStatus } from './fake-api';
@@ -64,5 +65,17 @@ describe('App', () => {
     expect(useAppStore.getState().ui.page).toBe('instruments');
     expect(screen.getByRole('heading', { name: 'Edit Cobas' })).toBeTruthy();
     expect((screen.getByLabelText('Host') as HTMLInputElement).value).toBe('10.0.0.5');
+  });
+});
+
+describe('a lost connection to the gateway', () => {
+  it('is announced at the top of every page until it is back', async () => {
+    await gateway.startBridge();
+    render(<App />);
+    expect(screen.queryByRole('alert')).toBeNull();
+    act(() => notifyGatewayConnection(false));
+    expect(screen.getByRole('alert').textContent).toContain('connection to the gateway was lost');
+    act(() => notifyGatewayConnection(true));
+    expect(screen.queryByRole('alert')).toBeNull();
   });
 });

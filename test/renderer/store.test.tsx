@@ -2,6 +2,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { LogEntryView, StoredMessageEvent } from '../../src-shared/contract';
 import { formatCountdown, formatElapsed, statusWord } from '../../src-renderer/format';
+import { notifyGatewayConnection } from '../../src-renderer/api';
 import { useAppStore } from '../../src-renderer/store';
 import { startBridge } from '../../src-renderer/store/bridge';
 import { MIN_PASSING_STATE_MS } from '../../src-renderer/store/instruments-slice';
@@ -236,5 +237,22 @@ describe('passing states', () => {
     } finally {
       vi.useRealTimers();
     }
+  });
+});
+
+describe('the connection to the gateway', () => {
+  it('is shown as lost while it is down, and the picture is taken again when it is back', async () => {
+    await gateway.startBridge();
+    const listCalls = () => gateway.fake.commands.listInstruments.mock.calls.length;
+    const before = listCalls();
+    expect(state().ui.connected).toBe(true);
+    notifyGatewayConnection(false);
+    expect(state().ui.connected).toBe(false);
+    notifyGatewayConnection(true);
+    expect(state().ui.connected).toBe(true);
+    expect(listCalls()).toBe(before + 1);
+    // A first connection is not a reconnection.
+    notifyGatewayConnection(true);
+    expect(listCalls()).toBe(before + 1);
   });
 });
