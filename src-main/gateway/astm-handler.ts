@@ -14,6 +14,8 @@ export class AstmConnectionHandler implements ConnectionHandler {
   private readonly session: AstmSession;
   private inFlight = 0;
   private answers = 0;
+  /** How many Q records each row built by toNewMessage carries. */
+  private readonly queryCounts = new WeakMap<NewMessage, number>();
   /** Stored rows of answers still being delivered, by session message ID. */
   private readonly outbound = new Map<string, Promise<number | null>>();
 
@@ -89,12 +91,14 @@ export class AstmConnectionHandler implements ConnectionHandler {
 
   private persistThenSettle(messages: AstmInboundMessage[]): void {
     const rows = messages.map((m) => this.toNewMessage(m, 'stored'));
+    // Decoded once for storage; only messages carrying a host query are looked at again.
+    const queries = rows.filter((row) => this.queryCounts.get(row)! > 0);
     this.inFlight++;
     Promise.all(rows.map((row) => this.persist(row))).then(
       () => {
         this.inFlight--;
         this.session.settle(true);
-        for (const row of rows) this.answerQueries(row);
+        for (const row of queries) this.answerQueries(row);
       },
       (error: unknown) => {
         this.inFlight--;
@@ -133,7 +137,7 @@ export class AstmConnectionHandler implements ConnectionHandler {
     const queries = decoded.flatMap((m) => m.queries);
     const header = decoded[0]?.header ?? null;
     const joined = decoded.map((m) => m.text).join('\r');
-    return {
+    const row: NewMessage = {
       instrumentId: config.id,
       protocol: 'astm',
       direction: 'in',
@@ -156,6 +160,8 @@ export class AstmConnectionHandler implements ConnectionHandler {
       // A byte-identical message with a timestamp in its header is a resend, not a new result.
       dedupeKey: status === 'stored' && header?.timestamp ? dedupeKey('astm', text) : null,
     };
+    this.queryCounts.set(row, queries.length);
+    return row;
   }
 
   /**
