@@ -15,13 +15,19 @@ import type { Clock } from './protocols/clock';
 import { createCommandService } from './service/service';
 import type { CommandService } from './service/types';
 import { openStore, type Store } from './store/store';
+import type { InstrumentRecord } from './store/types';
+import { probeTcp } from './links/probe';
 
 export interface GatewayRuntimeOptions {
   /**
-   * Instruments and storage settings. Without it the instruments saved in the database (edited
-   * in the UI) are started, with default storage settings.
+   * Instruments and storage settings from a configuration file. Its instruments run as the file
+   * says and are read-only in the UI; instruments added in the UI are kept in the database and
+   * started beside them. Without it, the instruments saved in the database are started, with
+   * default storage settings.
    */
   config?: GatewayConfig;
+  /** Where `config` was read from, named when the UI refuses to edit its instruments. */
+  configFile?: string;
   dbFile: string;
   /** better_sqlite3.node built for the running runtime, when it is not Node's. */
   nativeBinding?: string;
@@ -44,11 +50,11 @@ export interface GatewayRuntime {
 
 /** Saved instruments, validated again: an edited or older record must not stop the others. */
 export function savedInstruments(
-  store: Store,
+  records: readonly InstrumentRecord[],
   onSkipped?: (id: string, problem: string) => void,
 ): InstrumentConfig[] {
   const out: InstrumentConfig[] = [];
-  for (const record of store.listInstruments()) {
+  for (const record of records) {
     const parsed = instrumentConfigSchema.safeParse(record.config);
     if (parsed.success) out.push(parsed.data);
     else onSkipped?.(record.id, parsed.error.issues.map((i) => i.message).join('; '));
@@ -69,23 +75,15 @@ export function createGatewayRuntime(options: GatewayRuntimeOptions): GatewayRun
     retention: { messagesDays: storage.retentionDays, traceDays: storage.traceRetentionDays },
   });
   if (options.onEvent) gateway.subscribe(options.onEvent);
-  const instruments =
-    options.config?.instruments ?? savedInstruments(store, options.onSkippedInstrument);
-  if (options.config) {
-    // The config file is the source of truth for its instruments; saved ones it no longer
-    // names are forgotten so the UI shows what runs.
-    const named = new Set(instruments.map((i) => i.id));
-    for (const record of store.listInstruments()) {
-      if (!named.has(record.id)) store.deleteInstrument(record.id);
-    }
-  }
-  gateway.start(instruments);
+  startInstruments(gateway, store, options);
   const startDemo = options.startDemo;
   const service = createCommandService({
     gateway,
     store,
+    probe: probeTcp,
     runtime: options.runtime ?? 'browser',
     version: options.version ?? '0.0.0',
+    configFile: options.configFile,
     ...(options.clock ? { clock: options.clock } : {}),
     ...(startDemo ? { startDemo: () => startDemo(gateway) } : {}),
   });
@@ -98,4 +96,37 @@ export function createGatewayRuntime(options: GatewayRuntimeOptions): GatewayRun
       await gateway.close(deadlineMs);
     },
   };
+}
+
+/**
+ * One model for instruments from the file and from the UI: the file's instruments run as the
+ * file says (one it no longer names is forgotten); instruments added in the UI are kept and
+ * started beside them. When the file now names an instrument the UI added, the file wins and
+ * the settings it replaces are written to the event log, so nothing is lost without a word.
+ */
+function startInstruments(gateway: Gateway, store: Store, options: GatewayRuntimeOptions): void {
+  const records = store.listInstruments();
+  const fileInstruments = options.config?.instruments;
+  if (!fileInstruments) {
+    gateway.start(savedInstruments(records, options.onSkippedInstrument), 'app');
+    return;
+  }
+  const inFile = new Set(fileInstruments.map((i) => i.id));
+  const fromApp: InstrumentRecord[] = [];
+  for (const record of records) {
+    if (!inFile.has(record.id)) {
+      if (record.source === 'file') store.deleteInstrument(record.id);
+      else fromApp.push(record);
+    } else if (record.source === 'app') {
+      gateway.log(
+        record.id,
+        'warn',
+        'config',
+        'INSTRUMENT_REPLACED_BY_FILE',
+        `the configuration file now sets up "${record.id}"; the settings saved in the app for it were replaced: ${JSON.stringify(record.config)}`,
+      );
+    }
+  }
+  gateway.start(fileInstruments, 'file');
+  gateway.start(savedInstruments(fromApp, options.onSkippedInstrument), 'app');
 }

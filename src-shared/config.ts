@@ -108,6 +108,14 @@ export const instrumentConfigSchema = z.strictObject({
 });
 
 export type InstrumentConfigInput = z.input<typeof instrumentConfigSchema>;
+
+/**
+ * Where an instrument's settings live: `file`, the configuration file the gateway was started
+ * with (change them there; the UI shows them read-only), or `app`, added or edited in the UI and
+ * kept in the database across restarts.
+ */
+export const instrumentSourceSchema = z.enum(['file', 'app']);
+export type InstrumentSource = z.infer<typeof instrumentSourceSchema>;
 export type InstrumentConfig = z.output<typeof instrumentConfigSchema>;
 
 export const storageConfigSchema = z

@@ -7,7 +7,13 @@
 import { z } from 'zod';
 import { instrumentConfigSchema } from './config';
 import { protocolSchema, resultSchema } from './results';
-import { codedErrorSchema, instrumentStatusSchema, messageSummarySchema } from './status';
+import {
+  codedErrorSchema,
+  directionSchema,
+  eventLevelSchema,
+  instrumentStatusSchema,
+  messageSummarySchema,
+} from './status';
 
 const id = z.string().min(1).max(64);
 const cursor = z.string().max(512).nullable().optional();
@@ -16,7 +22,7 @@ const limit = (max: number) => z.number().int().min(1).max(max).optional();
 export const messageQuerySchema = z.strictObject({
   instrumentId: id.optional(),
   protocol: protocolSchema.optional(),
-  direction: z.enum(['in', 'out']).optional(),
+  direction: directionSchema.optional(),
   status: z.string().max(32).optional(),
   /** Inclusive, ms since the epoch. */
   from: z.number().optional(),
@@ -54,7 +60,7 @@ export type ParsedSegment = z.infer<typeof parsedSegmentSchema>;
 
 export const traceEntrySchema = z.object({
   at: z.number(),
-  direction: z.enum(['in', 'out']),
+  direction: directionSchema,
   connectionId: z.string(),
   /** The bytes, base64. */
   bytes: z.string(),
@@ -77,16 +83,18 @@ export const logEntrySchema = z.object({
   id: z.number().optional(),
   at: z.number(),
   instrumentId: z.string().nullable(),
-  level: z.enum(['info', 'warn', 'error']),
+  level: eventLevelSchema,
   kind: z.string(),
   code: z.string().nullable(),
   message: z.string(),
 });
 export type LogEntryView = z.infer<typeof logEntrySchema>;
+/** A line of the event log as the gateway emits it, before the store gives it an id. */
+export type LogEntry = Omit<LogEntryView, 'id'>;
 
 export const eventQuerySchema = z.strictObject({
   instrumentId: id.optional(),
-  level: z.enum(['info', 'warn', 'error']).optional(),
+  level: eventLevelSchema.optional(),
   kind: z.string().max(32).optional(),
   from: z.number().optional(),
   to: z.number().optional(),
@@ -123,6 +131,7 @@ export const storedMessageEventSchema = messageSummarySchema
     resultCount: true,
     errorCount: true,
   })
+  /** A resend of a message already stored: acknowledged again, not stored twice. */
   .extend({ duplicate: z.boolean() });
 export type StoredMessageEvent = z.infer<typeof storedMessageEventSchema>;
 
@@ -153,6 +162,8 @@ export const commands = {
       version: z.string(),
       runtime: z.enum(['electron', 'browser']),
       dbFile: z.string(),
+      /** The configuration file the gateway was started with; its instruments are read-only here. */
+      configFile: z.string().nullable(),
       demoAvailable: z.boolean(),
     }),
   },

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { instrumentSourceSchema } from './config';
 import { protocolSchema } from './results';
 
 /** What a link is doing, as the dashboard shows it. */
@@ -54,20 +55,37 @@ export const instrumentStatusSchema = z.object({
   storageFailing: z.boolean(),
   /** The link is down because a user pressed Disconnect, not because of a fault. */
   disconnectedByUser: z.boolean(),
+  /** Where its settings live: the configuration file (read-only here) or the application. */
+  managedBy: instrumentSourceSchema,
 });
 export type InstrumentStatus = z.infer<typeof instrumentStatusSchema>;
+
+export const directionSchema = z.enum(['in', 'out']);
+export type Direction = z.infer<typeof directionSchema>;
+
+/**
+ * `stored`: received whole and read without errors. `incomplete`: the transmission ended before
+ * the message did. `error`: stored, but parts could not be read. `rejected`: refused (NAK, AE, AR)
+ * and kept for the record. Outgoing: `pending` until the peer answers, then `sent` or `failed`.
+ * Other words are accepted and kept as given.
+ */
+export type MessageStatus =
+  'stored' | 'incomplete' | 'error' | 'rejected' | 'pending' | 'sent' | 'failed' | (string & {});
+
+export const eventLevelSchema = z.enum(['info', 'warn', 'error']);
+export type EventLevel = z.infer<typeof eventLevelSchema>;
 
 export const messageSummarySchema = z.object({
   id: z.number().int(),
   instrumentId: z.string(),
   protocol: protocolSchema,
-  direction: z.enum(['in', 'out']),
+  direction: directionSchema,
   receivedAt: z.number(),
   controlId: z.string().nullable(),
   sampleIds: z.array(z.string()),
   patientIds: z.array(z.string()),
   testCodes: z.array(z.string()),
-  status: z.string(),
+  status: z.string() as z.ZodType<MessageStatus>,
   ack: z.string().nullable(),
   resultCount: z.number().int(),
   errorCount: z.number().int(),
@@ -77,3 +95,15 @@ export const messageSummarySchema = z.object({
   size: z.number().int(),
 });
 export type MessageSummary = z.infer<typeof messageSummarySchema>;
+
+/** The fields of a message summary, to pick them out of richer records. */
+export const messageSummaryKeys = Object.keys(
+  messageSummarySchema.shape,
+) as (keyof MessageSummary)[];
+
+/** Just the summary fields of a richer message record (what goes over IPC for a list row). */
+export function toMessageSummary(message: MessageSummary): MessageSummary {
+  const out: Partial<Record<keyof MessageSummary, unknown>> = {};
+  for (const key of messageSummaryKeys) out[key] = message[key];
+  return out as MessageSummary;
+}

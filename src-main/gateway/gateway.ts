@@ -1,4 +1,4 @@
-import type { InstrumentConfig } from '../../src-shared/config';
+import type { InstrumentConfig, InstrumentSource } from '../../src-shared/config';
 import type { InstrumentStatus } from '../../src-shared/status';
 import { createInstrumentLink } from '../links/instrument-link';
 import type { ConnectFactory } from '../links/client-link';
@@ -6,7 +6,7 @@ import type { ListenFactory } from '../links/server-link';
 import type { ConnectionHandler, LinkConnection, LinkEvent } from '../links/types';
 import type { Clock } from '../protocols/clock';
 import type { ProtocolError } from '../protocols/errors';
-import type { Store } from '../store/store';
+import type { GatewayStore } from '../store/store';
 import type { InsertOutcome, NewMessage } from '../store/types';
 import { systemClock } from '../system-clock';
 import { AstmConnectionHandler } from './astm-handler';
@@ -19,7 +19,7 @@ import { Scheduler } from './scheduler';
 const DAY_MS = 24 * 3600_000;
 
 export interface GatewayOptions {
-  store: Store;
+  store: GatewayStore;
   clock?: Clock;
   /** Jitter source for reconnect delays. */
   random?: () => number;
@@ -40,7 +40,7 @@ export interface GatewayOptions {
  * scheduled jobs. Everything with a lifetime ends in `close()`.
  */
 export class Gateway {
-  private readonly store: Store;
+  private readonly store: GatewayStore;
   private readonly clock: Clock;
   private readonly options: GatewayOptions;
   private readonly instruments = new Map<string, InstrumentRuntime>();
@@ -95,8 +95,8 @@ export class Gateway {
   }
 
   /** Starts every instrument of the list (disabled ones are shown, not started). */
-  start(instruments: readonly InstrumentConfig[]): void {
-    for (const config of instruments) this.addInstrument(config);
+  start(instruments: readonly InstrumentConfig[], source: InstrumentSource = 'app'): void {
+    for (const config of instruments) this.addInstrument(config, source);
   }
 
   statuses(): InstrumentStatus[] {
@@ -111,14 +111,20 @@ export class Gateway {
     return this.instruments.get(id)?.config ?? null;
   }
 
-  addInstrument(config: InstrumentConfig): void {
+  /** Where the instrument's settings live; null for an unknown id. */
+  source(id: string): InstrumentSource | null {
+    return this.instruments.get(id)?.source ?? null;
+  }
+
+  /** `source` says where its settings live: the configuration file or the application. */
+  addInstrument(config: InstrumentConfig, source: InstrumentSource = 'app'): void {
     if (this.closing) throw new Error('the gateway is shutting down');
     if (this.instruments.has(config.id)) {
       throw new Error(`an instrument with the id "${config.id}" already exists`);
     }
-    const runtime = new InstrumentRuntime(config, this.clock.now());
+    const runtime = new InstrumentRuntime(config, source, this.clock.now());
     this.instruments.set(config.id, runtime);
-    this.store.upsertInstrument(config.id, config);
+    this.store.upsertInstrument(config.id, config, source);
     if (config.enabled) this.startLink(runtime);
     this.emitStatus(runtime);
   }
@@ -128,7 +134,7 @@ export class Gateway {
     const runtime = this.require(config.id);
     await this.stopLink(runtime);
     runtime.config = config;
-    this.store.upsertInstrument(config.id, config);
+    this.store.upsertInstrument(config.id, config, runtime.source);
     if (config.enabled) this.startLink(runtime);
     else runtime.markDisabled(this.clock.now());
     this.log(config.id, 'info', 'config', null, 'settings changed');
@@ -427,7 +433,8 @@ export class Gateway {
     }
   }
 
-  private log(
+  /** A line for the event log (stored and sent to listeners). */
+  log(
     instrumentId: string | null,
     level: LogLevel,
     kind: string,

@@ -1,4 +1,4 @@
-import type { InstrumentConfig } from '../../src-shared/config';
+import type { InstrumentConfig, InstrumentSource } from '../../src-shared/config';
 import type { Counters, InstrumentStatus } from '../../src-shared/status';
 import type { Link, LinkStatus } from '../links/types';
 
@@ -23,6 +23,7 @@ export class InstrumentRuntime {
 
   constructor(
     public config: InstrumentConfig,
+    readonly source: InstrumentSource,
     now: number,
   ) {
     this.counters = { day: localDay(now), messagesIn: 0, messagesOut: 0, errors: 0 };
@@ -61,6 +62,7 @@ export class InstrumentRuntime {
       lastError: this.lastError,
       silent: this.silent,
       storageFailing: this.storageFailing,
+      managedBy: this.source,
     };
     if (!config.enabled || !link) {
       return {

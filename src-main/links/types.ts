@@ -1,4 +1,7 @@
 import type { Clock } from '../protocols/clock';
+import type { LinkState } from '../../src-shared/status';
+
+export type { LinkState };
 
 /**
  * The links layer: the only code that touches sockets. It knows nothing of ASTM, HL7 or the
@@ -61,9 +64,6 @@ export interface ConnectionHandler {
 }
 
 export type HandlerFactory = (connection: LinkConnection) => ConnectionHandler;
-
-export type LinkState =
-  'disabled' | 'listening' | 'connecting' | 'connected' | 'reconnecting' | 'error';
 
 /**
  * A manual disconnect is shown as state `error` with `disconnectedByUser: true` and the reason

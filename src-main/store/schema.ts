@@ -183,6 +183,12 @@ const migrations: readonly string[] = [
     UPDATE search_progress SET indexed_through = new.id - 1;
   END;
   `,
+  /* 3 */ `
+  -- Where an instrument's settings live: the configuration file the gateway was started with
+  -- (edited there, read-only in the UI), or the application itself (added or edited in the UI).
+  ALTER TABLE instruments ADD COLUMN source TEXT NOT NULL DEFAULT 'app'
+    CHECK (source IN ('file', 'app'));
+  `,
 ];
 
 export const SCHEMA_VERSION = migrations.length;

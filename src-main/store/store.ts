@@ -32,6 +32,7 @@ import type {
   FaultInjector,
   InsertOutcome,
   InstrumentRecord,
+  InstrumentSource,
   MessageDetail,
   MessageFilter,
   MessageOutcomeChange,
@@ -95,12 +96,8 @@ export interface StoreSettings {
   schemaVersion: number;
 }
 
-export interface Store {
-  readonly file: string;
-  readonly readonly: boolean;
-
-  /** Stores the batch in one transaction: all of it, or nothing and a StoreError. */
-  insertMessages(batch: readonly NewMessage[]): InsertOutcome[];
+/** What the gateway writes while instruments talk: messages by group commit, log, trace. */
+export interface MessageSink {
   /**
    * Group commit: resolves once the message is committed together with whatever else was
    * enqueued in the same event-loop turn; rejects with a StoreError (nothing of that batch
@@ -114,49 +111,75 @@ export interface Store {
    */
   enqueueEvent(event: NewEvent): boolean;
   enqueueTrace(entry: NewTraceEntry): boolean;
-  /** Writes everything queued now. */
-  flush(): void;
   /** Told about every failed queued write; returns the unsubscribe function. */
   onWriteError(listener: (failure: WriteFailure) => void): () => void;
-  /** Runs before every commit; throwing aborts the transaction as a real failure would. */
-  setFaultInjector(injector: FaultInjector | null): void;
   /** Records what became of a message later, e.g. the answer to one we sent. */
   updateMessageOutcome(id: number, change: MessageOutcomeChange): boolean;
+}
 
-  queryMessages(filter?: MessageFilter): Page<MessageSummary>;
-  getMessage(id: number): MessageDetail | null;
-  /** Newest first, paged internally: iterate and print. */
-  messagesForCli(filter?: CliMessageFilter): Generator<CliMessage>;
-  /** The plans of the statements `queryMessages(filter)` runs. */
-  explainMessageQuery(filter?: MessageFilter): string[];
-  /** Messages the search indexes list for `search` before each is checked (diagnosis, tests). */
-  searchIndexCandidates(search: string): number[];
-
-  insertEvents(batch: readonly NewEvent[]): number[];
-  listEvents(filter?: EventFilter): Page<StoredEvent>;
-  appendTrace(entries: readonly NewTraceEntry[]): number[];
-  getTrace(filter: TraceFilter): Page<TraceEntry>;
-
-  upsertInstrument(id: string, config: unknown): InstrumentRecord;
+/** Instruments saved with their settings (those added or edited in the UI). */
+export interface InstrumentRecords {
+  upsertInstrument(id: string, config: unknown, source?: InstrumentSource): InstrumentRecord;
   getInstrument(id: string): InstrumentRecord | null;
   listInstruments(): InstrumentRecord[];
   deleteInstrument(id: string): boolean;
+}
 
-  stats(request: StatsRequest): TrafficStats;
+/** What the gateway runtime needs of the store: writing, its instruments, retention, closing. */
+export interface GatewayStore extends MessageSink, InstrumentRecords {
   /** Deletes at most one batch per table, each in its own short transaction. */
   purge(request: PurgeRequest): PurgeOutcome;
+  /** Writes what is queued, then closes. Idempotent. */
+  close(): void;
+}
+
+/** What the history, event log and statistics screens read. */
+export interface HistoryReader {
+  readonly file: string;
+  queryMessages(filter?: MessageFilter): Page<MessageSummary>;
+  getMessage(id: number): MessageDetail | null;
+  listEvents(filter?: EventFilter): Page<StoredEvent>;
+  getTrace(filter: TraceFilter): Page<TraceEntry>;
+  stats(request: StatsRequest): TrafficStats;
+}
+
+/** The whole store, for the composition root, the command line and benchmarks. */
+export interface Store extends GatewayStore, HistoryReader {
+  readonly readonly: boolean;
+  /** Stores the batch in one transaction: all of it, or nothing and a StoreError. */
+  insertMessages(batch: readonly NewMessage[]): InsertOutcome[];
+  /** Writes everything queued now. */
+  flush(): void;
+  /** Newest first, paged internally: iterate and print. */
+  messagesForCli(filter?: CliMessageFilter): Generator<CliMessage>;
+  insertEvents(batch: readonly NewEvent[]): number[];
+  appendTrace(entries: readonly NewTraceEntry[]): number[];
   counts(): RowCounts;
   /** Bytes on disk, database and write-ahead log together. */
   fileSize(): number;
   checkpoint(mode?: CheckpointMode): CheckpointOutcome;
   metrics(): StoreMetrics;
   settings(): StoreSettings;
-  /** Writes what is queued, then closes. Idempotent. */
-  close(): void;
+}
+
+/** Hooks for tests and diagnosis; not part of what the running gateway sees. */
+export interface StoreTestHooks {
+  /** Runs before every commit; throwing aborts the transaction as a real failure would. */
+  setFaultInjector(injector: FaultInjector | null): void;
+  /** The plans of the statements `queryMessages(filter)` runs. */
+  explainMessageQuery(filter?: MessageFilter): string[];
+  /** Messages the search indexes list for `search` before each is checked. */
+  searchIndexCandidates(search: string): number[];
 }
 
 export function openStore(options: StoreOptions): Store {
   return new SqliteStore(options);
+}
+
+/** The test and diagnosis hooks of a store opened by `openStore`. */
+export function storeTestHooks(store: Store): StoreTestHooks {
+  if (!(store instanceof SqliteStore)) throw new Error('not a store opened by openStore');
+  return store;
 }
 
 const DEFAULT_PURGE_BATCH = 100;
@@ -367,12 +390,16 @@ class SqliteStore implements Store {
     return this.read('read the trace', () => this.trace.get(filter));
   }
 
-  upsertInstrument(id: string, config: unknown): InstrumentRecord {
+  upsertInstrument(
+    id: string,
+    config: unknown,
+    source: InstrumentSource = 'app',
+  ): InstrumentRecord {
     this.assertWritable();
     const checkedId = name(id, 'the instrument ID');
     const json = prepareConfig(config);
     return this.write('save the instrument', () =>
-      this.inTransaction(() => this.instruments.upsert(checkedId, json, this.now())),
+      this.inTransaction(() => this.instruments.upsert(checkedId, json, source, this.now())),
     );
   }
 

@@ -3,18 +3,11 @@
  * the contract, the UI see these shapes and never a row or a statement.
  */
 import type { Protocol, Result } from '../../src-shared/results';
+import type { Direction, EventLevel, MessageStatus, MessageSummary } from '../../src-shared/status';
+import type { InstrumentSource } from '../../src-shared/config';
 import type { StoreError } from './errors';
 
-export type Direction = 'in' | 'out';
-
-/**
- * `stored`: received whole and read without errors. `incomplete`: the transmission ended before
- * the message did. `error`: stored, but parts could not be read. `rejected`: refused (NAK, AE, AR)
- * and kept for the record. Outgoing: `pending` until the peer answers, then `sent` or `failed`.
- * Other words are accepted and kept as given.
- */
-export type MessageStatus =
-  'stored' | 'incomplete' | 'error' | 'rejected' | 'pending' | 'sent' | 'failed' | (string & {});
+export type { Direction, EventLevel, MessageStatus, MessageSummary };
 
 /** A problem found in a message, e.g. `{ code: 'ASTM_BAD_CHECKSUM', message: 'frame 3: ...' }`. */
 export interface MessageError {
@@ -61,26 +54,6 @@ export interface MessageOutcomeChange {
   /** Null clears it; absent leaves it. */
   ack?: string | null;
   errors?: readonly MessageError[];
-}
-
-export interface MessageSummary {
-  id: number;
-  instrumentId: string;
-  protocol: Protocol;
-  direction: Direction;
-  receivedAt: number;
-  controlId: string | null;
-  sampleIds: string[];
-  patientIds: string[];
-  testCodes: string[];
-  status: MessageStatus;
-  ack: string | null;
-  resultCount: number;
-  errorCount: number;
-  /** The first characters of the text, for a list row. */
-  preview: string;
-  /** Length of the raw bytes. */
-  size: number;
 }
 
 export interface MessageDetail extends MessageSummary {
@@ -150,8 +123,6 @@ export interface CliMessageFilter {
   /** All matching messages when absent. */
   limit?: number;
 }
-
-export type EventLevel = 'info' | 'warn' | 'error';
 
 export type EventKind =
   | 'status'
@@ -230,9 +201,12 @@ export interface TraceFilter {
   limit?: number;
 }
 
+export type { InstrumentSource };
+
 export interface InstrumentRecord {
   id: string;
   config: unknown;
+  source: InstrumentSource;
   createdAt: number;
   updatedAt: number;
 }

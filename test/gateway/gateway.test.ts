@@ -6,7 +6,7 @@ import type { InstrumentStatus } from '../../src-shared/status';
 import type { GatewayEvent } from '../../src-main/gateway/events';
 import { Gateway } from '../../src-main/gateway/gateway';
 import { frameMllp } from '../../src-main/protocols/hl7/mllp';
-import { openStore, type Store } from '../../src-main/store/store';
+import { openStore, type Store, storeTestHooks } from '../../src-main/store/store';
 import type { SimulatedSample } from '../../src-main/simulator/content';
 import { runSimulator } from '../../src-main/simulator/simulator';
 import { freePort, waitFor } from '../support/ports';
@@ -350,7 +350,7 @@ describe('storage failures', () => {
       () => ['h', 'm'].every((id) => statusesOf(events, id).some((s) => s.state === 'listening')),
       'listening',
     );
-    store.setFaultInjector(() => {
+    storeTestHooks(store).setFaultInjector(() => {
       throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
     });
     const refused = await runSimulator({
@@ -381,7 +381,7 @@ describe('storage failures', () => {
     await send('\x022L|1|N\r\x0305\r\n', 3);
     expect(replies).toEqual([0x06, 0x06, 0x15]);
 
-    store.setFaultInjector(null);
+    storeTestHooks(store).setFaultInjector(null);
     await send('\x022L|1|N\r\x0305\r\n', 4);
     expect(replies.at(-1)).toBe(0x06);
     socket.end('\x04');

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { NAK } from '../../src-main/protocols/astm/control';
 import { runSimulator } from '../../src-main/simulator/simulator';
-import { openStore, type Store } from '../../src-main/store/store';
+import { openStore, type Store, storeTestHooks } from '../../src-main/store/store';
 import { freePort } from '../support/ports';
 import { tempDir } from '../support/temp';
 import { astmFrames, sendAstmSession, sendHl7 } from './support/analyzers';
@@ -105,7 +105,7 @@ describe('storage failing while traffic flows', () => {
       `acknowledged before the fault: ${acked.hl7.size} HL7, ${acked.astm.size} ASTM`,
     ).toBe(true);
 
-    store.setFaultInjector(diskFull);
+    storeTestHooks(store).setFaultInjector(diskFull);
     const atFault = { hl7: acked.hl7.size, astm: acked.astm.size };
     expect(
       await eventually(
@@ -144,7 +144,7 @@ describe('storage failing while traffic flows', () => {
     ).toBe(true);
     expect(gateway.status('h')?.lastError).toMatchObject({ code: 'STORE_FULL' });
 
-    store.setFaultInjector(null);
+    storeTestHooks(store).setFaultInjector(null);
     const atRecovery = { hl7: acked.hl7.size, astm: acked.astm.size };
     const resumed = await eventually(
       () => acked.hl7.size >= atRecovery.hl7 + 10 && acked.astm.size > atRecovery.astm,

@@ -37,6 +37,7 @@ export function createFakeApi(): FakeApi {
         version: '0.1.0',
         runtime: 'browser',
         dbFile: '/data/gateway.db',
+        configFile: null,
         demoAvailable: true,
       }),
     ),
@@ -134,6 +135,7 @@ export function makeStatus(overrides: Partial<InstrumentStatus> = {}): Instrumen
     silent: false,
     storageFailing: false,
     disconnectedByUser: false,
+    managedBy: 'app',
     ...overrides,
   };
 }

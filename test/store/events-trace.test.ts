@@ -154,15 +154,17 @@ describe('instruments', () => {
     expect(store2.upsertInstrument('chem1', config)).toEqual({
       id: 'chem1',
       config,
+      source: 'app',
       createdAt: T0,
       updatedAt: T0,
     });
     now += 5000;
-    store2.upsertInstrument('chem1', { ...config, port: 15002 });
+    store2.upsertInstrument('chem1', { ...config, port: 15002 }, 'file');
     store2.upsertInstrument('hema1', { protocol: 'hl7' });
     expect(store2.getInstrument('chem1')).toEqual({
       id: 'chem1',
       config: { ...config, port: 15002 },
+      source: 'file',
       createdAt: T0,
       updatedAt: T0 + 5000,
     });

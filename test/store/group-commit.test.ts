@@ -7,6 +7,7 @@ import {
   type WriteFailure,
 } from '../../src-main/store';
 import { astmMessage, hl7Message, storeSandbox, T0 } from './fixtures';
+import { storeTestHooks } from '../../src-main/store/store';
 
 let sandbox: ReturnType<typeof storeSandbox>;
 let store: Store;
@@ -152,7 +153,7 @@ describe('a failing write', () => {
   it('rejects every message of the batch with the code, stores nothing, and recovers', async () => {
     const failures: WriteFailure[] = [];
     store.onWriteError((failure) => failures.push(failure));
-    store.setFaultInjector(() => {
+    storeTestHooks(store).setFaultInjector(() => {
       throw simulatedFault('full');
     });
     store.enqueueEvent({ at: T0, kind: 'status', level: 'info', message: 'lost with the batch' });
@@ -173,18 +174,18 @@ describe('a failing write', () => {
       });
     }
     expect(store.counts()).toMatchObject({ messages: 0, results: 0, events: 0, sampleKeys: 0 });
-    expect(store.searchIndexCandidates(hl7Message(1).controlId!)).toEqual([]);
+    expect(storeTestHooks(store).searchIndexCandidates(hl7Message(1).controlId!)).toEqual([]);
     expect(failures).toEqual([{ error: errors[0], messages: 3, events: 1, trace: 0 }]);
     expect(store.metrics()).toMatchObject({ failedWrites: 1, droppedEntries: 1 });
 
-    store.setFaultInjector(null);
+    storeTestHooks(store).setFaultInjector(null);
     const outcome = await store.enqueue(hl7Message(4));
     expect(store.getMessage(outcome.id)).not.toBeNull();
     expect(store.counts().messages).toBe(1);
   });
 
   it('names a read-only file and a single message in plain words', async () => {
-    store.setFaultInjector(() => {
+    storeTestHooks(store).setFaultInjector(() => {
       throw simulatedFault('readonly');
     });
     await expect(store.enqueue(hl7Message(1))).rejects.toMatchObject({
@@ -207,7 +208,7 @@ describe('a failing write', () => {
       throw new Error('listener bug');
     });
     const unsubscribe = store.onWriteError((f) => heard.push(f.error.code));
-    store.setFaultInjector(() => {
+    storeTestHooks(store).setFaultInjector(() => {
       throw simulatedFault('io');
     });
     await expect(store.enqueue(hl7Message(1))).rejects.toMatchObject({ code: 'STORE_IO' });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MessageFilter, MessageSummary, NewMessage, Store } from '../../src-main/store';
 import { astmMessage, hl7Message, random, storeSandbox, T0 } from './fixtures';
+import { storeTestHooks } from '../../src-main/store/store';
 
 /** Reads every page of a query, inserting `during` between pages when given. */
 function allPages(
@@ -285,7 +286,7 @@ describe('search at volume', () => {
   afterAll(() => sandbox.cleanup());
 
   it('pages a frequent word (read in history order) like a rare one (sorted candidates)', () => {
-    expect(store.searchIndexCandidates('glucose').length).toBe(total);
+    expect(storeTestHooks(store).searchIndexCandidates('glucose').length).toBe(total);
     const frequent = allPages(store, { search: 'glucose', limit: 500 });
     expect(frequent).toHaveLength(total);
     expect(new Set(frequent.map((m) => m.id)).size).toBe(total);
@@ -306,7 +307,7 @@ describe('search at volume', () => {
         return { ...message, text: `${message.text}\rNTE|1||NM^OBX` };
       }),
     );
-    expect(store.searchIndexCandidates('NM^OBX').length).toBeGreaterThan(10_000);
+    expect(storeTestHooks(store).searchIndexCandidates('NM^OBX').length).toBeGreaterThan(10_000);
     const seen = allPages(store, { search: 'NM^OBX', limit: 2 });
     expect(seen.map((m) => m.id)).toEqual(old.map((o) => o.id));
   });
@@ -318,7 +319,8 @@ describe('search at volume', () => {
   });
 
   it('uses the indexes for the main queries', () => {
-    const plan = (filter: MessageFilter) => store.explainMessageQuery(filter).join(' | ');
+    const plan = (filter: MessageFilter) =>
+      storeTestHooks(store).explainMessageQuery(filter).join(' | ');
     expect(plan({})).toMatch(/SCAN m USING INDEX messages_by_time/);
     expect(plan({ cursor: `${T0}.5` })).toMatch(/SEARCH m USING INDEX messages_by_time/);
     expect(plan({ instrumentId: 'hema1' })).toMatch(
@@ -336,7 +338,7 @@ describe('search at volume', () => {
     ]) {
       expect(plan(filter)).not.toMatch(/TEMP B-TREE/);
     }
-    const [scan, candidates] = store.explainMessageQuery({ search: 'glucose' });
+    const [scan, candidates] = storeTestHooks(store).explainMessageQuery({ search: 'glucose' });
     expect(scan).toMatch(/messages_by_time/);
     expect(candidates).toMatch(
       /SCAN message_search VIRTUAL TABLE.*SEARCH m USING INTEGER PRIMARY KEY/,
@@ -346,7 +348,8 @@ describe('search at volume', () => {
   it('keeps using them after SQLite has gathered statistics', () => {
     store.close();
     store = sandbox.open({ durability: 'normal' });
-    const plan = (filter: MessageFilter) => store.explainMessageQuery(filter).join(' | ');
+    const plan = (filter: MessageFilter) =>
+      storeTestHooks(store).explainMessageQuery(filter).join(' | ');
     expect(plan({})).toMatch(/messages_by_time/);
     expect(plan({ instrumentId: 'hema1' })).toMatch(/messages_by_instrument/);
     expect(plan({ sampleId: 'x' })).toMatch(/SEARCH k USING PRIMARY KEY/);

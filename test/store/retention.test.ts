@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Store } from '../../src-main/store';
 import { astmMessage, hl7Message, storeSandbox, T0 } from './fixtures';
+import { storeTestHooks } from '../../src-main/store/store';
 
 let sandbox: ReturnType<typeof storeSandbox>;
 let store: Store;
@@ -42,7 +43,7 @@ describe('retention', () => {
     ]);
     expect(store.counts()).toMatchObject({ sampleKeys: 23 + 3 + 5, patientKeys: 23 + 2 + 5 });
     const oldSample = old[3]!.results[0]!.sampleId!;
-    expect(store.searchIndexCandidates(oldSample)).toEqual([oldIds[3]]);
+    expect(storeTestHooks(store).searchIndexCandidates(oldSample)).toEqual([oldIds[3]]);
 
     const request = { messagesBefore: T0 - 365 * DAY, traceBefore: T0 - 30 * DAY, batchSize: 7 };
     const steps = [];
@@ -62,8 +63,8 @@ describe('retention', () => {
       sampleKeys: 5,
       patientKeys: 5,
     });
-    expect(store.searchIndexCandidates(oldSample)).toEqual([]);
-    expect(store.searchIndexCandidates('c311')).toEqual([]);
+    expect(storeTestHooks(store).searchIndexCandidates(oldSample)).toEqual([]);
+    expect(storeTestHooks(store).searchIndexCandidates('c311')).toEqual([]);
     expect(store.queryMessages({ sampleId: oldSample }).items).toEqual([]);
     expect(store.getMessage(oldIds[0]!)).toBeNull();
     const kept = store.queryMessages({ search: recent[2]!.results[0]!.sampleId! }).items;

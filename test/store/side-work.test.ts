@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { openStore, type Store } from '../../src-main/store';
 import { hl7Message, storeSandbox, T0 } from './fixtures';
+import { storeTestHooks } from '../../src-main/store/store';
 
 let sandbox: ReturnType<typeof storeSandbox>;
 beforeEach(() => {
@@ -26,11 +27,14 @@ describe('search index kept out of the acknowledging commit', () => {
       expect(look.getMessage(id)).not.toBeNull();
       expect(look.counts()).toMatchObject({ messages: 1, sampleKeys: 1, patientKeys: 1 });
       expect(look.queryMessages({ sampleId: message.results[0]!.sampleId! }).items).toHaveLength(1);
-      expect(look.searchIndexCandidates(message.controlId!)).toEqual([]);
-      await vi.waitFor(() => expect(look.searchIndexCandidates(message.controlId!)).toEqual([id]), {
-        timeout: 2000,
-        interval: 5,
-      });
+      expect(storeTestHooks(look).searchIndexCandidates(message.controlId!)).toEqual([]);
+      await vi.waitFor(
+        () => expect(storeTestHooks(look).searchIndexCandidates(message.controlId!)).toEqual([id]),
+        {
+          timeout: 2000,
+          interval: 5,
+        },
+      );
     } finally {
       look.close();
     }
@@ -44,7 +48,7 @@ describe('search index kept out of the acknowledging commit', () => {
     expect(page.items.map((m) => m.id)).toEqual([id]);
     const look = reader(sandbox.file());
     try {
-      expect(look.searchIndexCandidates(message.controlId!)).toEqual([id]);
+      expect(storeTestHooks(look).searchIndexCandidates(message.controlId!)).toEqual([id]);
     } finally {
       look.close();
     }
@@ -63,16 +67,18 @@ describe('search index kept out of the acknowledging commit', () => {
 
     const before = reader(copy);
     expect(before.counts().messages).toBe(30);
-    expect(before.searchIndexCandidates(messages[29]!.controlId!)).toEqual([]);
+    expect(storeTestHooks(before).searchIndexCandidates(messages[29]!.controlId!)).toEqual([]);
     before.close();
 
     const restarted = openStore({ file: copy });
     const look = reader(copy);
     try {
       for (const [i, message] of messages.entries()) {
-        expect(look.searchIndexCandidates(message.controlId!)).toEqual([outcomes[i]!.id]);
+        expect(storeTestHooks(look).searchIndexCandidates(message.controlId!)).toEqual([
+          outcomes[i]!.id,
+        ]);
       }
-      expect(look.searchIndexCandidates('glucose')).toHaveLength(30);
+      expect(storeTestHooks(look).searchIndexCandidates('glucose')).toHaveLength(30);
     } finally {
       look.close();
       restarted.close();
@@ -82,7 +88,9 @@ describe('search index kept out of the acknowledging commit', () => {
   it('purges messages never indexed, and indexes messages that reuse a purged ID', () => {
     const store = sandbox.open();
     const old = store.insertMessages([1, 2, 3].map((n) => hl7Message(n, { receivedAt: T0 + n })));
-    expect(store.searchIndexCandidates(hl7Message(2).controlId!)).toEqual([old[1]!.id]);
+    expect(storeTestHooks(store).searchIndexCandidates(hl7Message(2).controlId!)).toEqual([
+      old[1]!.id,
+    ]);
     // Stored after the last indexing and purged before the next.
     store.insertMessages([hl7Message(4, { receivedAt: T0 + 4 })]);
     const purge = { messagesBefore: T0 + 10, traceBefore: T0, batchSize: 100 };
@@ -91,12 +99,12 @@ describe('search index kept out of the acknowledging commit', () => {
     const [fresh] = store.insertMessages([hl7Message(5, { receivedAt: T0 + 20 })]);
     expect(fresh!.id).toBe(1);
     store.flush();
-    expect(store.searchIndexCandidates(hl7Message(5).controlId!)).toEqual([1]);
-    expect(store.searchIndexCandidates(hl7Message(1).controlId!)).toEqual([]);
-    expect(store.searchIndexCandidates(hl7Message(4).controlId!)).toEqual([]);
+    expect(storeTestHooks(store).searchIndexCandidates(hl7Message(5).controlId!)).toEqual([1]);
+    expect(storeTestHooks(store).searchIndexCandidates(hl7Message(1).controlId!)).toEqual([]);
+    expect(storeTestHooks(store).searchIndexCandidates(hl7Message(4).controlId!)).toEqual([]);
     expect(store.queryMessages({ search: 'glucose' }).items.map((m) => m.id)).toEqual([1]);
     expect(store.purge({ ...purge, messagesBefore: T0 + 30 }).messages).toBe(1);
-    expect(store.searchIndexCandidates('glucose')).toEqual([]);
+    expect(storeTestHooks(store).searchIndexCandidates('glucose')).toEqual([]);
   });
 });
 

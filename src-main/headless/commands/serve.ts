@@ -69,6 +69,7 @@ export async function serveCommand(argv: string[], io: Io): Promise<number> {
   const demo: { control?: DemoControl } = {};
   const runtime = createGatewayRuntime({
     config,
+    configFile: values.config,
     dbFile: values.db,
     onEvent: log,
     runtime: 'browser',

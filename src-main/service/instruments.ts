@@ -1,0 +1,156 @@
+/**
+ * Instrument commands and their rules: settings validated in plain words, unique ids and ports,
+ * and instruments of the configuration file kept read-only (they are changed in the file).
+ */
+import {
+  describeIssues,
+  instrumentConfigSchema,
+  type InstrumentConfig,
+} from '../../src-shared/config';
+import type { CommandResponse } from '../../src-shared/contract';
+import type { Gateway } from '../gateway/gateway';
+import { CommandFailure } from './failure';
+import type { CommandHandlers } from './handlers';
+
+/** What the instrument commands ask of the gateway. */
+export type InstrumentControl = Pick<
+  Gateway,
+  | 'statuses'
+  | 'status'
+  | 'config'
+  | 'source'
+  | 'addInstrument'
+  | 'updateInstrument'
+  | 'removeInstrument'
+  | 'setEnabled'
+  | 'reconnect'
+  | 'disconnect'
+>;
+
+/** Tries a TCP connection without disturbing any link (the links layer owns sockets). */
+export type ConnectionProbe = (
+  host: string,
+  port: number,
+  timeoutMs: number,
+) => Promise<CommandResponse<'testConnection'>>;
+
+export interface InstrumentCommandDeps {
+  gateway: InstrumentControl;
+  probe: ConnectionProbe;
+  /** The configuration file the gateway was started with, named when refusing to edit its instruments. */
+  configFile?: string | undefined;
+}
+
+export type InstrumentCommand =
+  | 'listInstruments'
+  | 'getInstrument'
+  | 'createInstrument'
+  | 'updateInstrument'
+  | 'deleteInstrument'
+  | 'setInstrumentEnabled'
+  | 'reconnectInstrument'
+  | 'disconnectInstrument'
+  | 'testConnection';
+
+export function instrumentCommands(
+  deps: InstrumentCommandDeps,
+): CommandHandlers<InstrumentCommand> {
+  const { gateway } = deps;
+
+  const existing = (id: string) => {
+    const status = gateway.status(id);
+    if (!status) throw new CommandFailure('NOT_FOUND', `no instrument with the id "${id}"`);
+    return status;
+  };
+  /** Settings that come from the configuration file are changed there, never lost here. */
+  const editable = (id: string) => {
+    const status = existing(id);
+    if (gateway.source(id) === 'file') {
+      const where = deps.configFile
+        ? `the configuration file ${deps.configFile}`
+        : 'its configuration file';
+      throw new CommandFailure(
+        'MANAGED_BY_FILE',
+        `"${status.name}" is set up in ${where}; change it there and restart the gateway`,
+      );
+    }
+    return status;
+  };
+
+  return {
+    listInstruments: () => gateway.statuses(),
+    getInstrument: ({ id }) => {
+      const status = existing(id);
+      return { config: gateway.config(id)!, status };
+    },
+    createInstrument: ({ config }) => {
+      const parsed = validateConfig(config);
+      if (gateway.status(parsed.id)) {
+        throw new CommandFailure(
+          'DUPLICATE_ID',
+          `an instrument with the id "${parsed.id}" already exists`,
+          [{ field: 'id', message: `"${parsed.id}" is already used by another instrument` }],
+        );
+      }
+      checkPortFree(gateway, parsed);
+      gateway.addInstrument(parsed, 'app');
+      return gateway.status(parsed.id)!;
+    },
+    updateInstrument: async ({ config }) => {
+      const parsed = validateConfig(config);
+      editable(parsed.id);
+      checkPortFree(gateway, parsed);
+      await gateway.updateInstrument(parsed);
+      return gateway.status(parsed.id)!;
+    },
+    deleteInstrument: async ({ id }) => {
+      editable(id);
+      await gateway.removeInstrument(id);
+      return { ok: true as const };
+    },
+    setInstrumentEnabled: async ({ id, enabled }) => {
+      editable(id);
+      await gateway.setEnabled(id, enabled);
+      return gateway.status(id)!;
+    },
+    reconnectInstrument: ({ id }) => {
+      const status = existing(id);
+      if (!status.enabled) {
+        throw new CommandFailure('DISABLED', `"${status.name}" is disabled; enable it first`);
+      }
+      gateway.reconnect(id);
+      return { ok: true as const };
+    },
+    disconnectInstrument: ({ id }) => {
+      existing(id);
+      gateway.disconnect(id);
+      return { ok: true as const };
+    },
+    testConnection: ({ host, port, timeoutMs }) => deps.probe(host, port, timeoutMs ?? 3_000),
+  };
+}
+
+function validateConfig(input: unknown): InstrumentConfig {
+  const parsed = instrumentConfigSchema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  const fields = describeIssues(parsed.error);
+  throw new CommandFailure(
+    'INVALID_CONFIG',
+    `the instrument settings are not valid: ${fields.map((f) => `${f.field} ${f.message}`).join('; ')}`,
+    fields,
+  );
+}
+
+function checkPortFree(gateway: InstrumentControl, config: InstrumentConfig): void {
+  if (config.mode !== 'server' || !config.enabled) return;
+  for (const other of gateway.statuses()) {
+    if (other.id === config.id || other.mode !== 'server' || !other.enabled) continue;
+    if (other.port === config.port && other.host === config.host) {
+      throw new CommandFailure(
+        'PORT_IN_USE',
+        `port ${config.port} is already used by "${other.name}"`,
+        [{ field: 'port', message: `already used by "${other.name}"` }],
+      );
+    }
+  }
+}
