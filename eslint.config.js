@@ -4,6 +4,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import reactHooks from 'eslint-plugin-react-hooks';
 import globals from 'globals';
+import layers from './eslint/layers.js';
 
 const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
 
@@ -61,8 +62,13 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src-main/**', 'bench/**', 'scripts/**'],
-    ignores: ['src-main/store/**', 'src-main/protocols/**', 'src-main/electron/preload.ts'],
+    // The order of the layers inside main (eslint/layers.js).
+    files: ['src-main/**'],
+    plugins: { layers },
+    rules: { 'layers/layering': 'error' },
+  },
+  {
+    files: ['bench/**', 'scripts/**'],
     rules: {
       'no-restricted-imports': restrict(
         ['better-sqlite3'],
@@ -74,11 +80,6 @@ export default tseslint.config(
   {
     files: ['src-main/protocols/**'],
     rules: {
-      'no-restricted-imports': restrict(
-        ['net', 'node:net', 'tls', 'node:tls', 'dgram', 'node:dgram', 'better-sqlite3', 'electron'],
-        ['**/links/**', '**/store/**', '**/gateway/**', '**/electron/**', '**/headless/**'],
-        'Protocol sessions are sans-I/O: no sockets, no database, no upper layers.',
-      ),
       'no-restricted-globals': [
         'error',
         { name: 'setTimeout', message: 'Protocol timers go through the injected Clock.' },
