@@ -37,12 +37,14 @@ export const CSV_COLUMNS = [
 ] as const;
 
 /**
- * One CSV cell. A leading = + - @ (or tab / CR) would be run as a formula by spreadsheets, so
- * such text is prefixed with a quote (OWASP's advice for CSV injection).
+ * One CSV cell. Text starting with = + - @ (or tab / CR) would be run as a formula by
+ * spreadsheets, so it is prefixed with a quote (OWASP's advice on CSV injection); a plain number
+ * such as a base excess of -2.5 is left as it is.
  */
 export function csvCell(value: string | number | null): string {
   const text = value === null ? '' : String(value);
-  const safe = /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
+  const formula = /^[=+\-@\t\r]/.test(text) && !/^[-+]?\d+(\.\d+)?$/.test(text);
+  const safe = formula ? `'${text}` : text;
   return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
 
