@@ -125,7 +125,7 @@ export function InstrumentCard({ id }: { id: string }) {
               Disconnect
             </button>
           </>
-        ) : (
+        ) : status.managedBy === 'file' ? null : (
           <button type="button" disabled={busy} onClick={() => void run(id, 'enable')}>
             Enable
           </button>

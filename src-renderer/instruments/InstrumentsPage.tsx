@@ -8,7 +8,9 @@ import { call } from '../store/call';
 import { sortedInstruments } from '../store/instruments-slice';
 import { useNow } from '../use-now';
 import { InstrumentForm } from './InstrumentForm';
-import { newFormValues, toFormValues, type FormValues } from './form-values';
+import { ManagedByFile } from './ManagedByFile';
+import type { InstrumentConfig } from '../../src-shared/config';
+import { newFormValues, toFormValues } from './form-values';
 
 export function InstrumentsPage() {
   const selection = useAppStore((state) => state.ui.editor);
@@ -69,6 +71,7 @@ function InstrumentList({ selectedId }: { selectedId: string | null }) {
                   <span className="list-item-name">{status.name}</span>
                   <span className="list-item-sub">
                     {protocolName(status.protocol)} · {status.mode} · {status.id}
+                    {status.managedBy === 'file' && ' · from the configuration file'}
                   </span>
                   <StatusBadge word={word} tone={tone} />
                 </button>
@@ -82,7 +85,9 @@ function InstrumentList({ selectedId }: { selectedId: string | null }) {
 }
 
 type Loaded =
-  { step: 'loading' } | { step: 'failed'; message: string } | { step: 'ready'; values: FormValues };
+  | { step: 'loading' }
+  | { step: 'failed'; message: string }
+  | { step: 'ready'; config: InstrumentConfig; fromFile: boolean };
 
 /** Fetches the instrument's full settings, then shows them in the form. */
 function EditInstrument({ id }: { id: string }) {
@@ -97,7 +102,11 @@ function EditInstrument({ id }: { id: string }) {
       if (!current) return;
       setLoaded(
         result.ok
-          ? { step: 'ready', values: toFormValues(result.value.config) }
+          ? {
+              step: 'ready',
+              config: result.value.config,
+              fromFile: result.value.status.managedBy === 'file',
+            }
           : { step: 'failed', message: result.error.message },
       );
     });
@@ -120,5 +129,6 @@ function EditInstrument({ id }: { id: string }) {
       </p>
     );
   }
-  return <InstrumentForm editingId={id} initial={loaded.values} />;
+  if (loaded.fromFile) return <ManagedByFile config={loaded.config} />;
+  return <InstrumentForm editingId={id} initial={toFormValues(loaded.config)} />;
 }
