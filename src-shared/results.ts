@@ -18,5 +18,8 @@ export const resultSchema = z.object({
 
 export type Result = z.infer<typeof resultSchema>;
 
+/** The fields of a result, in the contract's order. */
+export const resultFields = Object.keys(resultSchema.shape) as (keyof Result)[];
+
 export const protocolSchema = z.enum(['astm', 'hl7']);
 export type Protocol = z.infer<typeof protocolSchema>;

@@ -4,6 +4,7 @@
  * any size holds one page in memory.
  */
 import type { CommandRequest, MessageQuery } from '../../src-shared/contract';
+import { resultFields } from '../../src-shared/results';
 import type { HistoryReader } from '../store/store';
 import type { MessageDetail } from '../store/types';
 import { toMessageFilter } from './history';
@@ -22,19 +23,7 @@ export interface ExportPlan {
 
 const PAGE = 500;
 
-export const CSV_COLUMNS = [
-  'messageId',
-  'instrumentId',
-  'receivedAt',
-  'sampleId',
-  'patientId',
-  'testCode',
-  'value',
-  'units',
-  'flags',
-  'status',
-  'observedAt',
-] as const;
+export const CSV_COLUMNS = ['messageId', 'instrumentId', 'receivedAt', ...resultFields];
 
 /**
  * One CSV cell. Text starting with = + - @ (or tab / CR) would be run as a formula by
@@ -85,8 +74,7 @@ export function planExport(
           const receivedAt = new Date(m.receivedAt).toISOString();
           let rows = '';
           for (const r of m.results) {
-            const cells = [m.id, m.instrumentId, receivedAt, r.sampleId, r.patientId, r.testCode];
-            cells.push(r.value, r.units, r.flags, r.status, r.observedAt);
+            const cells = [m.id, m.instrumentId, receivedAt, ...resultFields.map((f) => r[f])];
             rows += `${cells.map(csvCell).join(',')}\r\n`;
           }
           if (rows) yield rows;

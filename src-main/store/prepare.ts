@@ -2,7 +2,7 @@
  * Checks and serializes what callers hand in, before it joins a batch: a malformed message is
  * refused on its own instead of failing the group commit it would have shared with other links.
  */
-import type { Result } from '../../src-shared/results';
+import { resultFields, type Result } from '../../src-shared/results';
 import { StoreError } from './errors';
 import type { MessageError, NewEvent, NewMessage, NewTraceEntry } from './types';
 
@@ -89,17 +89,6 @@ export function prepareMessage(message: NewMessage): MessageRow {
     results,
   };
 }
-
-const resultFields = [
-  'sampleId',
-  'patientId',
-  'testCode',
-  'value',
-  'units',
-  'flags',
-  'status',
-  'observedAt',
-] as const;
 
 function prepareResult(result: Result, index: number): Result {
   if (typeof result !== 'object' || result === null) invalid(`result ${index + 1} is missing`);
