@@ -140,9 +140,9 @@ describe('analyzer layouts through the live host session', () => {
     // what E1381 lets it accept: a frame numbered one past the last accepted one. After C as
     // frame 5, the first M record (frames 1-4) and the second's frames 1-4 are refused; the
     // second's frame 5 passes for a repeat of the last accepted frame and its frames 6, 7, 0, 1
-    // are taken. The third M record's frame 1 is a repeat again, its frames 2 to 3 (83 frames on)
-    // are taken; then the fourth M record and R1 (frames 1, 2) are refused and R2 (frame 3) is
-    // a repeat, so R3 onwards are taken.
+    // are taken. The third M record's frame 1 is a repeat again and its 82 other frames are
+    // taken, the last numbered 3; then the fourth M record and R1 (frames 1, 2) are refused and
+    // R2 (frame 3) is a repeat, so R3 onwards are taken.
     const refusals = (numbers: string, expected: number): string[] =>
       [...numbers].map(
         (n) =>
