@@ -16,7 +16,7 @@ import { createCommandService } from './service/service';
 import type { CommandService } from './service/types';
 import { openStore, type Store } from './store/store';
 import type { InstrumentRecord } from './store/types';
-import { probeTcp } from './links/probe';
+import { probeConnection } from './links/probe';
 
 export interface GatewayRuntimeOptions {
   /**
@@ -80,7 +80,7 @@ export function createGatewayRuntime(options: GatewayRuntimeOptions): GatewayRun
   const service = createCommandService({
     gateway,
     store,
-    probe: probeTcp,
+    probe: (target) => probeConnection(target),
     runtime: options.runtime ?? 'browser',
     version: options.version ?? '0.0.0',
     configFile: options.configFile,

@@ -3,10 +3,8 @@
  * being dropped (Disconnect, Reconnect, a restart of the link), the way a real analyzer does.
  */
 import net from 'node:net';
-import { recordsToBytes } from '../protocols/astm/message';
-import { AstmSession } from '../protocols/astm/session';
-import { Hl7Sender } from '../protocols/hl7/sender';
-import { astmRecords, hl7Oru, simulateSample } from '../simulator/content';
+import { openChannel, type AnalyzerChannel } from '../simulator/channels';
+import { simulateSample } from '../simulator/content';
 import { systemClock } from '../system-clock';
 
 export interface DemoAnalyzerOptions {
@@ -45,8 +43,7 @@ function closeSocket(socket: net.Socket | null): Promise<void> {
 export function startAstmAnalyzer(options: DemoAnalyzerOptions): DemoAnalyzer {
   const random = options.random ?? Math.random;
   let socket: net.Socket | null = null;
-  let session: AstmSession | null = null;
-  let busy = false;
+  let channel: AnalyzerChannel | null = null;
   let stopped = false;
   let seq = 0;
   let acked = 0;
@@ -57,31 +54,16 @@ export function startAstmAnalyzer(options: DemoAnalyzerOptions): DemoAnalyzer {
     if (stopped) return;
     const current = net.connect({ host: options.host, port: options.port });
     socket = current;
-    current.setNoDelay(true);
     current.on('error', () => {
       // 'close' follows and schedules the next attempt.
     });
     current.on('connect', () => {
-      busy = false;
-      session = new AstmSession({
-        clock: systemClock,
-        role: 'instrument',
-        onEvent: (event) => {
-          if (event.type === 'send') current.write(event.bytes);
-          else if (event.type === 'delivered') {
-            acked++;
-            busy = false;
-          } else if (event.type === 'deliveryFailed' && !event.willRetry) busy = false;
-        },
-      });
-      const live = session;
-      current.on('data', (chunk: Buffer) => live.receive(chunk));
+      channel = openChannel('astm', current, { clock: systemClock }, { acked: () => acked++ });
       sendNext();
     });
     current.on('close', () => {
       if (socket === current) {
-        session?.close();
-        session = null;
+        channel = null;
         socket = null;
       }
       if (!stopped) retry = setTimeout(connect, options.retryMs ?? 1_000);
@@ -89,12 +71,10 @@ export function startAstmAnalyzer(options: DemoAnalyzerOptions): DemoAnalyzer {
   };
 
   const sendNext = (): void => {
-    if (!session || busy) return;
-    busy = true;
+    if (!channel?.idle) return;
     const sampleId = `${options.idPrefix}${String(++seq).padStart(5, '0')}`;
     const at = Date.now();
-    const sample = simulateSample(sampleId, options.results, at, random);
-    session.send(recordsToBytes(astmRecords(sample, at), 'latin1'), sampleId);
+    channel.send(simulateSample(sampleId, options.results, at, random), sampleId, at);
   };
 
   const ticker = setInterval(sendNext, options.intervalMs);
@@ -109,7 +89,7 @@ export function startAstmAnalyzer(options: DemoAnalyzerOptions): DemoAnalyzer {
       stopped = true;
       clearInterval(ticker);
       if (retry) clearTimeout(retry);
-      session?.close();
+      channel?.close();
       await closeSocket(socket);
     },
   };
@@ -121,43 +101,35 @@ export function startAstmAnalyzer(options: DemoAnalyzerOptions): DemoAnalyzer {
  */
 export async function startHl7Analyzer(options: DemoAnalyzerOptions): Promise<DemoAnalyzer> {
   const random = options.random ?? Math.random;
-  let current: { socket: net.Socket; sender: Hl7Sender } | null = null;
+  let current: { socket: net.Socket; channel: AnalyzerChannel } | null = null;
   const sockets = new Set<net.Socket>();
   let seq = 0;
   let acked = 0;
 
   const server = net.createServer((socket) => {
     sockets.add(socket);
-    socket.setNoDelay(true);
-    socket.on('error', () => {
-      // 'close' follows.
-    });
     if (current) current.socket.destroy();
-    const sender = new Hl7Sender({
-      clock: systemClock,
-      ackTimeoutMs: Math.max(10_000, options.intervalMs * 2),
-      onEvent: (event) => {
-        if (event.type === 'send') socket.write(event.bytes);
-        else if (event.type === 'acked') acked++;
-      },
-    });
-    const connection = { socket, sender };
+    const channel = openChannel(
+      'hl7',
+      socket,
+      { clock: systemClock, ackTimeoutMs: Math.max(10_000, options.intervalMs * 2) },
+      { acked: () => acked++ },
+    );
+    const connection = { socket, channel };
     current = connection;
-    socket.on('data', (chunk: Buffer) => sender.receive(chunk));
     socket.on('close', () => {
       sockets.delete(socket);
-      sender.close();
       if (current === connection) current = null;
     });
     sendNext();
   });
 
   const sendNext = (): void => {
-    if (!current || !current.sender.idle) return;
+    if (!current?.channel.idle) return;
     const n = String(++seq).padStart(5, '0');
     const at = Date.now();
     const sample = simulateSample(`${options.idPrefix}${n}`, options.results, at, random);
-    current.sender.send(hl7Oru(sample, `${options.idPrefix}C${n}`, at));
+    current.channel.send(sample, `${options.idPrefix}C${n}`, at);
   };
 
   const port = await new Promise<number>((resolve, reject) => {

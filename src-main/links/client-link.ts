@@ -1,23 +1,9 @@
 import { connect, type Socket } from 'node:net';
-import { Timer, type Clock } from '../protocols/clock';
-import { backoffDelay, type BackoffPolicy } from './backoff';
-import { ConnectionPool, type ConnectionSettings, type SocketConnection } from './connection';
-import { DISCONNECTED_BY_USER, RECONNECT_BY_USER, SHUTDOWN } from './reasons';
-import {
-  backoffPolicy,
-  connectionSettings,
-  DEFAULT_CLOSE_DEADLINE_MS,
-  eventSink,
-} from './settings';
-import { StatusKeeper, disconnectedByUser, stopped } from './status';
-import type {
-  HandlerFactory,
-  Link,
-  LinkCloseReason,
-  LinkErrorCode,
-  LinkEvent,
-  LinkOptions,
-} from './types';
+import { Timer } from '../protocols/clock';
+import type { BackoffPolicy } from './backoff';
+import type { SocketConnection } from './connection';
+import { LinkLifecycle } from './lifecycle';
+import type { Link, LinkCloseReason, LinkErrorCode, LinkOptions } from './types';
 import { describeSocketError, formatDuration, formatEndpoint, normalizeAddress } from './words';
 
 /** Starts a connection attempt and returns the socket, which emits 'connect' or 'error'. */
@@ -39,136 +25,33 @@ export function createClientLink(options: ClientLinkOptions): Link {
   return new TcpClientLink(options);
 }
 
-type Phase = 'idle' | 'running' | 'stopped' | 'closing' | 'closed';
+export const defaultConnect: ConnectFactory = (target) => connect(target);
 
-const defaultConnect: ConnectFactory = (target) => connect(target);
-
-class TcpClientLink implements Link {
-  readonly id: string;
-  private readonly host: string;
-  private readonly port: number;
+class TcpClientLink extends LinkLifecycle {
   private readonly target: string;
   private readonly connectTimeoutMs: number;
   private readonly stableAfterMs: number;
-  private readonly settings: ConnectionSettings;
-  private readonly clock: Clock;
-  private readonly random: () => number;
-  private readonly policy: BackoffPolicy;
   private readonly connectFactory: ConnectFactory;
-  private readonly handlerFactory: HandlerFactory;
-  private readonly emit: (event: LinkEvent) => void;
-  private readonly keeper: StatusKeeper;
-  private readonly pool: ConnectionPool;
-  private readonly retryTimer: Timer;
   private readonly connectTimer: Timer;
   private readonly stableTimer: Timer;
 
-  private phase: Phase = 'idle';
-  /** Failed attempts since the last connection that held: the backoff step. */
-  private failures = 0;
-  private sequence = 0;
   private pending: Socket | null = null;
   private current: SocketConnection | null = null;
-  private closing: Promise<void> | null = null;
 
   constructor(options: ClientLinkOptions) {
-    this.id = options.id;
-    this.host = options.host;
-    this.port = options.port;
+    super(options, options.reconnect);
     this.target = formatEndpoint(options.host, options.port);
     this.connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
     this.stableAfterMs = options.stableAfterMs ?? 10_000;
-    this.settings = connectionSettings(options);
-    this.clock = this.settings.clock;
-    this.random = options.random ?? Math.random;
-    this.policy = backoffPolicy(options.reconnect);
     this.connectFactory = options.connect ?? defaultConnect;
-    this.handlerFactory = options.handlerFactory;
-    this.emit = eventSink(options.onEvent);
-    this.retryTimer = new Timer(this.clock);
     this.connectTimer = new Timer(this.clock);
     this.stableTimer = new Timer(this.clock);
-    this.keeper = new StatusKeeper(
-      this.clock,
-      (status) => this.emit({ type: 'status', status }),
-      'disabled',
-      'not started',
-    );
-    this.pool = new ConnectionPool(this.settings, {
-      emit: this.emit,
-      activity: (at) => this.keeper.touch(at),
-    });
   }
 
-  get status() {
-    return this.keeper.status;
-  }
-
-  start(): void {
-    if (this.phase !== 'idle' && this.phase !== 'stopped') return;
-    this.phase = 'running';
-    this.failures = 0;
-    this.connectNow();
-  }
-
-  reconnect(): void {
-    if (this.phase === 'closing' || this.phase === 'closed') return;
-    this.phase = 'running';
-    this.failures = 0;
-    this.dropCurrent(RECONNECT_BY_USER);
-    this.connectNow();
-  }
-
-  disconnect(): void {
-    if (this.phase === 'closing' || this.phase === 'closed') return;
-    this.phase = 'stopped';
-    this.dropCurrent(DISCONNECTED_BY_USER);
-    disconnectedByUser(this.keeper, DISCONNECTED_BY_USER.message, this.peerFields());
-  }
-
-  close(deadlineMs = DEFAULT_CLOSE_DEADLINE_MS): Promise<void> {
-    this.closing ??= this.shutdown(deadlineMs);
-    return this.closing;
-  }
-
-  private async shutdown(deadlineMs: number): Promise<void> {
-    const deadlineAt = this.clock.now() + Math.max(0, deadlineMs);
-    this.phase = 'closing';
-    this.retryTimer.disarm();
-    this.stableTimer.disarm();
-    this.abortPending();
-    if (this.pool.size > 0) {
-      this.keeper.update({
-        reason: `stopping: letting the message in progress finish (at most ${formatDuration(deadlineMs)})`,
-      });
-    }
-    await this.pool.shutdownAll(SHUTDOWN, deadlineAt, this.settings.closeGraceMs);
-    this.current = null;
-    this.phase = 'closed';
-    stopped(this.keeper);
-  }
-
-  /** Stops every timer and attempt and ends the open connection; what follows is up to the caller. */
-  private dropCurrent(reason: LinkCloseReason): void {
-    this.retryTimer.disarm();
-    this.stableTimer.disarm();
-    this.abortPending();
-    const current = this.current;
-    this.current = null;
-    current?.close(reason);
-  }
-
-  private connectNow(): void {
-    this.retryTimer.disarm();
+  protected open(): void {
     this.abortPending();
     const attempt = this.failures === 0 ? '' : ` (attempt ${this.failures + 1})`;
-    this.keeper.update({
-      state: 'connecting',
-      reason: `connecting to ${this.target}${attempt}`,
-      nextRetryAt: null,
-      disconnectedByUser: false,
-      ...this.peerFields(),
-    });
+    this.announce('connecting', `connecting to ${this.target}${attempt}`);
     let socket: Socket;
     try {
       socket = this.connectFactory({ host: this.host, port: this.port });
@@ -193,6 +76,12 @@ class TcpClientLink implements Link {
     });
   }
 
+  protected stopOpening(): void {
+    this.stableTimer.disarm();
+    this.abortPending();
+    this.current = null;
+  }
+
   private cannotConnect(error: unknown): string {
     return `could not connect to ${this.target}: ${describeSocketError(error, this.host)}`;
   }
@@ -208,7 +97,7 @@ class TcpClientLink implements Link {
   private connectFailed(code: LinkErrorCode, message: string): void {
     this.abortPending();
     this.emit({ type: 'error', code, message });
-    if (this.phase === 'running') this.scheduleRetry(message);
+    if (this.running) this.retryLater('reconnecting', message);
   }
 
   private onConnected(socket: Socket): void {
@@ -216,20 +105,14 @@ class TcpClientLink implements Link {
     this.connectTimer.disarm();
     const remote = socket.remoteAddress;
     const peer = remote ? formatEndpoint(normalizeAddress(remote), socket.remotePort) : this.target;
-    const connection = this.pool.open(socket, `${this.id}#${++this.sequence}`, peer, {
+    const connection = this.adopt(socket, peer, {
       received: () => this.markStable(connection),
       closed: (closed, reason) => this.onConnectionClosed(closed, reason),
     });
     this.current = connection;
     this.stableTimer.arm(this.stableAfterMs, () => this.markStable(connection));
     this.emit({ type: 'connected', connectionId: connection.id, peer });
-    this.keeper.update({
-      state: 'connected',
-      reason: `connected to ${peer}`,
-      nextRetryAt: null,
-      disconnectedByUser: false,
-      ...this.peerFields(),
-    });
+    this.announce('connected', `connected to ${peer}`);
     connection.attach(this.handlerFactory);
   }
 
@@ -248,30 +131,13 @@ class TcpClientLink implements Link {
     }
     this.current = null;
     this.stableTimer.disarm();
-    if (this.phase === 'running') {
-      this.scheduleRetry(`the connection to ${connection.peer} ended: ${reason.message}`);
+    if (this.running) {
+      this.retryLater(
+        'reconnecting',
+        `the connection to ${connection.peer} ended: ${reason.message}`,
+      );
     } else {
       this.keeper.update(this.peerFields());
     }
-  }
-
-  private scheduleRetry(why: string): void {
-    const delay = backoffDelay(this.failures, this.policy, this.random);
-    this.failures++;
-    this.keeper.update({
-      state: 'reconnecting',
-      reason: `${why}; trying again in ${formatDuration(delay)}`,
-      nextRetryAt: this.clock.now() + delay,
-      disconnectedByUser: false,
-      ...this.peerFields(),
-    });
-    this.retryTimer.arm(delay, () => {
-      if (this.phase === 'running') this.connectNow();
-    });
-  }
-
-  private peerFields(): { peers: string[]; connections: number } {
-    const live = this.pool.live;
-    return { peers: live.map((connection) => connection.peer), connections: live.length };
   }
 }

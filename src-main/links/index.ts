@@ -6,6 +6,14 @@ export {
   type InstrumentLinkDeps,
 } from './instrument-link';
 export {
+  DEFAULT_PROBE_TIMEOUT_MS,
+  probeConnection,
+  type ProbeCode,
+  type ProbeDeps,
+  type ProbeResult,
+  type ProbeTarget,
+} from './probe';
+export {
   createServerLink,
   type ListenFactory,
   type ServerLink,

@@ -1,17 +1,10 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import { Timer, type Clock } from '../protocols/clock';
-import { backoffDelay, type BackoffPolicy } from './backoff';
-import { ConnectionPool, type ConnectionSettings, type SocketConnection } from './connection';
-import { DISCONNECTED_BY_USER, RECONNECT_BY_USER, SHUTDOWN } from './reasons';
-import {
-  backoffPolicy,
-  connectionSettings,
-  DEFAULT_CLOSE_DEADLINE_MS,
-  eventSink,
-} from './settings';
-import { StatusKeeper, type StatusChange, disconnectedByUser, stopped } from './status';
-import type { HandlerFactory, Link, LinkCloseReason, LinkEvent, LinkOptions } from './types';
-import { describeListenError, formatDuration, formatEndpoint, normalizeAddress } from './words';
+import { Timer } from '../protocols/clock';
+import type { BackoffPolicy } from './backoff';
+import type { SocketConnection } from './connection';
+import { LinkLifecycle } from './lifecycle';
+import type { Link, LinkCloseReason, LinkOptions } from './types';
+import { describeListenError, formatEndpoint, normalizeAddress } from './words';
 
 /** Builds the listening socket; `onConnection` receives every accepted socket. */
 export type ListenFactory = (onConnection: (socket: Socket) => void) => Server;
@@ -42,131 +35,35 @@ export function createServerLink(options: ServerLinkOptions): ServerLink {
   return new TcpServerLink(options);
 }
 
-type Phase = 'idle' | 'running' | 'stopped' | 'closing' | 'closed';
-
 const defaultListen: ListenFactory = (onConnection) => createServer(onConnection);
 
-class TcpServerLink implements ServerLink {
-  readonly id: string;
-  private readonly host: string;
-  private readonly port: number;
+class TcpServerLink extends LinkLifecycle implements ServerLink {
   private readonly maxConnections: number;
   private readonly allowedPeers: Set<string>;
-  private readonly settings: ConnectionSettings;
-  private readonly clock: Clock;
-  private readonly random: () => number;
-  private readonly retryPolicy: BackoffPolicy;
   private readonly listenFactory: ListenFactory;
-  private readonly handlerFactory: HandlerFactory;
-  private readonly emit: (event: LinkEvent) => void;
-  private readonly keeper: StatusKeeper;
-  private readonly pool: ConnectionPool;
-  private readonly retryTimer: Timer;
 
-  private phase: Phase = 'idle';
   /** Bumped whenever the listening socket is replaced, so late callbacks of an old one are ignored. */
   private generation = 0;
   private server: Server | null = null;
   private bound: { host: string; port: number } | null = null;
-  private listenFailures = 0;
-  private sequence = 0;
   private readonly refused = new Map<Socket, Timer>();
   private readonly closingServers = new Set<Promise<void>>();
-  private closing: Promise<void> | null = null;
 
   constructor(options: ServerLinkOptions) {
-    this.id = options.id;
-    this.host = options.host;
-    this.port = options.port;
+    super(options, options.listenRetry);
     this.maxConnections = Math.max(1, options.maxConnections ?? 1);
     this.allowedPeers = new Set((options.allowedPeers ?? []).map(normalizeAddress));
-    this.settings = connectionSettings(options);
-    this.clock = this.settings.clock;
-    this.random = options.random ?? Math.random;
-    this.retryPolicy = backoffPolicy(options.listenRetry);
     this.listenFactory = options.listen ?? defaultListen;
-    this.handlerFactory = options.handlerFactory;
-    this.emit = eventSink(options.onEvent);
-    this.retryTimer = new Timer(this.clock);
-    this.keeper = new StatusKeeper(
-      this.clock,
-      (status) => this.emit({ type: 'status', status }),
-      'disabled',
-      'not started',
-    );
-    this.pool = new ConnectionPool(this.settings, {
-      emit: this.emit,
-      activity: (at) => this.keeper.touch(at),
-    });
-  }
-
-  get status() {
-    return this.keeper.status;
   }
 
   address(): { host: string; port: number } | null {
     return this.bound ? { ...this.bound } : null;
   }
 
-  start(): void {
-    if (this.phase !== 'idle' && this.phase !== 'stopped') return;
-    this.phase = 'running';
-    this.listenFailures = 0;
-    this.listen();
-  }
-
-  reconnect(): void {
-    if (this.phase === 'closing' || this.phase === 'closed') return;
-    this.phase = 'running';
-    this.retryTimer.disarm();
-    this.stopListening();
-    this.dropRefused();
-    this.pool.endLive(RECONNECT_BY_USER);
-    this.listenFailures = 0;
-    this.listen();
-  }
-
-  disconnect(): void {
-    if (this.phase === 'closing' || this.phase === 'closed') return;
-    this.phase = 'stopped';
-    this.retryTimer.disarm();
-    this.stopListening();
-    this.dropRefused();
-    this.pool.endLive(DISCONNECTED_BY_USER);
-    disconnectedByUser(this.keeper, DISCONNECTED_BY_USER.message, this.peerFields());
-  }
-
-  close(deadlineMs = DEFAULT_CLOSE_DEADLINE_MS): Promise<void> {
-    this.closing ??= this.shutdown(deadlineMs);
-    return this.closing;
-  }
-
-  private async shutdown(deadlineMs: number): Promise<void> {
-    const deadlineAt = this.clock.now() + Math.max(0, deadlineMs);
-    this.phase = 'closing';
-    this.retryTimer.disarm();
-    this.stopListening();
-    this.dropRefused();
-    if (this.pool.size > 0) {
-      this.keeper.update({
-        reason: `stopping: letting the message in progress finish (at most ${formatDuration(deadlineMs)})`,
-      });
-    }
-    await this.pool.shutdownAll(SHUTDOWN, deadlineAt, this.settings.closeGraceMs);
-    await Promise.all([...this.closingServers]);
-    this.phase = 'closed';
-    stopped(this.keeper);
-  }
-
-  private listen(): void {
+  /** Opens the listening socket. */
+  protected open(): void {
     const generation = ++this.generation;
-    this.keeper.update({
-      state: 'connecting',
-      reason: `opening port ${this.port} on ${this.host}`,
-      nextRetryAt: null,
-      disconnectedByUser: false,
-      ...this.peerFields(),
-    });
+    this.announce('connecting', `opening port ${this.port} on ${this.host}`);
     let server: Server;
     try {
       server = this.listenFactory((socket) => this.accept(generation, socket));
@@ -187,12 +84,21 @@ class TcpServerLink implements ServerLink {
     }
   }
 
+  protected stopOpening(): void {
+    this.stopListening();
+    this.dropRefused();
+  }
+
+  protected override async released(): Promise<void> {
+    await Promise.all([...this.closingServers]);
+  }
+
   private onListening(generation: number, server: Server): void {
-    if (generation !== this.generation || this.phase !== 'running') return;
+    if (generation !== this.generation || !this.running) return;
     const address = server.address();
     if (!address || typeof address === 'string') return;
     this.bound = { host: address.address, port: address.port };
-    this.listenFailures = 0;
+    this.failures = 0;
     this.refreshStatus(`listening on ${this.endpoint()}, waiting for the analyzer`);
   }
 
@@ -200,18 +106,7 @@ class TcpServerLink implements ServerLink {
     const words = describeListenError(error, this.host, this.port);
     this.stopListening();
     this.emit({ type: 'error', code: 'LINK_LISTEN_FAILED', message: words });
-    if (this.phase !== 'running') return;
-    const delay = backoffDelay(this.listenFailures++, this.retryPolicy, this.random);
-    this.keeper.update({
-      state: 'error',
-      reason: `cannot listen: ${words}; trying again in ${formatDuration(delay)}`,
-      nextRetryAt: this.clock.now() + delay,
-      disconnectedByUser: false,
-      ...this.peerFields(),
-    });
-    this.retryTimer.arm(delay, () => {
-      if (this.phase === 'running') this.listen();
-    });
+    if (this.running) this.retryLater('error', `cannot listen: ${words}`);
   }
 
   private stopListening(): void {
@@ -228,7 +123,7 @@ class TcpServerLink implements ServerLink {
 
   private accept(generation: number, socket: Socket, recheck = false): void {
     const remote = socket.remoteAddress;
-    if (generation !== this.generation || this.phase !== 'running' || !remote) {
+    if (generation !== this.generation || !this.running || !remote) {
       socket.on('error', ignore);
       socket.destroy();
       return;
@@ -270,7 +165,7 @@ class TcpServerLink implements ServerLink {
       return;
     }
     if (recheck) socket.resume();
-    const connection = this.pool.open(socket, `${this.id}#${++this.sequence}`, peer, {
+    const connection = this.adopt(socket, peer, {
       closed: (closed, reason) => this.onConnectionClosed(closed, reason),
     });
     this.emit({ type: 'connected', connectionId: connection.id, peer });
@@ -317,26 +212,10 @@ class TcpServerLink implements ServerLink {
 
   /** Derives the state from the open connections and the listening socket. */
   private refreshStatus(reason: string): void {
-    const fields = this.peerFields();
-    if (this.phase !== 'running') {
-      this.keeper.update(fields);
-      return;
-    }
-    const common: StatusChange = {
-      reason,
-      nextRetryAt: null,
-      disconnectedByUser: false,
-      ...fields,
-    };
-    if (fields.connections > 0) this.keeper.update({ state: 'connected', ...common });
-    else if (this.bound) this.keeper.update({ state: 'listening', ...common });
-    // Otherwise a listen retry is pending and its error stays the headline.
-    else this.keeper.update(fields);
-  }
-
-  private peerFields(): { peers: string[]; connections: number } {
-    const live = this.pool.live;
-    return { peers: live.map((connection) => connection.peer), connections: live.length };
+    if (this.running && this.pool.live.length > 0) this.announce('connected', reason);
+    else if (this.running && this.bound) this.announce('listening', reason);
+    // Otherwise stopped, closing, or a listen retry is pending and its error stays the headline.
+    else this.keeper.update(this.peerFields());
   }
 
   private endpoint(): string {

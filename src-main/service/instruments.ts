@@ -7,7 +7,7 @@ import {
   instrumentConfigSchema,
   type InstrumentConfig,
 } from '../../src-shared/config';
-import type { CommandResponse } from '../../src-shared/contract';
+import type { CommandRequest, CommandResponse } from '../../src-shared/contract';
 import type { Gateway } from '../gateway/gateway';
 import { CommandFailure } from './failure';
 import type { CommandHandlers } from './handlers';
@@ -29,9 +29,7 @@ export type InstrumentControl = Pick<
 
 /** Tries a TCP connection without disturbing any link (the links layer owns sockets). */
 export type ConnectionProbe = (
-  host: string,
-  port: number,
-  timeoutMs: number,
+  target: CommandRequest<'testConnection'>,
 ) => Promise<CommandResponse<'testConnection'>>;
 
 export interface InstrumentCommandDeps {
@@ -126,7 +124,7 @@ export function instrumentCommands(
       gateway.disconnect(id);
       return { ok: true as const };
     },
-    testConnection: ({ host, port, timeoutMs }) => deps.probe(host, port, timeoutMs ?? 3_000),
+    testConnection: (target) => deps.probe(target),
   };
 }
 

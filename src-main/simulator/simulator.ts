@@ -4,12 +4,10 @@
  * and benchmarks.
  */
 import net from 'node:net';
-import { AstmSession } from '../protocols/astm/session';
-import { recordsToBytes } from '../protocols/astm/message';
 import type { Clock } from '../protocols/clock';
-import { Hl7Sender } from '../protocols/hl7/sender';
 import { systemClock } from '../system-clock';
-import { astmRecords, hl7Oru, simulateSample, type SimulatedSample } from './content';
+import { openChannel } from './channels';
+import { simulateSample, type SimulatedSample } from './content';
 
 export type SimulatorTarget =
   { connect: { host: string; port: number } } | { listen: { host: string; port: number } };
@@ -54,47 +52,13 @@ interface Outcome {
   error?: string;
 }
 
-interface Channel {
+/** One connection of the run. */
+interface RunChannel {
   /** Resolves with the message's outcome; at once with a failure when the connection is gone. */
   send(seq: number): Promise<Outcome>;
   close(): void;
   /** Why the connection ended, once it has. */
   readonly lost: string | null;
-}
-
-/**
- * Tracks a socket's end and the messages waiting on it, so a message sent after the connection
- * dropped fails at once instead of waiting forever.
- */
-class Waiters {
-  lost: string | null = null;
-  private readonly pending = new Map<string, (outcome: Outcome) => void>();
-
-  constructor(socket: net.Socket, onLost?: () => void) {
-    let why = 'the gateway closed the connection';
-    socket.on('error', (error: NodeJS.ErrnoException) => {
-      why = `connection error: ${error.code ?? error.message}`;
-    });
-    socket.once('close', () => {
-      this.lost = why;
-      onLost?.();
-      for (const resolve of this.pending.values()) resolve({ acked: false, error: why });
-      this.pending.clear();
-    });
-  }
-
-  wait(id: string, start: () => void): Promise<Outcome> {
-    if (this.lost) return Promise.resolve({ acked: false, error: this.lost });
-    return new Promise<Outcome>((resolve) => {
-      this.pending.set(id, resolve);
-      start();
-    });
-  }
-
-  settle(id: string, outcome: Outcome): void {
-    this.pending.get(id)?.(outcome);
-    this.pending.delete(id);
-  }
 }
 
 export async function runSimulator(options: SimulatorOptions): Promise<SimulatorSummary> {
@@ -120,10 +84,7 @@ export async function runSimulator(options: SimulatorOptions): Promise<Simulator
   let next = 0;
 
   const worker = async (socket: net.Socket): Promise<void> => {
-    const channel =
-      options.protocol === 'astm'
-        ? astmChannel(socket, options, clock, random, runId)
-        : hl7Channel(socket, options, clock, random, runId);
+    const channel = runChannel(socket, options, clock, random, runId);
     try {
       while (next < options.messages) {
         if (channel.lost) break;
@@ -172,7 +133,6 @@ export async function runSimulator(options: SimulatorOptions): Promise<Simulator
 function openSocket(host: string, port: number): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
     const socket = net.connect({ host, port });
-    socket.setNoDelay(true);
     socket.once('connect', () => {
       socket.off('error', reject);
       resolve(socket);
@@ -195,7 +155,6 @@ function acceptOne(
   return new Promise((resolve, reject) => {
     const server = net.createServer((socket) => {
       server.close();
-      socket.setNoDelay(true);
       resolve(socket);
     });
     server.once('error', (error) =>
@@ -212,106 +171,61 @@ function acceptOne(
   });
 }
 
-function astmChannel(
+/**
+ * Sends the run's messages over one connection and waits for each outcome. A message sent after
+ * the connection dropped fails at once instead of waiting forever.
+ */
+function runChannel(
   socket: net.Socket,
   options: SimulatorOptions,
   clock: Clock,
   random: () => number,
   runId: string,
-): Channel {
-  let session: AstmSession | null = null;
-  const waiters = new Waiters(socket, () => session?.close());
-  session = new AstmSession({
-    clock,
-    role: 'instrument',
-    onEvent: (event) => {
-      if (event.type === 'send') socket.write(event.bytes);
-      else if (event.type === 'delivered') {
-        options.onAcked?.(event.id);
-        waiters.settle(event.id, { acked: true });
-      } else if (event.type === 'deliveryFailed' && !event.willRetry) {
-        waiters.settle(event.id, { acked: false, error: `rejected: ${event.error.message}` });
-      }
-    },
-  });
-  const astm = session;
-  socket.on('data', (chunk: Buffer) => astm.receive(chunk));
-  return {
-    get lost() {
-      return waiters.lost;
-    },
-    close: () => {
-      astm.close();
-      socket.end();
-    },
-    send(seq) {
-      const sampleId = `S${runId}${String(seq).padStart(6, '0')}`;
-      const at = clock.now();
-      const sample = simulateSample(sampleId, options.results, at, random);
-      options.onMessage?.(sampleId, sample);
-      return withTimeout(
-        waiters.wait(sampleId, () =>
-          astm.send(recordsToBytes(astmRecords(sample, at), 'latin1'), sampleId),
-        ),
-        options.ackTimeoutMs,
-        sampleId,
-      );
-    },
+): RunChannel {
+  const pending = new Map<string, (outcome: Outcome) => void>();
+  const settle = (id: string, outcome: Outcome): void => {
+    pending.get(id)?.(outcome);
+    pending.delete(id);
   };
-}
-
-function hl7Channel(
-  socket: net.Socket,
-  options: SimulatorOptions,
-  clock: Clock,
-  random: () => number,
-  runId: string,
-): Channel {
-  const waiters = new Waiters(socket);
-  const settle = (id: string, outcome: Outcome) => waiters.settle(id, outcome);
-  const sender = new Hl7Sender({
-    clock,
-    ackTimeoutMs: options.ackTimeoutMs ?? 30_000,
-    onEvent: (event) => {
-      switch (event.type) {
-        case 'send':
-          socket.write(event.bytes);
-          break;
-        case 'acked':
-          settle(event.id, { acked: true });
-          options.onAcked?.(event.id);
-          break;
-        case 'rejected':
-          settle(event.id, { acked: false, error: `rejected ${event.code}: ${event.text}` });
-          break;
-        case 'timeout':
-          settle(event.id, { acked: false, error: `timeout: ${event.error.message}` });
-          break;
-        default:
-          break;
-      }
+  const channel = openChannel(
+    options.protocol,
+    socket,
+    { clock, ackTimeoutMs: options.ackTimeoutMs ?? 30_000 },
+    {
+      acked: (id) => {
+        options.onAcked?.(id);
+        settle(id, { acked: true });
+      },
+      failed: (id, error) => settle(id, { acked: false, error }),
+      lost: (why) => {
+        for (const resolve of pending.values()) resolve({ acked: false, error: why });
+        pending.clear();
+      },
     },
-  });
-  socket.on('data', (chunk: Buffer) => sender.receive(chunk));
+  );
+  const wait = (id: string, start: () => void): Promise<Outcome> => {
+    if (channel.lost) return Promise.resolve({ acked: false, error: channel.lost });
+    return new Promise<Outcome>((resolve) => {
+      pending.set(id, resolve);
+      start();
+    });
+  };
   return {
     get lost() {
-      return waiters.lost;
+      return channel.lost;
     },
-    close: () => {
-      sender.close();
-      socket.end();
-    },
+    close: () => channel.close(),
     send(seq) {
-      const controlId = `SIM${runId}${String(seq).padStart(6, '0')}`;
+      const astm = options.protocol === 'astm';
+      const n = String(seq).padStart(6, '0');
+      // ASTM reports a message by its sample ID, HL7 by its control ID.
+      const id = astm ? `S${runId}${n}` : `SIM${runId}${n}`;
       const at = clock.now();
-      const sample = simulateSample(
-        `H${runId}${String(seq).padStart(6, '0')}`,
-        options.results,
-        at,
-        random,
-      );
-      options.onMessage?.(controlId, sample);
-      return waiters.wait(controlId, () => void sender.send(hl7Oru(sample, controlId, at)));
+      const sample = simulateSample(astm ? id : `H${runId}${n}`, options.results, at, random);
+      options.onMessage?.(id, sample);
+      const outcome = wait(id, () => channel.send(sample, id, at));
+      // The HL7 sender times out by itself; an ASTM session retries until it gives up.
+      return astm ? withTimeout(outcome, options.ackTimeoutMs, id) : outcome;
     },
   };
 }

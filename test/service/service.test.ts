@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { instrumentConfigSchema } from '../../src-shared/config';
 import { commandNames, commands, type CommandName } from '../../src-shared/contract';
 import { Gateway } from '../../src-main/gateway/gateway';
-import { probeTcp } from '../../src-main/links/probe';
+import { probeConnection } from '../../src-main/links/probe';
 import { createCommandService } from '../../src-main/service/service';
 import type { ServiceEvent } from '../../src-main/service/types';
 import { runSimulator } from '../../src-main/simulator/simulator';
@@ -23,7 +23,7 @@ function setup(startDemo?: () => Promise<{ instrumentIds: string[] }>) {
   const service = createCommandService({
     gateway,
     store,
-    probe: probeTcp,
+    probe: (target) => probeConnection(target),
     runtime: 'browser',
     version: '0.0.0-test',
     ...(startDemo ? { startDemo } : {}),
