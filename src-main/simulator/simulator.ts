@@ -1,6 +1,6 @@
 /**
  * An analyzer on the other end of a link: sends N result messages and waits for each to be
- * acknowledged as its protocol requires. Used by `gateway simulate`, the demo instruments, tests
+ * acknowledged as its protocol requires. Used by `gateway simulate`, tests
  * and benchmarks.
  */
 import net from 'node:net';
