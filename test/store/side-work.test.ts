@@ -110,7 +110,9 @@ describe('search index kept out of the acknowledging commit', () => {
 
 describe('trace written by the side work', () => {
   it('stores every entry within the flush interval, in its own transaction', async () => {
-    const store = sandbox.open({ queue: { sideFlushMs: 10 } });
+    // Long enough that the message's own commit (one event-loop turn) always comes first, even
+    // on a loaded machine; the entries must still be written by the side work on their own.
+    const store = sandbox.open({ queue: { sideFlushMs: 1_000 } });
     for (let i = 0; i < 5; i++) {
       expect(
         store.enqueueTrace({
@@ -124,7 +126,7 @@ describe('trace written by the side work', () => {
     }
     await store.enqueue(hl7Message(1));
     expect(store.counts().trace).toBe(0);
-    await vi.waitFor(() => expect(store.counts().trace).toBe(5), { timeout: 2000, interval: 5 });
+    await vi.waitFor(() => expect(store.counts().trace).toBe(5), { timeout: 5000, interval: 5 });
     const page = store.getTrace({ instrumentId: 'hema1', from: T0, to: T0 + 10 });
     expect(page.items.map((t) => [...t.bytes])).toEqual([[0], [1], [2], [3], [4]]);
   });
