@@ -123,6 +123,20 @@ describe('the WebSocket client when the connection drops', () => {
     ]);
   });
 
+  it('does not send later a call it has already answered as lost', async () => {
+    const api = connect();
+    latest().drop();
+    // Made while the page is disconnected: it waits for the next attempt…
+    const outcome = api.reconnectInstrument({ id: 'cobas' });
+    vi.advanceTimersByTime(250);
+    // …which fails too: the caller is told, and the gateway must never run it afterwards.
+    latest().drop();
+    expect(await outcome).toMatchObject({ ok: false, error: { code: 'CONNECTION_LOST' } });
+    vi.advanceTimersByTime(500);
+    latest().accept();
+    expect(latest().sentCommands()).not.toContain('reconnectInstrument');
+  });
+
   it('sends a call made while disconnected once the next attempt connects', async () => {
     const api = connect();
     latest().drop();
