@@ -13,7 +13,9 @@ import {
  * - page → server: `{ "type": "call", "id": 7, "command": "queryMessages", "payload": {...} }`
  * - server → page: `{ "type": "result", "id": 7, "result": { "ok": true, "value": ... } }`
  *   and `{ "type": "event", "name": "linkStatus", "payload": {...} }`.
- * Calls made while the socket is down wait for it; the socket reconnects by itself.
+ * The socket reconnects by itself. A call made while it is down waits for the next attempt; when
+ * a socket closes, every call still waiting on it, sent or not, is answered CONNECTION_LOST and
+ * forgotten, so the gateway never runs later a command its caller was told had failed.
  */
 export function createWebSocketApi(
   url: string,
@@ -57,7 +59,9 @@ export function createWebSocketApi(
     ws.onclose = () => {
       socket = null;
       onConnection(false);
-      // Calls already sent will never be answered on this socket.
+      // Calls already sent will never be answered on this socket, and those not sent yet are
+      // answered now: sending them on the next socket would run them after the caller gave up.
+      outbox.length = 0;
       for (const [id, resolve] of pending) {
         resolve({
           ok: false,

@@ -1,15 +1,24 @@
 /**
  * A fixed-row-height windowed scroller: only the rows in view plus `overscan` on each side are in
- * the DOM, so a list of a million rows costs the same as one of fifty. Kept self-contained so a
- * library (e.g. @tanstack/react-virtual) can replace it behind the same props.
+ * the DOM, so a list of a million rows costs the same as one of fifty. @tanstack/react-virtual
+ * decides which rows those are, scrolls a row into view and, once the list is scrolled, holds the
+ * rows being read in place when rows are inserted above them. Lists taller than a browser lets an
+ * element be are squeezed for it (see windowing.ts).
  */
 import {
+  observeElementOffset,
+  observeElementRect,
+  useVirtualizer,
+  defaultRangeExtractor,
+  type Range,
+  type Rect,
+} from '@tanstack/react-virtual';
+import {
   Fragment,
-  useCallback,
   useEffect,
   useImperativeHandle,
   useLayoutEffect,
-  useMemo,
+  useReducer,
   useRef,
   useState,
   type CSSProperties,
@@ -17,15 +26,7 @@ import {
   type ReactNode,
   type Ref,
 } from 'react';
-import {
-  offsetForScrollTop,
-  rowTop,
-  rowWindow,
-  scrollHeight,
-  scrollTopForOffset,
-  scrollTopToReveal,
-  type WindowGeometry,
-} from './windowing';
+import { rowTop, squeeze } from './windowing';
 
 export interface WindowedListHandle {
   /** Scrolls the least needed to show a row whole. */
@@ -70,137 +71,126 @@ export function WindowedList({
   ...scrollerProps
 }: WindowedListProps) {
   const scroller = useRef<HTMLDivElement>(null);
-  const [scrollTop, setScrollTop] = useState(0);
   const [viewportHeight, setViewportHeight] = useState(FALLBACK_VIEWPORT_HEIGHT);
-  const geometry: WindowGeometry = useMemo(
-    () => ({ count, rowHeight, viewportHeight }),
-    [count, rowHeight, viewportHeight],
-  );
-  const rows = rowWindow(geometry, scrollTop, overscan);
+  const { scale, tail } = squeeze(count, rowHeight, viewportHeight);
+  // Rows inserted above (live messages at the top) would push what the user reads downwards;
+  // at the very top they should simply appear, so only a scrolled list is held in place.
+  const [scrolledDown, setScrolledDown] = useState(false);
+  const [, redraw] = useReducer((n: number) => n + 1, 0);
+  /** What the virtualizer's own observers see, kept to report a new scale to it. */
+  const viewport = useRef<{ report(rect: Rect): void; rect: Rect; scale: number } | null>(null);
 
-  /** The first row on screen and how far into it the viewport starts, to hold it in place. */
-  const anchor = useRef<{ key: string | number; index: number; within: number } | null>(null);
-  const previousCount = useRef(count);
-
-  const scrollTo = useCallback((top: number) => {
-    const element = scroller.current;
-    if (element) element.scrollTop = top;
-    setScrollTop(top);
-  }, []);
-
-  const noteAnchor = useCallback(
-    (top: number) => {
-      if (count === 0) {
-        anchor.current = null;
-        return;
-      }
-      const offset = offsetForScrollTop(geometry, top);
-      const index = Math.min(count - 1, Math.floor(offset / rowHeight));
-      anchor.current = { key: rowKey(index), index, within: offset - index * rowHeight };
+  // The UI is not built with the React Compiler, which is what this rule protects.
+  // eslint-disable-next-line react-hooks/incompatible-library
+  const virtualizer = useVirtualizer<HTMLDivElement, Element>({
+    count,
+    getScrollElement: () => scroller.current,
+    estimateSize: () => rowHeight * scale,
+    getItemKey: rowKey,
+    overscan,
+    anchorTo: scrolledDown ? 'end' : 'start',
+    initialRect: { width: 0, height: FALLBACK_VIEWPORT_HEIGHT * scale },
+    rangeExtractor: (range: Range) => withPinned(defaultRangeExtractor(range), pinnedIndex, count),
+    observeElementRect: (instance, report) =>
+      observeElementRect(instance, (measured) => {
+        const rect = { ...measured, height: measured.height || FALLBACK_VIEWPORT_HEIGHT };
+        const current = viewport.current?.scale ?? 1;
+        viewport.current = { report, rect, scale: current };
+        setViewportHeight(rect.height);
+        report({ ...rect, height: rect.height * current });
+      }),
+    observeElementOffset: (instance, report) =>
+      observeElementOffset(instance, (offset, isScrolling) => {
+        report(offset, isScrolling);
+        setScrolledDown(offset > 0);
+        // Squeezed rows are placed relative to the viewport, so they move on every scroll, not
+        // only when the range of rows changes (the virtualizer's own cue to render).
+        if ((viewport.current?.scale ?? 1) !== 1) redraw();
+      }),
+    // scrollTop, not scrollTo(): the same for the instant scrolls used here, and jsdom has it.
+    scrollToFn: (offset, { adjustments = 0 }, instance) => {
+      if (instance.scrollElement) instance.scrollElement.scrollTop = offset + adjustments;
     },
-    [count, geometry, rowHeight, rowKey],
-  );
+  });
 
   useLayoutEffect(() => {
-    const element = scroller.current;
-    if (!element) return;
-    const measure = () => setViewportHeight(element.clientHeight || FALLBACK_VIEWPORT_HEIGHT);
-    measure();
-    if (typeof ResizeObserver === 'undefined') return;
-    const observer = new ResizeObserver(measure);
-    observer.observe(element);
-    return () => observer.disconnect();
-  }, []);
+    const seen = viewport.current;
+    if (!seen || seen.scale === scale) return;
+    seen.scale = scale;
+    seen.report({ ...seen.rect, height: seen.rect.height * scale });
+    // Row sizes are read once per layout: lay them out again at the new scale.
+    virtualizer.measure();
+  }, [scale, virtualizer]);
 
   const [shownResetKey, setShownResetKey] = useState(resetKey);
   if (shownResetKey !== resetKey) {
     setShownResetKey(resetKey);
-    setScrollTop(0);
+    setScrolledDown(false);
   }
   useLayoutEffect(() => {
-    if (scroller.current) scroller.current.scrollTop = 0;
-    anchor.current = null;
-  }, [resetKey]);
-
-  // Rows inserted above (live messages at the top) would push what the user reads downwards;
-  // at the very top they should simply appear, so only a scrolled list is held in place.
-  useLayoutEffect(() => {
-    const grown = count - previousCount.current;
-    previousCount.current = count;
-    const held = anchor.current;
-    const element = scroller.current;
-    if (!held || !element || element.scrollTop <= 0 || grown <= 0) return;
-    const last = Math.min(count - 1, held.index + grown);
-    for (let index = held.index; index <= last; index++) {
-      if (rowKey(index) !== held.key) continue;
-      if (index !== held.index) {
-        const top = scrollTopForOffset(geometry, index * rowHeight + held.within);
-        anchor.current = { ...held, index };
-        scrollTo(top);
-      }
-      return;
-    }
-  }, [count, geometry, rowHeight, rowKey, scrollTo]);
+    virtualizer.scrollToOffset(0);
+  }, [resetKey, virtualizer]);
 
   useImperativeHandle(
     ref,
     () => ({
       reveal(index) {
-        const element = scroller.current;
-        const top = scrollTopToReveal(geometry, element?.scrollTop ?? scrollTop, index);
-        if (top === null) return;
-        scrollTo(top);
-        noteAnchor(top);
+        virtualizer.scrollToIndex(index, { align: 'auto' });
       },
       focus() {
         scroller.current?.focus();
       },
     }),
-    [geometry, noteAnchor, scrollTo, scrollTop],
+    [virtualizer],
   );
 
-  const { firstVisible, lastVisible } = rows;
+  const items = virtualizer.getVirtualItems();
+  const firstVisible = virtualizer.range?.startIndex ?? 0;
+  const lastVisible = virtualizer.range?.endIndex ?? -1;
   useEffect(() => {
     onVisibleRowsChange?.({ firstVisible, lastVisible });
   }, [firstVisible, lastVisible, onVisibleRowsChange]);
 
-  const indices: number[] = [];
-  if (pinnedIndex !== null && pinnedIndex >= 0 && pinnedIndex < rows.start) {
-    indices.push(pinnedIndex);
-  }
-  for (let index = rows.start; index < rows.end; index++) indices.push(index);
-  if (pinnedIndex !== null && pinnedIndex >= rows.end && pinnedIndex < count) {
-    indices.push(pinnedIndex);
-  }
-
+  const scrollTop = virtualizer.scrollOffset ?? 0;
+  const rows = items.map((item) => (
+    <Fragment key={item.key}>
+      {renderRow(item.index, {
+        position: 'absolute',
+        top: rowTop(item.index, rowHeight, scale, scrollTop),
+        left: 0,
+        right: 0,
+        height: rowHeight,
+      })}
+    </Fragment>
+  ));
   return (
     <div
       {...scrollerProps}
       ref={scroller}
       className={className ? `windowed-list ${className}` : 'windowed-list'}
-      onScroll={(event) => {
-        const top = event.currentTarget.scrollTop;
-        setScrollTop(top);
-        noteAnchor(top);
-      }}
     >
       <div
         role="presentation"
         className="windowed-list-content"
-        style={{ position: 'relative', overflow: 'hidden', height: scrollHeight(geometry) }}
+        style={{ position: 'relative', height: virtualizer.getTotalSize() + tail }}
       >
-        {indices.map((index) => (
-          <Fragment key={rowKey(index)}>
-            {renderRow(index, {
-              position: 'absolute',
-              top: rowTop(geometry, scrollTop, index),
-              left: 0,
-              right: 0,
-              height: rowHeight,
-            })}
-          </Fragment>
-        ))}
+        {scale === 1 ? (
+          rows
+        ) : (
+          <div
+            role="presentation"
+            style={{ position: 'sticky', top: 0, height: viewportHeight, overflow: 'hidden' }}
+          >
+            {rows}
+          </div>
+        )}
       </div>
     </div>
   );
+}
+
+/** The rows in range, with the pinned one added in order when it is outside. */
+function withPinned(indices: number[], pinned: number | null, count: number): number[] {
+  if (pinned === null || pinned < 0 || pinned >= count || indices.includes(pinned)) return indices;
+  return [...indices, pinned].sort((a, b) => a - b);
 }

@@ -1,107 +1,47 @@
 /**
- * The arithmetic of a fixed-row-height windowed list. Browsers cap an element's height (Firefox
- * near 17.9 million px, Chromium near 33.5 million), so past `maxScrollHeight` the scrollbar is
- * compressed: scroll positions map linearly onto content offsets and rows are placed relative to
- * the viewport. Below the cap the mapping is the identity.
+ * How a list taller than a browser lets an element be is still scrolled to its last row.
+ *
+ * Browsers cap an element's height: Chromium at 33,554,428 px (1,048,575 rows of 32 px), Firefox
+ * near 17.9 million. The virtualizer lays rows end to end in the scroll area, so past
+ * `MAX_SCROLL_HEIGHT` it is given every row squeezed by the same `scale`: the scroll area stays
+ * under the cap and a scroll position still maps linearly onto the rows. Only the placing of the
+ * rows on screen, at their full height in a layer held on the viewport, is ours: the layer does
+ * not depend on where the browser really put the scroll position, which Chromium rounds to 2 px
+ * past 8 million. Below the cap nothing is squeezed and the rows sit where the virtualizer puts
+ * them.
  */
 
-export interface WindowGeometry {
-  count: number;
-  rowHeight: number;
-  viewportHeight: number;
-  /** Tallest scroll area to create; a bit under the smallest browser cap. */
-  maxScrollHeight?: number;
+/** Tallest scroll area to create: under the smallest browser cap. */
+export const MAX_SCROLL_HEIGHT = 15_000_000;
+
+export interface Squeeze {
+  /** Factor applied to row and viewport heights in the virtualizer's coordinates; 1 below the cap. */
+  scale: number;
+  /**
+   * Space added below the squeezed rows. The viewport keeps its real height in the scroll area,
+   * so without it the last rows could never reach the top of the squeezed viewport.
+   */
+  tail: number;
 }
 
-export interface RowWindow {
-  /** First row to render (inclusive). */
-  start: number;
-  /** Last row to render (exclusive). */
-  end: number;
-  /** First and last rows actually on screen, without overscan. */
-  firstVisible: number;
-  lastVisible: number;
-  /** Content offset (px) of the top of the viewport. */
-  offset: number;
-}
-
-export const DEFAULT_MAX_SCROLL_HEIGHT = 15_000_000;
-
-export function contentHeight(g: WindowGeometry): number {
-  return g.count * g.rowHeight;
-}
-
-/** Height of the scrollable area: the content's, or the cap. */
-export function scrollHeight(g: WindowGeometry): number {
-  return Math.min(contentHeight(g), g.maxScrollHeight ?? DEFAULT_MAX_SCROLL_HEIGHT);
-}
-
-function travel(g: WindowGeometry): { content: number; scroll: number } {
-  return {
-    content: Math.max(0, contentHeight(g) - g.viewportHeight),
-    scroll: Math.max(0, scrollHeight(g) - g.viewportHeight),
-  };
-}
-
-/** Content offset shown at the top of the viewport for a scroll position. */
-export function offsetForScrollTop(g: WindowGeometry, scrollTop: number): number {
-  const { content, scroll } = travel(g);
-  const top = Math.min(Math.max(0, scrollTop), scroll);
-  if (scroll === 0 || content === scroll) return top;
-  return (top / scroll) * content;
-}
-
-/** Scroll position that shows a content offset at the top of the viewport. */
-export function scrollTopForOffset(g: WindowGeometry, offset: number): number {
-  const { content, scroll } = travel(g);
-  const clamped = Math.min(Math.max(0, offset), content);
-  if (content === 0 || content === scroll) return clamped;
-  return (clamped / content) * scroll;
-}
-
-/** Where a row goes inside the scroll area, given the current scroll position. */
-export function rowTop(g: WindowGeometry, scrollTop: number, index: number): number {
-  return index * g.rowHeight - offsetForScrollTop(g, scrollTop) + clampScrollTop(g, scrollTop);
-}
-
-export function clampScrollTop(g: WindowGeometry, scrollTop: number): number {
-  return Math.min(Math.max(0, scrollTop), travel(g).scroll);
-}
-
-export function rowWindow(g: WindowGeometry, scrollTop: number, overscan: number): RowWindow {
-  const offset = offsetForScrollTop(g, scrollTop);
-  if (g.count === 0 || g.rowHeight <= 0) {
-    return { start: 0, end: 0, firstVisible: 0, lastVisible: -1, offset };
-  }
-  const firstVisible = Math.min(g.count - 1, Math.floor(offset / g.rowHeight));
-  const lastVisible = Math.min(
-    g.count - 1,
-    Math.max(firstVisible, Math.ceil((offset + g.viewportHeight) / g.rowHeight) - 1),
-  );
-  return {
-    start: Math.max(0, firstVisible - overscan),
-    end: Math.min(g.count, lastVisible + 1 + overscan),
-    firstVisible,
-    lastVisible,
-    offset,
-  };
+export function squeeze(
+  count: number,
+  rowHeight: number,
+  viewportHeight: number,
+  maxScrollHeight = MAX_SCROLL_HEIGHT,
+): Squeeze {
+  const content = count * rowHeight;
+  if (content <= maxScrollHeight || content <= viewportHeight) return { scale: 1, tail: 0 };
+  // Scroll travel over content travel: the bottom of the scroll area shows the last row.
+  const scale = (maxScrollHeight - viewportHeight) / (content - viewportHeight);
+  return { scale, tail: viewportHeight * (1 - scale) };
 }
 
 /**
- * The scroll position that brings a row fully into view with the least movement, or null when
- * it is already fully visible.
+ * Where a row's top goes: in the scroll area when nothing is squeezed; otherwise in a layer that
+ * stays on the viewport, at the row's distance from the content offset the scroll position shows.
  */
-export function scrollTopToReveal(
-  g: WindowGeometry,
-  scrollTop: number,
-  index: number,
-): number | null {
-  const offset = offsetForScrollTop(g, scrollTop);
-  const top = index * g.rowHeight;
-  const bottom = top + g.rowHeight;
-  if (top < offset) return scrollTopForOffset(g, top);
-  if (bottom > offset + g.viewportHeight) {
-    return scrollTopForOffset(g, bottom - g.viewportHeight);
-  }
-  return null;
+export function rowTop(index: number, rowHeight: number, scale: number, scrollTop: number): number {
+  if (scale === 1) return index * rowHeight;
+  return index * rowHeight - scrollTop / scale;
 }

@@ -5,6 +5,7 @@ import { formatAddress } from '../format';
 import { useAppStore } from '../store';
 import { call } from '../store/call';
 import { ConfirmRemove } from './ConfirmRemove';
+import type { DurationUnit } from './duration';
 import { CheckboxField, Field, fieldIds } from './fields';
 import {
   placeServerProblems,
@@ -27,7 +28,7 @@ const advancedFields: readonly FieldName[] = [
   'idleTimeoutMs',
   'maxMessageBytes',
   'maxBufferedBytes',
-  'silence.afterMs',
+  'silence.after',
   'silence.fromHour',
   'silence.toHour',
   'astm.framing',
@@ -43,7 +44,7 @@ function isShown(field: FieldName, values: FormValues): boolean {
       return values.mode === 'server';
     case 'connectTimeoutMs':
       return values.mode === 'client';
-    case 'silence.afterMs':
+    case 'silence.after':
     case 'silence.fromHour':
     case 'silence.toHour':
       return values.silenceAlarm;
@@ -440,7 +441,35 @@ export function InstrumentForm({ editingId, initial }: Props) {
           />
           {values.silenceAlarm && (
             <div className="form-grid">
-              {numberField('silence.afterMs', 'Warn after (ms) without a message')}
+              <Field
+                formId={formId}
+                name="silence.after"
+                label="Warn after"
+                hint="Without a message from the analyzer for this long; at least 1 minute."
+                error={errorOf('silence.after')}
+              >
+                {(control) => (
+                  <div className="amount-with-unit">
+                    <input
+                      {...control}
+                      {...text('silence.after')}
+                      inputMode="decimal"
+                      autoComplete="off"
+                    />
+                    <select
+                      id={fieldIds(formId, 'silence.afterUnit').control}
+                      aria-label="Unit of Warn after"
+                      value={values['silence.afterUnit']}
+                      onChange={(event) =>
+                        change('silence.afterUnit', event.target.value as DurationUnit)
+                      }
+                    >
+                      <option value="minutes">minutes</option>
+                      <option value="hours">hours</option>
+                    </select>
+                  </div>
+                )}
+              </Field>
               {numberField(
                 'silence.fromHour',
                 'From hour (0–24)',

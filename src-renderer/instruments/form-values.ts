@@ -8,6 +8,7 @@ import {
   instrumentConfigSchema,
   type InstrumentConfig,
 } from '../../src-shared/config';
+import { fromAmount, toAmount, type DurationUnit } from './duration';
 
 export interface FormValues {
   id: string;
@@ -31,7 +32,9 @@ export interface FormValues {
   maxMessageBytes: string;
   maxBufferedBytes: string;
   silenceAlarm: boolean;
-  'silence.afterMs': string;
+  /** How long without a message, in `silence.afterUnit`s; the config keeps `silence.afterMs`. */
+  'silence.after': string;
+  'silence.afterUnit': DurationUnit;
   'silence.fromHour': string;
   'silence.toHour': string;
   'astm.framing': 'e1381' | 'raw';
@@ -73,7 +76,7 @@ export function toFormValues(config: InstrumentConfig): FormValues {
     maxMessageBytes: String(config.maxMessageBytes),
     maxBufferedBytes: String(config.maxBufferedBytes),
     silenceAlarm: config.silence !== undefined,
-    'silence.afterMs': String(config.silence?.afterMs ?? 600_000),
+    ...silenceAfter(config.silence?.afterMs ?? 600_000),
     'silence.fromHour': String(config.silence?.fromHour ?? 0),
     'silence.toHour': String(config.silence?.toHour ?? 24),
     'astm.framing': config.astm.framing,
@@ -81,6 +84,11 @@ export function toFormValues(config: InstrumentConfig): FormValues {
     'astm.maxFrameText': String(config.astm.maxFrameText),
     'hl7.mllpCommitAck': config.hl7.mllpCommitAck,
   };
+}
+
+function silenceAfter(ms: number): Pick<FormValues, 'silence.after' | 'silence.afterUnit'> {
+  const { amount, unit } = toAmount(ms);
+  return { 'silence.after': amount, 'silence.afterUnit': unit };
 }
 
 export function newFormValues(): FormValues {
@@ -104,6 +112,12 @@ export function readForm(
       return undefined;
     }
     return value;
+  };
+  const silenceAfterMs = (): number | undefined => {
+    const read = fromAmount(values['silence.after'], values['silence.afterUnit']);
+    if (read.ok) return read.ms;
+    errors['silence.after'] = read.problem;
+    return undefined;
   };
   const input = {
     id: values.id.trim(),
@@ -129,7 +143,7 @@ export function readForm(
     maxBufferedBytes: number('maxBufferedBytes'),
     silence: values.silenceAlarm
       ? {
-          afterMs: number('silence.afterMs'),
+          afterMs: silenceAfterMs(),
           fromHour: number('silence.fromHour'),
           toHour: number('silence.toHour'),
         }
@@ -166,7 +180,7 @@ export function fieldOf(path: string): FieldName | null {
     .replace(/^instruments\[\d+\]\./, '')
     .replace(/\[\d+\]$/, '');
   if (fieldNames.has(trimmed)) return trimmed as FieldName;
-  if (trimmed === 'silence') return 'silence.afterMs';
+  if (trimmed === 'silence' || trimmed === 'silence.afterMs') return 'silence.after';
   return null;
 }
 

@@ -14,14 +14,7 @@ import {
   rangeStart,
   toMessageQuery,
 } from '../../src-renderer/history/query';
-import {
-  offsetForScrollTop,
-  rowTop,
-  rowWindow,
-  scrollHeight,
-  scrollTopForOffset,
-  scrollTopToReveal,
-} from '../../src-renderer/history/windowing';
+import { rowTop, squeeze } from '../../src-renderer/history/windowing';
 import { ackWords, describeChunk, isRefusal } from '../../src-renderer/history/words';
 
 const bytes = (text: string) => Uint8Array.from(text, (c) => c.charCodeAt(0));
@@ -92,44 +85,29 @@ describe('hex dump', () => {
 });
 
 describe('windowing', () => {
-  const small = { count: 1000, rowHeight: 32, viewportHeight: 320 };
-
-  it('renders the visible rows plus overscan', () => {
-    expect(rowWindow(small, 0, 5)).toMatchObject({ start: 0, end: 15, firstVisible: 0 });
-    const middle = rowWindow(small, 3200, 5);
-    expect(middle).toMatchObject({ firstVisible: 100, lastVisible: 109, start: 95, end: 115 });
-    expect(rowWindow(small, 1e9, 5).end).toBe(1000);
-    expect(rowWindow({ ...small, count: 0 }, 0, 5)).toMatchObject({ start: 0, end: 0 });
+  it('squeezes nothing below the cap', () => {
+    expect(squeeze(1000, 32, 480)).toEqual({ scale: 1, tail: 0 });
+    expect(squeeze(0, 32, 480)).toEqual({ scale: 1, tail: 0 });
+    expect(rowTop(40, 32, 1, 777)).toBe(40 * 32);
   });
 
-  it('scrolls the least needed to reveal a row', () => {
-    expect(scrollTopToReveal(small, 0, 3)).toBeNull();
-    expect(scrollTopToReveal(small, 0, 10)).toBe(11 * 32 - 320);
-    expect(scrollTopToReveal(small, 3200, 50)).toBe(50 * 32);
+  it('keeps the scroll area at the cap and maps its ends onto the first and last rows', () => {
+    const viewport = 600;
+    const { scale, tail } = squeeze(2_000_000, 32, viewport, 1_000_000);
+    // The virtualizer's scroll area: squeezed rows, then the tail.
+    expect(2_000_000 * 32 * scale + tail).toBeCloseTo(1_000_000, 3);
+    // At the top the first row is at the top of the viewport…
+    expect(rowTop(0, 32, scale, 0)).toBe(0);
+    // …and at the bottom the last row ends at the bottom of the viewport.
+    const bottom = 1_000_000 - viewport;
+    expect(rowTop(1_999_999, 32, scale, bottom) + 32).toBeCloseTo(viewport, 3);
   });
 
-  it('compresses the scroll range beyond the cap and maps positions both ways', () => {
-    const huge = {
-      count: 2_000_000,
-      rowHeight: 32,
-      viewportHeight: 600,
-      maxScrollHeight: 1_000_000,
-    };
-    expect(scrollHeight(huge)).toBe(1_000_000);
-    const bottom = 1_000_000 - 600;
-    expect(offsetForScrollTop(huge, bottom)).toBe(2_000_000 * 32 - 600);
-    expect(rowWindow(huge, bottom, 0).lastVisible).toBe(1_999_999);
-    const offset = 1_234_567 * 32;
-    expect(offsetForScrollTop(huge, scrollTopForOffset(huge, offset))).toBeCloseTo(offset, 3);
-    // The first visible row sits at the top of the viewport.
-    const top = scrollTopForOffset(huge, offset);
-    expect(rowTop(huge, top, 1_234_567)).toBeCloseTo(top, 3);
-  });
-
-  it('is the identity below the cap', () => {
-    expect(scrollHeight(small)).toBe(32_000);
-    expect(offsetForScrollTop(small, 777)).toBe(777);
-    expect(rowTop(small, 777, 40)).toBe(40 * 32);
+  it('shows a row at the top where the virtualizer scrolls to its squeezed start', () => {
+    const { scale } = squeeze(1_000_000, 32, 480, 15_000_000);
+    const start = 654_321 * 32 * scale;
+    expect(rowTop(654_321, 32, scale, start)).toBeCloseTo(0, 6);
+    expect(rowTop(654_322, 32, scale, start)).toBeCloseTo(32, 6);
   });
 });
 

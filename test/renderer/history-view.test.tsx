@@ -125,6 +125,7 @@ const listbox = () => screen.getByRole('listbox', { name: 'Messages' });
 /** Rows of the message list (the filter selects have options too). */
 const rows = () => within(listbox()).getAllByRole('option');
 const findRows = async () => within(await screen.findByRole('listbox')).findAllByRole('option');
+const topOf = (row: HTMLElement) => Number.parseFloat(row.style.top);
 const selectedRow = () => within(listbox()).queryByRole('option', { selected: true });
 
 async function openFirstMessage() {
@@ -134,7 +135,29 @@ async function openFirstMessage() {
   await screen.findByRole('heading', { name: /Message 2/ });
 }
 
-beforeEach(() => setApi(null));
+/**
+ * jsdom lays nothing out; the list's virtualizer reads its scroll range from the element, as in a
+ * browser. Give the scroller the box a browser would: 480 px high, as tall inside as its content.
+ */
+function layOutScrollers() {
+  const scroller = (element: HTMLElement) => element.classList.contains('windowed-list');
+  vi.spyOn(HTMLElement.prototype, 'clientHeight', 'get').mockImplementation(function (
+    this: HTMLElement,
+  ) {
+    return scroller(this) ? 480 : 0;
+  });
+  vi.spyOn(HTMLElement.prototype, 'scrollHeight', 'get').mockImplementation(function (
+    this: HTMLElement,
+  ) {
+    const content = this.firstElementChild as HTMLElement | null;
+    return scroller(this) ? Number.parseFloat(content?.style.height ?? '') || 0 : 0;
+  });
+}
+
+beforeEach(() => {
+  setApi(null);
+  layOutScrollers();
+});
 afterEach(() => {
   cleanup();
   setApi(null);
@@ -175,6 +198,55 @@ describe('HistoryView', () => {
     expect(options.length).toBeLessThan(60);
     expect(options.map((option) => option.getAttribute('aria-posinset'))).toContain('50001');
   });
+
+  it(
+    'renders only a window of rows out of 1,000,000 and reaches the last one',
+    { timeout: 60_000 },
+    () => {
+      fakeApi();
+      const store = create<HistorySlice>()(createHistorySlice);
+      // One shared row body keeps a million rows cheap to build; only the ids differ.
+      const body = summary(0);
+      const items = Array.from({ length: 1_000_000 }, (_, i) => ({ ...body, id: 1_000_000 - i }));
+      store.setState((state) => ({ history: { ...state.history, generation: 1, items } }));
+      renderView(store);
+      const list = listbox();
+      // 32,000,000 px of rows: more than a browser lets an element be, so the scroll area is capped.
+      expect(list.scrollHeight).toBeCloseTo(15_000_000, 2);
+      expect(rows().length).toBeLessThan(60);
+
+      const rowAt = (position: number) =>
+        rows().find((row) => row.getAttribute('aria-posinset') === String(position));
+      list.scrollTop = list.scrollHeight - 480;
+      fireEvent.scroll(list);
+      expect(rows().length).toBeLessThan(60);
+      // The last row sits at the bottom of the viewport.
+      expect(topOf(rowAt(1_000_000)!)).toBeCloseTo(480 - 32, 2);
+
+      list.scrollTop = list.scrollHeight / 2;
+      fireEvent.scroll(list);
+      const middle = rows().map((row) => Number(row.getAttribute('aria-posinset')));
+      expect(Math.min(...middle)).toBeGreaterThan(499_000);
+      expect(Math.max(...middle)).toBeLessThan(501_000);
+
+      // Inside one window of rows, a few pixels still move every row.
+      const watched = middle[10]!;
+      const before = topOf(rowAt(watched)!);
+      list.scrollTop += 3;
+      fireEvent.scroll(list);
+      expect(topOf(rowAt(watched)!)).toBeLessThan(before - 3);
+
+      list.focus();
+      fireEvent.keyDown(list, { key: 'Home' });
+      fireEvent.scroll(list);
+      expect(list.scrollTop).toBe(0);
+      fireEvent.keyDown(list, { key: 'End' });
+      fireEvent.scroll(list);
+      expect(list.scrollTop).toBe(list.scrollHeight - 480);
+      expect(selectedRow()!.getAttribute('aria-posinset')).toBe('1000000');
+      expect(topOf(selectedRow()!)).toBeCloseTo(480 - 32, 2);
+    },
+  );
 
   it('loads the next page with the cursor when scrolled near the end', async () => {
     const first = Array.from({ length: 200 }, (_, i) => summary(400 - i));
@@ -227,6 +299,35 @@ describe('HistoryView', () => {
     expect(list.scrollTop).toBe(150 * 32 - 480);
     expect(selectedRow()!.getAttribute('aria-posinset')).toBe('150');
     fireEvent.keyDown(list, { key: 'Home' });
+    expect(list.scrollTop).toBe(0);
+  });
+
+  it('keeps the selected row in the list while it is scrolled out of view', async () => {
+    fakeApi(() => page(Array.from({ length: 1000 }, (_, i) => summary(1000 - i))));
+    renderView();
+    await findRows();
+    const list = listbox();
+    fireEvent.keyDown(list, { key: 'ArrowDown' });
+    const selected = list.getAttribute('aria-activedescendant')!;
+    list.scrollTop = 600 * 32;
+    fireEvent.scroll(list);
+    expect(rows().some((row) => row.getAttribute('aria-posinset') === '601')).toBe(true);
+    expect(document.getElementById(selected)?.getAttribute('aria-selected')).toBe('true');
+  });
+
+  it('starts a new search at the top of the list', async () => {
+    fakeApi((query) =>
+      page(Array.from({ length: query.search ? 300 : 500 }, (_, i) => summary(1000 - i))),
+    );
+    renderView();
+    await findRows();
+    const list = listbox();
+    list.scrollTop = 250 * 32;
+    fireEvent.scroll(list);
+    fireEvent.change(screen.getByRole('searchbox', { name: 'Search messages' }), {
+      target: { value: 'GLU' },
+    });
+    await screen.findByText('300 messages, all loaded');
     expect(list.scrollTop).toBe(0);
   });
 
@@ -350,6 +451,8 @@ describe('HistoryView', () => {
     };
     act(() => store.getState().historyMessagesStored([live]));
     expect(rows()[0]!.getAttribute('aria-label')).toContain('sample LIVE1');
+    // At the very top the new row is shown, not scrolled past.
+    expect(listbox().scrollTop).toBe(0);
 
     fireEvent.change(screen.getByRole('searchbox', { name: 'Search messages' }), {
       target: { value: 'S1' },

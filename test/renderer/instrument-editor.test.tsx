@@ -2,6 +2,8 @@
 import { fireEvent, render, screen, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 import { InstrumentsPage } from '../../src-renderer/instruments/InstrumentsPage';
+import type { InstrumentConfig } from '../../src-shared/config';
+import { fromAmount, toAmount } from '../../src-renderer/instruments/duration';
 import { fieldOf, newFormValues, readForm } from '../../src-renderer/instruments/form-values';
 import { useAppStore } from '../../src-renderer/store';
 import { makeConfig, makeStatus } from './fake-api';
@@ -18,11 +20,11 @@ function openNew() {
   render(<InstrumentsPage />);
 }
 
-async function openExisting() {
+async function openExisting(config = makeConfig()) {
   useAppStore.getState().applyStatuses([makeStatus({ id: 'cobas', name: 'Cobas' })]);
   gateway.fake.commands.getInstrument.mockResolvedValue({
     ok: true,
-    value: { config: makeConfig(), status: makeStatus({ id: 'cobas', name: 'Cobas' }) },
+    value: { config, status: makeStatus({ id: 'cobas', name: 'Cobas' }) },
   });
   useAppStore.getState().openEditor({ kind: 'edit', id: 'cobas' });
   render(<InstrumentsPage />);
@@ -35,7 +37,8 @@ describe('form values', () => {
     expect(fieldOf('config.port')).toBe('port');
     expect(fieldOf('instruments[0].reconnect.maxDelayMs')).toBe('reconnect.maxDelayMs');
     expect(fieldOf('allowedPeers[2]')).toBe('allowedPeers');
-    expect(fieldOf('silence')).toBe('silence.afterMs');
+    expect(fieldOf('silence')).toBe('silence.after');
+    expect(fieldOf('instruments[0].silence.afterMs')).toBe('silence.after');
     expect(fieldOf('(request)')).toBeNull();
   });
 
@@ -183,5 +186,78 @@ describe('Instrument editor', () => {
         (control.tagName === 'BUTTON' && control.textContent?.trim());
       expect(labelled, control.outerHTML).toBeTruthy();
     }
+  });
+});
+
+describe('silence alarm period', () => {
+  const silence = { afterMs: 5_400_000, fromHour: 7, toHour: 19 };
+  const afterField = () => screen.getByLabelText('Warn after') as HTMLInputElement;
+  const unitField = () => screen.getByLabelText('Unit of Warn after') as HTMLSelectElement;
+  const save = async () => {
+    fireEvent.click(screen.getByRole('button', { name: 'Save changes' }));
+    await settle();
+  };
+  const savedSilence = () =>
+    (gateway.fake.commands.updateInstrument.mock.calls.at(-1)![0].config as InstrumentConfig)
+      .silence;
+
+  it('reads milliseconds as minutes or whole hours and back', () => {
+    expect(toAmount(5_400_000)).toEqual({ amount: '90', unit: 'minutes' });
+    expect(toAmount(7_200_000)).toEqual({ amount: '2', unit: 'hours' });
+    expect(toAmount(600_000)).toEqual({ amount: '10', unit: 'minutes' });
+    expect(toAmount(90_000)).toEqual({ amount: '1.5', unit: 'minutes' });
+    // A period set in a file to the second is kept to the second.
+    const odd = toAmount(90_500);
+    expect(fromAmount(odd.amount, odd.unit)).toEqual({ ok: true, ms: 90_500 });
+    expect(fromAmount('1.5', 'hours')).toEqual({ ok: true, ms: 5_400_000 });
+    expect(fromAmount(' 45 ', 'minutes')).toEqual({ ok: true, ms: 2_700_000 });
+  });
+
+  it('shows an instrument’s 5,400,000 ms as 90 minutes and saves it unchanged', async () => {
+    await openExisting(makeConfig({ silence }));
+    expect(afterField().value).toBe('90');
+    expect(unitField().value).toBe('minutes');
+    await save();
+    expect(savedSilence()).toEqual(silence);
+  });
+
+  it('saves 2 hours as 7,200,000 ms and leaves the hours of the day as they are', async () => {
+    await openExisting(makeConfig({ silence }));
+    type('Warn after', '2');
+    fireEvent.change(unitField(), { target: { value: 'hours' } });
+    await save();
+    expect(savedSilence()).toEqual({ afterMs: 7_200_000, fromHour: 7, toHour: 19 });
+  });
+
+  it('says in plain words what is wrong with the period and does not save', async () => {
+    await openExisting(makeConfig({ silence }));
+    for (const [text, problem] of [
+      ['0.5', 'must be at least 1 minute'],
+      ['soon', 'must be a number'],
+      ['', 'must not be empty'],
+    ]) {
+      type('Warn after', text!);
+      await save();
+      expect(afterField().getAttribute('aria-invalid')).toBe('true');
+      expect(descriptionOf(afterField())).toContain(problem);
+    }
+    expect(gateway.fake.commands.updateInstrument).not.toHaveBeenCalled();
+    type('Warn after', '1');
+    await save();
+    expect(savedSilence()).toEqual({ ...silence, afterMs: 60_000 });
+  });
+
+  it('places the gateway’s problem with afterMs next to the period', async () => {
+    gateway.fake.commands.updateInstrument.mockResolvedValue({
+      ok: false,
+      error: {
+        code: 'INVALID_CONFIG',
+        message: 'the instrument settings are not valid',
+        fields: [{ field: 'silence.afterMs', message: 'must be at least 1000 ms' }],
+      },
+    });
+    await openExisting(makeConfig({ silence }));
+    await save();
+    expect(descriptionOf(afterField())).toContain('must be at least 1000 ms');
   });
 });
