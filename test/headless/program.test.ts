@@ -136,6 +136,25 @@ describe('the lab-gateway program', () => {
     ]);
   });
 
+  it('serve with no link and no web UI still waits for its stop signal, then exits 0', async () => {
+    const temp = tempDir();
+    try {
+      const configFile = path.join(temp.dir, 'gateway.json');
+      writeFileSync(configFile, JSON.stringify({ instruments: [] }));
+      const dbFile = path.join(temp.dir, 'gateway.sqlite');
+      const serve = start(['serve', '--config', configFile, '--db', dbFile, '--log', 'json']);
+      await waitFor(
+        () => records(serve).some((r) => r.kind === 'ready') || serve.child.exitCode !== null,
+        'the ready line',
+        20_000,
+      );
+      expect(await stopped(serve, 'SIGTERM'), serve.stderr()).toEqual({ code: 0, signal: null });
+      expect(records(serve).map((r) => r.kind)).toEqual(['ready', 'stopping', 'stopped']);
+    } finally {
+      temp.remove();
+    }
+  });
+
   it.each(['SIGTERM', 'SIGINT'] as const)(
     'serve stops on %s with links and database closed, exit 0',
     async (signal) => {
