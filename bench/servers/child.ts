@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 /** Linux reports CPU times in /proc in units of USER_HZ, 100 on every architecture Node runs on. */
 const USER_HZ = 100;
 
-export const CLI = fileURLToPath(new URL('../../src-main/headless/cli.ts', import.meta.url));
+export const CLI = fileURLToPath(new URL('../../src-main/headless/main.ts', import.meta.url));
 
 export function script(name: string): string {
   return fileURLToPath(new URL(`./${name}`, import.meta.url));

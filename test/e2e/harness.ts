@@ -60,7 +60,7 @@ export function serveWeb(args: {
 }): Promise<Served> {
   const configFile = path.join(args.dir, 'gateway.json');
   writeFileSync(configFile, JSON.stringify(args.config));
-  const cli = path.join(root, 'src-main/headless/cli.ts');
+  const cli = path.join(root, 'src-main/headless/main.ts');
   const child = spawn(
     process.execPath,
     [

@@ -14,7 +14,7 @@ import { freePort } from '../support/ports';
 import { tempDir } from '../support/temp';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const cli = path.join(root, 'src-main/headless/cli.ts');
+const cli = path.join(root, 'src-main/headless/main.ts');
 
 const children: ChildProcess[] = [];
 afterEach(() => {

@@ -9,7 +9,7 @@ import { freePort, waitFor } from '../support/ports';
 import { tempDir } from '../support/temp';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
-const CLI = path.join(ROOT, 'src-main/headless/cli.ts');
+const CLI = path.join(ROOT, 'src-main/headless/main.ts');
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {

@@ -6,6 +6,7 @@ import { createEventLogger, type LogFormat } from '../log';
 import {
   defaultUiDir,
   gatewayVersion,
+  keepRunningUntil,
   openWebUi,
   parseWebFlags,
   printableUrl,
@@ -111,7 +112,7 @@ export async function serveCommand(argv: string[], io: Io): Promise<number> {
     );
   }
 
-  const signal = await stopSignal;
+  const signal = await keepRunningUntil(stopSignal);
   say({ kind: 'stopping', signal }, `${signal}: stopping…`);
   await server?.close();
   await demo.control?.stop();

@@ -100,3 +100,16 @@ export function waitForStopSignal(): Promise<NodeJS.Signals> {
     process.on('SIGTERM', stop);
   });
 }
+
+/**
+ * Waits for `stopSignal` with the process held open: signal listeners alone do not keep Node
+ * running, and a gateway without a link or a web server has nothing else that does.
+ */
+export async function keepRunningUntil<T>(stopSignal: Promise<T>): Promise<T> {
+  const hold = setInterval(() => undefined, 3_600_000);
+  try {
+    return await stopSignal;
+  } finally {
+    clearInterval(hold);
+  }
+}

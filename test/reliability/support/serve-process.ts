@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const cli = path.join(repoRoot, 'src-main/headless/cli.ts');
+const cli = path.join(repoRoot, 'src-main/headless/main.ts');
 
 export type LogRecord = Record<string, unknown>;
 
