@@ -11,7 +11,7 @@ import {
   type Io,
 } from '../cli-support';
 
-const HELP = `Usage: gateway decode astm|hl7 [FILE] [--encoding latin1|utf8]
+const HELP = `Usage: lab-gateway decode astm|hl7 [FILE] [--encoding latin1|utf8]
 
 Reads bytes as they crossed the wire from FILE (stdin when FILE is absent or -) and prints one
 JSON object per message, one per line: {"protocol", "results", "errors", ...}.

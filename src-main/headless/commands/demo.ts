@@ -15,7 +15,7 @@ import {
   waitForStopSignal,
 } from '../web/cli-options';
 
-const HELP = `Usage: gateway demo [--web HOST:PORT] [--token SECRET] [--db FILE] [--interval-ms N]
+const HELP = `Usage: lab-gateway demo [--web HOST:PORT] [--token SECRET] [--db FILE] [--interval-ms N]
                     [--log text|json]
 
 A gateway with two simulated analyzers on this machine, one ASTM (the analyzer connects to a

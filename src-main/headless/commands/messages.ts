@@ -9,7 +9,7 @@ import {
   type Io,
 } from '../cli-support';
 
-const HELP = `Usage: gateway messages --db FILE [--instrument ID] [--search TEXT] [--limit N] --json
+const HELP = `Usage: lab-gateway messages --db FILE [--instrument ID] [--search TEXT] [--limit N] --json
 
 Prints the stored messages, newest first, one JSON object per line.
   --instrument   only this instrument's messages

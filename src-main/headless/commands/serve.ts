@@ -15,8 +15,8 @@ import {
 } from '../web/cli-options';
 import type { WebServer } from '../web/server';
 
-const HELP = `Usage: gateway serve --config FILE --db FILE [--web HOST:PORT] [--token SECRET]
-                     [--log text|json] [--durability full|normal]
+const HELP = `Usage: lab-gateway serve --config FILE --db FILE [--web HOST:PORT] [--token SECRET]
+                         [--log text|json] [--durability full|normal]
 
 Opens every enabled instrument link of the config file and stores every message in the SQLite
 file before acknowledging it. Stops cleanly on Ctrl-C (SIGINT) or SIGTERM.

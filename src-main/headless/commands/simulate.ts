@@ -9,7 +9,7 @@ import {
   type Io,
 } from '../cli-support';
 
-const HELP = `Usage: gateway simulate astm|hl7 (--connect HOST:PORT | --listen PORT) [options]
+const HELP = `Usage: lab-gateway simulate astm|hl7 (--connect HOST:PORT | --listen PORT) [options]
 
 Behaves as an analyzer: sends N result messages of K results each, waits for each to be
 acknowledged as the protocol requires, then prints one JSON summary line and exits (0 when every
