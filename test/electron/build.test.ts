@@ -87,6 +87,7 @@ describe('the bundled main process', () => {
           version: '1.2.3',
           runtime: 'electron',
           dbFile: path.join(fake.app.userData, 'gateway.sqlite'),
+          configFile: null,
           demoAvailable: true,
         },
       });

@@ -36,7 +36,13 @@ describe('the desktop runtime', () => {
     const info = await runtime.service.dispatch('getAppInfo', {});
     expect(info).toEqual({
       ok: true,
-      value: { version: '9.9.9', runtime: 'electron', dbFile, demoAvailable: true },
+      value: {
+        version: '9.9.9',
+        runtime: 'electron',
+        dbFile,
+        configFile: null,
+        demoAvailable: true,
+      },
     });
     const instruments = await runtime.service.dispatch('listInstruments', {});
     expect(instruments.ok && instruments.value.map((i) => i.id)).toEqual(['chem1']);
