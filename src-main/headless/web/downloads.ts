@@ -73,11 +73,6 @@ export class DownloadRegistry {
     return entry.plan;
   }
 
-  get size(): number {
-    this.forgetExpired();
-    return this.waiting.size;
-  }
-
   private forgetExpired(): void {
     const now = this.clock.now();
     for (const [id, entry] of this.waiting) {
