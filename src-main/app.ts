@@ -12,6 +12,7 @@ import {
 import type { GatewayListener } from './gateway/events';
 import { Gateway } from './gateway/gateway';
 import type { Clock } from './protocols/clock';
+import type { DeliverExport } from './service/exports';
 import { createCommandService } from './service/service';
 import type { CommandService } from './service/types';
 import { openStore, type Store } from './store/store';
@@ -37,6 +38,8 @@ export interface GatewayRuntimeOptions {
   version?: string;
   /** Offered to the UI as "Start demo instruments". */
   startDemo?: (gateway: Gateway) => Promise<{ instrumentIds: string[] }>;
+  /** Where exports go: the desktop's save dialog, or the browser mode's downloads. */
+  deliverExport?: DeliverExport;
   /** Told about saved instruments that could not be started (their settings are invalid). */
   onSkippedInstrument?: (id: string, problem: string) => void;
 }
@@ -86,6 +89,7 @@ export function createGatewayRuntime(options: GatewayRuntimeOptions): GatewayRun
     configFile: options.configFile,
     ...(options.clock ? { clock: options.clock } : {}),
     ...(startDemo ? { startDemo: () => startDemo(gateway) } : {}),
+    ...(options.deliverExport ? { deliverExport: options.deliverExport } : {}),
   });
   return {
     gateway,

@@ -207,7 +207,11 @@ export const commands = {
     response: z.object({ items: z.array(logEntrySchema), nextCursor: z.string().nullable() }),
   },
   getStats: { request: empty, response: statsSchema },
-  /** Everything matching the query (up to `max`), as a file to save. */
+  /**
+   * Everything matching the query (up to `max`, default 100,000), streamed to a file: on the
+   * desktop into the file the user picks in a save dialog, in a browser as a download. The export
+   * itself never travels over this channel.
+   */
   exportMessages: {
     request: z.strictObject({
       query: messageQuerySchema.omit({ cursor: true, limit: true }),
@@ -215,12 +219,21 @@ export const commands = {
       max: z.number().int().min(1).max(1_000_000).optional(),
     }),
     response: z.object({
+      /** The file's name: the one saved (desktop), or the download's (browser). */
       fileName: z.string(),
-      mimeType: z.string(),
-      /** Text for csv/json; base64 for raw. */
-      content: z.string(),
-      encoding: z.enum(['utf8', 'base64']),
-      count: z.number().int(),
+      /**
+       * Messages written to the file. Null when nothing was written yet: the save dialog was
+       * cancelled, or a download is waiting to be fetched (it counts as it streams).
+       */
+      count: z.number().int().nullable(),
+      /** Desktop: the full path of the file written; null when the save dialog was cancelled. */
+      savedTo: z.string().nullable(),
+      /**
+       * Browser: where the page fetches the file, once, within a minute (`/export/<id>` on the
+       * page's own server, under the same access checks as every other request). Null on the
+       * desktop.
+       */
+      downloadUrl: z.string().nullable(),
     }),
   },
   /** Built-in simulators on loopback: one ASTM and one HL7 analyzer, a server and a client link. */

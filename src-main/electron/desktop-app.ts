@@ -4,7 +4,9 @@
  */
 import fs from 'node:fs';
 import { app, dialog, ipcMain, session, type BrowserWindow } from 'electron';
+import type { DeliverExport } from '../service/exports';
 import type { CommandService } from '../service/types';
+import { exportThroughSaveDialog } from './export-dialog';
 import { registerIpc, type AppWindows } from './ipc';
 import { nativeBindingFor } from './native-binding';
 import { desktopPaths } from './paths';
@@ -15,6 +17,8 @@ export interface DesktopRuntimeOptions {
   /** better_sqlite3.node built for Electron, when node_modules holds Node's build. */
   nativeBinding: string | undefined;
   version: string;
+  /** Exports go through the save dialog, in front of the app's window. */
+  deliverExport: DeliverExport;
 }
 
 /** The gateway as the desktop app needs it: the contract served, and one way to stop it. */
@@ -61,6 +65,10 @@ export function startDesktopApp(options: DesktopAppOptions): void {
       dbFile: paths.dbFile,
       nativeBinding: nativeBindingFor({ isPackaged: app.isPackaged, appRoot: app.getAppPath() }),
       version: app.getVersion(),
+      deliverExport: exportThroughSaveDialog({
+        parent: () => [...open].find((window) => !window.isDestroyed()),
+        folder: () => app.getPath('downloads'),
+      }),
     });
     if (quit !== 'running') {
       await opened.close(deadlineMs);

@@ -14,6 +14,7 @@ export function openDesktopRuntime(options: DesktopRuntimeOptions): DesktopRunti
     ...(options.nativeBinding ? { nativeBinding: options.nativeBinding } : {}),
     runtime: 'electron',
     version: options.version,
+    deliverExport: options.deliverExport,
     startDemo: (gateway) => {
       demo ??= new DemoControl(gateway);
       return demo.start();

@@ -3,7 +3,7 @@
  * sequence of chunks, one message at a time, read page by page from the store, so an export of
  * any size holds one page in memory.
  */
-import type { CommandRequest, MessageQuery } from '../../src-shared/contract';
+import type { CommandRequest, CommandResponse, MessageQuery } from '../../src-shared/contract';
 import { resultFields } from '../../src-shared/results';
 import type { HistoryReader } from '../store/store';
 import type { MessageDetail } from '../store/types';
@@ -20,6 +20,15 @@ export interface ExportPlan {
   /** Messages written so far (final once `chunks` is exhausted). */
   readonly count: number;
 }
+
+/** Where an export went: the contract's answer to `exportMessages`. */
+export type ExportDelivery = CommandResponse<'exportMessages'>;
+
+/**
+ * Takes a planned export where the shell running the gateway puts files: the desktop asks where
+ * to save it and writes it there, the browser mode offers it as a one-time download.
+ */
+export type DeliverExport = (plan: ExportPlan) => Promise<ExportDelivery>;
 
 const PAGE = 500;
 

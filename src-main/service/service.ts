@@ -15,7 +15,7 @@ import type { Clock } from '../protocols/clock';
 import type { HistoryReader } from '../store/store';
 import { systemClock } from '../system-clock';
 import { EventStream } from './events';
-import { planExport } from './exports';
+import { planExport, type DeliverExport } from './exports';
 import { CommandFailure, toCommandError } from './failure';
 import type { CommandHandlers } from './handlers';
 import { historyCommands } from './history';
@@ -35,6 +35,8 @@ export interface CommandServiceDeps {
   /** The configuration file the gateway was started with, if any. */
   configFile?: string | undefined;
   clock?: Clock;
+  /** Where exports go (a save dialog, a download); absent where nothing can receive them. */
+  deliverExport?: DeliverExport;
   /** Starts the built-in demo instruments; absent where the demo is not offered. */
   startDemo?: () => Promise<{ instrumentIds: string[] }>;
   /** How often batched events are sent at most (ms); default 100, so ≤ 10 batches a second. */
@@ -60,19 +62,14 @@ export function createCommandService(deps: CommandServiceDeps): CommandService &
     ...instrumentCommands({ gateway, probe: deps.probe, configFile: deps.configFile }),
     ...historyCommands(store),
     getStats: stats,
-    exportMessages: ({ query, format, max }) => {
-      const plan = planExport(store, query, format, max ?? 100_000, clock.now());
-      const chunks = [...plan.chunks()];
-      const binary = format === 'raw';
-      return {
-        fileName: plan.fileName,
-        mimeType: plan.mimeType,
-        content: binary
-          ? Buffer.concat(chunks.map((c) => Buffer.from(c))).toString('base64')
-          : chunks.join(''),
-        encoding: binary ? ('base64' as const) : ('utf8' as const),
-        count: plan.count,
-      };
+    exportMessages: async ({ query, format, max }) => {
+      if (!deps.deliverExport) {
+        throw new CommandFailure(
+          'EXPORT_NOT_AVAILABLE',
+          'exports are not available here: this gateway has nowhere to save them',
+        );
+      }
+      return deps.deliverExport(planExport(store, query, format, max ?? 100_000, clock.now()));
     },
     startDemo: async () => {
       if (!deps.startDemo) {

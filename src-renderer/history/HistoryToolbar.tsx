@@ -4,9 +4,8 @@ import { useShallow } from 'zustand/react/shallow';
 import type { ExportFormat } from '../store/history-slice';
 import type { HistoryFilters, SortOrder, TimeRange } from './query';
 import { TIME_RANGES } from './query';
-import { saveFile } from './save-file';
 import { useHistory } from './store-context';
-import { KNOWN_STATUSES, plural, statusWord } from './words';
+import { KNOWN_STATUSES, statusWord } from './words';
 
 /** Long enough to skip the keystrokes of a sample ID typed in one go. */
 export const SEARCH_DEBOUNCE_MS = 250;
@@ -157,12 +156,11 @@ export function HistoryToolbar({ searchRef, onLeaveSearch }: HistoryToolbarProps
   );
 }
 
-type ExportNote = { kind: 'done' | 'failed'; text: string } | null;
-
 function ExportControl() {
-  const { exporting, searchText, appliedSearch } = useHistory(
+  const { exporting, note, searchText, appliedSearch } = useHistory(
     useShallow((state) => ({
       exporting: state.history.exporting,
+      note: state.history.exportNote,
       searchText: state.history.searchText,
       appliedSearch: state.history.filters.search,
     })),
@@ -174,27 +172,11 @@ function ExportControl() {
     })),
   );
   const [format, setFormat] = useState<ExportFormat>('csv');
-  const [note, setNote] = useState<ExportNote>(null);
 
-  const run = async () => {
+  const run = () => {
     // What the box shows is what the user means, even inside the typing pause.
     if (searchText.trim() !== appliedSearch.trim()) historySetFilters({ search: searchText });
-    setNote(null);
-    const result = await historyExport(format);
-    if (!result.ok) {
-      setNote({ kind: 'failed', text: `Export failed: ${result.error.message}` });
-      return;
-    }
-    try {
-      saveFile(result.value);
-      setNote({
-        kind: 'done',
-        text: `Saved ${plural(result.value.count, 'message')} as ${result.value.fileName}`,
-      });
-    } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      setNote({ kind: 'failed', text: `Could not save the file: ${reason}` });
-    }
+    void historyExport(format);
   };
 
   return (
@@ -209,7 +191,7 @@ function ExportControl() {
           ))}
         </select>
       </label>
-      <button type="button" disabled={exporting} onClick={() => void run()}>
+      <button type="button" disabled={exporting} onClick={run}>
         {exporting ? 'Exporting…' : 'Export'}
       </button>
       <span className={note?.kind === 'failed' ? 'history-problem' : 'history-note'} role="status">

@@ -17,6 +17,8 @@ import {
   toMessageQuery,
   type HistoryFilters,
 } from '../history/query';
+import { startDownload } from '../history/save-file';
+import { plural } from '../history/words';
 
 export const HISTORY_PAGE_SIZE = 200;
 /** Details kept for going back and forth between messages; raw bytes make them large. */
@@ -34,6 +36,9 @@ export type DetailEntry =
   | { state: 'loading' }
   | { state: 'ready'; detail: MessageDetail }
   | { state: 'failed'; error: CommandError };
+
+/** What became of the last export, in words for the export control. */
+export type ExportNote = { kind: 'done' | 'failed'; text: string };
 
 export interface InstrumentChoice {
   id: string;
@@ -66,6 +71,7 @@ export interface HistoryState {
   detailOrder: number[];
   instruments: InstrumentChoice[];
   exporting: boolean;
+  exportNote: ExportNote | null;
 }
 
 /** Message history: the query, the loaded pages, the selected message and its detail. */
@@ -85,8 +91,11 @@ export interface HistorySlice {
   historyOpen(id: number): Promise<void>;
   historySetTab(tab: DetailTab): void;
   historyLoadInstruments(): Promise<void>;
-  /** Everything matching the current query as a file; saving it is the caller's business. */
-  historyExport(format: ExportFormat): Promise<CommandResult<'exportMessages'>>;
+  /**
+   * Exports everything matching the current query: in a browser the download starts; on the
+   * desktop the gateway has asked where to save it. `exportNote` then says what happened.
+   */
+  historyExport(format: ExportFormat): Promise<void>;
 }
 
 export const initialHistoryState = (): HistoryState => ({
@@ -107,6 +116,7 @@ export const initialHistoryState = (): HistoryState => ({
   detailOrder: [],
   instruments: [],
   exporting: false,
+  exportNote: null,
 });
 
 const unexpected = (error: unknown): CommandError => ({
@@ -294,14 +304,33 @@ export const createHistorySlice: StateCreator<HistorySlice, [], [], HistorySlice
 
     historyExport: async (format) => {
       const { filters, from } = get().history;
-      update({ exporting: true });
+      update({ exporting: true, exportNote: null });
+      let result: CommandResult<'exportMessages'>;
       try {
-        return await getApi().exportMessages({ query: toMessageQuery(filters, from), format });
+        result = await getApi().exportMessages({ query: toMessageQuery(filters, from), format });
       } catch (error) {
-        return { ok: false, error: unexpected(error) };
-      } finally {
-        update({ exporting: false });
+        result = { ok: false, error: unexpected(error) };
       }
+      update({ exporting: false, exportNote: deliver(result) });
     },
   };
 };
+
+/** Starts the download a browser is offered, and says what became of the export. */
+function deliver(result: CommandResult<'exportMessages'>): ExportNote {
+  if (!result.ok) return { kind: 'failed', text: `Export failed: ${result.error.message}` };
+  const { fileName, count, savedTo, downloadUrl } = result.value;
+  if (downloadUrl !== null) {
+    try {
+      startDownload(downloadUrl, fileName);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      return { kind: 'failed', text: `Could not start the download: ${reason}` };
+    }
+    return { kind: 'done', text: `Downloading ${fileName}` };
+  }
+  if (savedTo !== null) {
+    return { kind: 'done', text: `Saved ${plural(count ?? 0, 'message')} to ${savedTo}` };
+  }
+  return { kind: 'done', text: 'Export cancelled' };
+}

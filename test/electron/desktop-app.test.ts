@@ -91,7 +91,25 @@ describe('the desktop app', () => {
       dbFile: path.join(fake.app.userData, 'gateway.sqlite'),
       nativeBinding: path.join(fake.app.appPath, 'build', 'electron-native', 'better_sqlite3.node'),
       version: '1.2.3',
+      deliverExport: expect.any(Function),
     });
+  });
+
+  it('saves exports through the save dialog in front of the window, starting in Downloads', async () => {
+    const { runtime } = await start();
+    fake.app.downloads = path.join(temp.dir, 'Downloads');
+    const plan = {
+      fileName: 'results.csv',
+      mimeType: 'text/csv',
+      chunks: function* () {},
+      count: 0,
+    };
+    expect(await runtime!.options.deliverExport(plan)).toMatchObject({ savedTo: null });
+    expect(fake.saveDialogs).toHaveLength(1);
+    expect(fake.saveDialogs[0]!.parent).toBe(FakeBrowserWindow.created[0]);
+    expect(fake.saveDialogs[0]!.options.defaultPath).toBe(
+      path.join(temp.dir, 'Downloads', 'results.csv'),
+    );
   });
 
   it('lets an installed app load its own rebuilt SQLite module', async () => {

@@ -120,6 +120,7 @@ export class FakeApp extends EventEmitter {
   isPackaged = false;
   appPath = '/nonexistent';
   userData = '/nonexistent-user-data';
+  downloads = '/nonexistent-downloads';
   quitted = false;
   exitCode: number | null = null;
   quitRequests = 0;
@@ -135,8 +136,9 @@ export class FakeApp extends EventEmitter {
     return this.appPath;
   }
   getPath(name: string): string {
-    if (name !== 'userData') throw new Error(`unexpected app.getPath("${name}")`);
-    return this.userData;
+    if (name === 'userData') return this.userData;
+    if (name === 'downloads') return this.downloads;
+    throw new Error(`unexpected app.getPath("${name}")`);
   }
   getVersion(): string {
     return '1.2.3';
@@ -185,7 +187,16 @@ export const fake = {
   session: new FakeSession(),
   exposed: new Map<string, unknown>(),
   errorBoxes: [] as { title: string; content: string }[],
+  saveDialogs: [] as SaveDialogCall[],
+  /** The file the next save dialog returns; null: the user presses Cancel. */
+  saveDialogAnswer: null as string | null,
 };
+
+export interface SaveDialogCall {
+  /** The window the dialog was shown in front of, if any. */
+  parent: FakeBrowserWindow | null;
+  options: { title?: string; defaultPath?: string; filters?: unknown[]; properties?: string[] };
+}
 
 /** Fresh fakes for the next test; the module object keeps pointing at the current ones. */
 export function resetFakeElectron(): void {
@@ -195,6 +206,8 @@ export function resetFakeElectron(): void {
   fake.session = new FakeSession();
   fake.exposed.clear();
   fake.errorBoxes.length = 0;
+  fake.saveDialogs = [];
+  fake.saveDialogAnswer = null;
   FakeBrowserWindow.created = [];
 }
 
@@ -220,6 +233,17 @@ export const electronModule = {
   dialog: {
     showErrorBox(title: string, content: string): void {
       fake.errorBoxes.push({ title, content });
+    },
+    /** Like Electron: `(options)` or `(window, options)`. */
+    showSaveDialog(
+      ...args: [SaveDialogCall['options']] | [FakeBrowserWindow, SaveDialogCall['options']]
+    ): Promise<{ canceled: boolean; filePath: string }> {
+      const [parent, options] = args.length === 2 ? args : [null, args[0]];
+      fake.saveDialogs.push({ parent, options });
+      const answer = fake.saveDialogAnswer;
+      return Promise.resolve(
+        answer === null ? { canceled: true, filePath: '' } : { canceled: false, filePath: answer },
+      );
     },
   },
 };

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { instrumentConfigSchema } from '../../src-shared/config';
 import { openDesktopRuntime } from '../../src-main/electron/runtime';
+import type { DeliverExport } from '../../src-main/service/exports';
 import { openStore } from '../../src-main/store/store';
 import { freePort } from '../support/ports';
 import { tempDir } from '../support/temp';
@@ -28,10 +29,23 @@ async function savedDatabase(): Promise<string> {
   return dbFile;
 }
 
+/** As the save dialog answers when the user presses Cancel. */
+const deliverExport: DeliverExport = async (plan) => ({
+  fileName: plan.fileName,
+  count: null,
+  savedTo: null,
+  downloadUrl: null,
+});
+
 describe('the desktop runtime', () => {
   it('starts the instruments saved in the database and serves the contract as Electron', async () => {
     const dbFile = await savedDatabase();
-    const runtime = openDesktopRuntime({ dbFile, nativeBinding: undefined, version: '9.9.9' });
+    const runtime = openDesktopRuntime({
+      dbFile,
+      nativeBinding: undefined,
+      version: '9.9.9',
+      deliverExport,
+    });
     cleanups.push(() => runtime.close(1_000));
     const info = await runtime.service.dispatch('getAppInfo', {});
     expect(info).toEqual({
@@ -48,9 +62,32 @@ describe('the desktop runtime', () => {
     expect(instruments.ok && instruments.value.map((i) => i.id)).toEqual(['chem1']);
   });
 
+  it('hands exports to the save dialog the desktop app gives it', async () => {
+    const dbFile = await savedDatabase();
+    const planned: string[] = [];
+    const runtime = openDesktopRuntime({
+      dbFile,
+      nativeBinding: undefined,
+      version: '9.9.9',
+      deliverExport: async (plan) => {
+        planned.push(plan.mimeType);
+        return deliverExport(plan);
+      },
+    });
+    cleanups.push(() => runtime.close(1_000));
+    const answer = await runtime.service.dispatch('exportMessages', { query: {}, format: 'raw' });
+    expect(answer).toMatchObject({ ok: true, value: { savedTo: null, count: null } });
+    expect(planned).toEqual(['application/octet-stream']);
+  });
+
   it('removes the demo instruments when it closes, so the next start does not find them', async () => {
     const dbFile = await savedDatabase();
-    const runtime = openDesktopRuntime({ dbFile, nativeBinding: undefined, version: '9.9.9' });
+    const runtime = openDesktopRuntime({
+      dbFile,
+      nativeBinding: undefined,
+      version: '9.9.9',
+      deliverExport,
+    });
     const demo = await runtime.service.dispatch('startDemo', {});
     expect(demo.ok && demo.value.instrumentIds).toHaveLength(2);
     await runtime.close(2_000);

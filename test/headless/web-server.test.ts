@@ -7,6 +7,7 @@ import WebSocket from 'ws';
 import type { CommandName, CommandResult } from '../../src-shared/contract';
 import {
   CONTENT_SECURITY_POLICY,
+  DownloadRegistry,
   isLoopbackHost,
   parseWebAddress,
   startWebServer,
@@ -14,7 +15,14 @@ import {
   type WebServer,
   type WebServerOptions,
 } from '../../src-main/headless/web';
+import { CSV_COLUMNS, planExport } from '../../src-main/service/exports';
 import type { CommandService, ServiceEvent } from '../../src-main/service/types';
+import type {
+  MessageDetail,
+  MessageFilter,
+  MessageSummary,
+  Page,
+} from '../../src-main/store/types';
 import { waitFor } from '../support/ports';
 import { tempDir } from '../support/temp';
 
@@ -592,5 +600,230 @@ describe('with an access token', () => {
     const reply = await request(server.port, `//evil.example/?token=${encodeURIComponent(TOKEN)}`);
     expect(reply.status).toBe(303);
     expect(reply.headers.location).toBe('/evil.example/');
+  });
+});
+
+/**
+ * A history of `total` messages with one result each, made up as they are read: `read` counts
+ * the messages the export has taken so far, to see how far it got ahead of the browser.
+ */
+function syntheticHistory(total: number, rawBytes = 16) {
+  const state = { read: 0 };
+  const summary = (id: number) => ({ id }) as MessageSummary;
+  const reader = {
+    queryMessages(filter: MessageFilter = {}): Page<MessageSummary> {
+      const start = filter.cursor ? Number(filter.cursor) : 0;
+      const end = Math.min(total, start + (filter.limit ?? 50));
+      const items = Array.from({ length: end - start }, (_, i) => summary(start + i + 1));
+      return { items, nextCursor: end < total ? String(end) : null };
+    },
+    getMessage(id: number): MessageDetail {
+      state.read++;
+      const value = id % 100 === 0 ? `=HYPERLINK("http://x/${id}")` : `${id}.5`;
+      return {
+        ...summary(id),
+        instrumentId: 'chem1',
+        receivedAt: Date.UTC(2026, 10, 26) + id * 1000,
+        raw: Buffer.alloc(rawBytes, id % 256),
+        results: [
+          {
+            sampleId: `S${id}`,
+            patientId: `P${id}`,
+            testCode: 'GLU',
+            value,
+            units: 'mmol/L',
+            flags: null,
+            status: 'F',
+            observedAt: null,
+          },
+        ],
+      } as MessageDetail;
+    },
+  };
+  return { reader, state };
+}
+
+/** The body of a GET as bytes, with the status and headers. */
+function download(
+  port: number,
+  urlPath: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    http
+      .get({ host: '127.0.0.1', port, path: urlPath, headers }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks),
+          }),
+        );
+        res.on('error', reject);
+      })
+      .on('error', reject);
+  });
+}
+
+describe('export downloads', () => {
+  const NOW = Date.UTC(2026, 10, 26, 9, 30);
+
+  async function startWithDownloads(options: Partial<WebServerOptions> = {}) {
+    const downloads = new DownloadRegistry();
+    const started = await start({ downloads, ...options });
+    return { ...started, downloads };
+  }
+
+  it('streams an export of thousands of messages once, then answers 404 in plain words', async () => {
+    const { server, downloads } = await startWithDownloads();
+    const history = syntheticHistory(3_000);
+    const answer = downloads.register(planExport(history.reader, {}, 'csv', 100_000, NOW));
+    expect(history.state.read).toBe(0);
+
+    const first = await download(server.port, answer.downloadUrl!);
+    expect(first.status).toBe(200);
+    expect(first.headers['content-type']).toBe('text/csv; charset=utf-8');
+    expect(first.headers['content-disposition']).toBe(
+      `attachment; filename="results-2026-11-26-09-30-00.csv"; filename*=UTF-8''results-2026-11-26-09-30-00.csv`,
+    );
+    expect(first.headers['cache-control']).toBe('no-store');
+    expect(first.headers['x-content-type-options']).toBe('nosniff');
+    const rows = first.body.toString('utf8').trimEnd().split('\r\n');
+    expect(rows[0]).toBe(CSV_COLUMNS.join(','));
+    expect(rows).toHaveLength(3_001);
+    expect(rows.slice(1).map((row) => Number(row.split(',')[0]))).toEqual(
+      Array.from({ length: 3_000 }, (_, i) => i + 1),
+    );
+    expect(rows[1]).toBe('1,chem1,2026-11-26T00:00:01.000Z,S1,P1,GLU,1.5,mmol/L,,F,');
+    // Formula-looking values stay harmless in the streamed file.
+    expect(rows[100]).toContain(`,"'=HYPERLINK(""http://x/100"")",`);
+
+    const second = await download(server.port, answer.downloadUrl!);
+    expect(second.status).toBe(404);
+    expect(second.body.toString('utf8')).toContain(
+      'this export is not here: it was downloaded already, or it expired; export again',
+    );
+    expect((await download(server.port, '/export/made-up')).status).toBe(404);
+  });
+
+  it('answers HEAD with the headers only, without using up the download', async () => {
+    const { server, downloads } = await startWithDownloads();
+    const history = syntheticHistory(4);
+    const answer = downloads.register(planExport(history.reader, {}, 'csv', 10, NOW));
+    const head = await request(server.port, answer.downloadUrl!, {}, 'HEAD');
+    expect(head.status).toBe(200);
+    expect(head.headers['content-disposition']).toMatch(/^attachment; filename="results-/);
+    expect(head.body).toBe('');
+    expect(history.state.read).toBe(0);
+    const body = await download(server.port, answer.downloadUrl!);
+    expect(body.body.toString('utf8').trimEnd().split('\r\n')).toHaveLength(5);
+  });
+
+  it('forgets an export that was not fetched in time', async () => {
+    let now = NOW;
+    const downloads = new DownloadRegistry({ clock: { now: () => now } });
+    const { server } = await start({ downloads });
+    const answer = downloads.register(planExport(syntheticHistory(3).reader, {}, 'json', 10, NOW));
+    now += 60_000;
+    const late = await download(server.port, answer.downloadUrl!);
+    expect(late.status).toBe(404);
+    expect(late.body.toString('utf8')).toContain('or it expired');
+  });
+
+  it('sends raw bytes and JSON as they are, with their own types', async () => {
+    const { server, downloads } = await startWithDownloads();
+    const raw = downloads.register(planExport(syntheticHistory(3, 4).reader, {}, 'raw', 10, NOW));
+    const bytes = await download(server.port, raw.downloadUrl!);
+    expect(bytes.headers['content-type']).toBe('application/octet-stream');
+    expect([...bytes.body]).toEqual([1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3]);
+    const json = downloads.register(planExport(syntheticHistory(2).reader, {}, 'json', 10, NOW));
+    const parsed = await download(server.port, json.downloadUrl!);
+    expect(parsed.headers['content-type']).toBe('application/json; charset=utf-8');
+    const messages = JSON.parse(parsed.body.toString('utf8')) as { id: number }[];
+    expect(messages.map((m) => m.id)).toEqual([1, 2]);
+  });
+
+  it('keeps a download behind the token and the Host check, without using it up', async () => {
+    const TOKEN = 'export token';
+    const { server, downloads } = await startWithDownloads({ token: TOKEN });
+    const answer = downloads.register(planExport(syntheticHistory(5).reader, {}, 'csv', 10, NOW));
+    const refused = await download(server.port, answer.downloadUrl!);
+    expect(refused.status).toBe(401);
+    expect(refused.body.toString('utf8')).not.toContain('chem1');
+    const forged = await download(server.port, answer.downloadUrl!, {
+      Cookie: `labgw_session_${server.port}=forged`,
+    });
+    expect(forged.status).toBe(401);
+    const allowed = await download(server.port, answer.downloadUrl!, {
+      Authorization: `Bearer ${TOKEN}`,
+    });
+    expect(allowed.status).toBe(200);
+    expect(allowed.body.toString('utf8').trimEnd().split('\r\n')).toHaveLength(6);
+
+    const { server: local, downloads: localDownloads } = await startWithDownloads();
+    const rebound = localDownloads.register(
+      planExport(syntheticHistory(5).reader, {}, 'csv', 10, NOW),
+    );
+    const elsewhere = { Host: `rebound.example:${local.port}` };
+    expect((await download(local.port, rebound.downloadUrl!, elsewhere)).status).toBe(403);
+    expect((await download(local.port, rebound.downloadUrl!)).status).toBe(200);
+  });
+
+  it('reads the store only as fast as the browser takes the bytes', async () => {
+    const { server, downloads } = await startWithDownloads();
+    const total = 3_000;
+    const history = syntheticHistory(total, 16 * 1024);
+    const answer = downloads.register(planExport(history.reader, {}, 'raw', total, NOW));
+    const response = await new Promise<http.IncomingMessage>((resolve, reject) => {
+      http
+        .get({ host: '127.0.0.1', port: server.port, path: answer.downloadUrl! }, resolve)
+        .on('error', reject);
+    });
+    response.pause();
+    // The browser reads nothing: the export stops once the socket buffers are full.
+    let last = -1;
+    let steady = 0;
+    await waitFor(
+      () => {
+        steady = history.state.read === last ? steady + 1 : 0;
+        last = history.state.read;
+        return steady >= 20;
+      },
+      'the export to stop reading',
+      15_000,
+      20,
+    );
+    expect(history.state.read).toBeGreaterThan(0);
+    expect(history.state.read).toBeLessThan(total / 2);
+
+    let received = 0;
+    response.on('data', (chunk: Buffer) => (received += chunk.length));
+    const ended = new Promise((resolve) => response.on('end', resolve));
+    response.resume();
+    await ended;
+    expect(received).toBe(total * 16 * 1024);
+    expect(history.state.read).toBe(total);
+  });
+
+  it('stops reading the store when the browser goes away mid-download', async () => {
+    const { server, downloads, notes } = await startWithDownloads();
+    const total = 3_000;
+    const history = syntheticHistory(total, 16 * 1024);
+    const answer = downloads.register(planExport(history.reader, {}, 'raw', total, NOW));
+    await new Promise<void>((resolve) => {
+      const request = http.get(
+        { host: '127.0.0.1', port: server.port, path: answer.downloadUrl! },
+        (response) => response.once('data', () => request.destroy()),
+      );
+      request.on('error', () => undefined);
+      request.on('close', () => resolve());
+    });
+    await waitFor(
+      () => notes.some((note) => note.includes('the browser closed the connection')),
+      'the note about the download that stopped',
+    );
+    expect(history.state.read).toBeLessThan(total);
   });
 });

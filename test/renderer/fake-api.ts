@@ -74,10 +74,9 @@ export function createFakeApi(): FakeApi {
     exportMessages: vi.fn(
       answer<'exportMessages'>({
         fileName: 'messages.csv',
-        mimeType: 'text/csv',
-        content: '',
-        encoding: 'utf8',
-        count: 0,
+        count: null,
+        savedTo: null,
+        downloadUrl: null,
       }),
     ),
     startDemo: vi.fn(answer<'startDemo'>({ instrumentIds: [] })),

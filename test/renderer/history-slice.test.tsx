@@ -68,13 +68,7 @@ function fakeApi(handlers: {
         (async () =>
           ({
             ok: true,
-            value: {
-              fileName: 'x.csv',
-              mimeType: 'text/csv',
-              content: '',
-              encoding: 'utf8',
-              count: 0,
-            },
+            value: { fileName: 'x.csv', count: null, savedTo: null, downloadUrl: null },
           }) as const),
     ),
     listInstruments: vi.fn(async () => ({ ok: true, value: [] }) as const),
@@ -93,7 +87,28 @@ function deferred<T>() {
 }
 
 beforeEach(() => setApi(null));
-afterEach(() => setApi(null));
+afterEach(() => {
+  setApi(null);
+  vi.restoreAllMocks();
+});
+
+/** Links the page clicked to start a download (jsdom does not navigate). */
+function clickedLinks(): HTMLAnchorElement[] {
+  const clicked: HTMLAnchorElement[] = [];
+  vi.spyOn(HTMLAnchorElement.prototype, 'click').mockImplementation(function (
+    this: HTMLAnchorElement,
+  ) {
+    clicked.push(this);
+  });
+  return clicked;
+}
+
+type ExportAnswer = CommandResult<'exportMessages'>;
+const exported =
+  (value: Partial<(ExportAnswer & { ok: true })['value']>) => async (): Promise<ExportAnswer> => ({
+    ok: true,
+    value: { fileName: 'results.csv', count: null, savedTo: null, downloadUrl: null, ...value },
+  });
 
 describe('history slice', () => {
   it('loads the first page for the filters, then the next one with the cursor', async () => {
@@ -246,15 +261,60 @@ describe('history slice', () => {
   });
 
   it('exports the current query in the chosen format', async () => {
-    const api = fakeApi({});
+    const answer = deferred<ExportAnswer>();
+    const api = fakeApi({ exportMessages: () => answer.promise });
     const store = newStore();
     store.getState().historySetFilters({ search: 'S42', status: 'error' });
-    const result = await store.getState().historyExport('json');
-    expect(result.ok).toBe(true);
+    const done = store.getState().historyExport('json');
+    expect(store.getState().history.exporting).toBe(true);
     expect(api.exportMessages).toHaveBeenCalledWith({
       query: { order: 'desc', status: 'error', search: 'S42' },
       format: 'json',
     });
+    answer.resolve({ ok: false, error: { code: 'EXPORT_READ_FAILED', message: 'disk I/O error' } });
+    await done;
     expect(store.getState().history.exporting).toBe(false);
+    expect(store.getState().history.exportNote).toEqual({
+      kind: 'failed',
+      text: 'Export failed: disk I/O error',
+    });
+  });
+
+  it('in a browser, starts the download of the address the gateway gives', async () => {
+    fakeApi({ exportMessages: exported({ downloadUrl: '/export/abc123' }) });
+    const clicked = clickedLinks();
+    const store = newStore();
+    await store.getState().historyExport('csv');
+    expect(clicked).toHaveLength(1);
+    expect(clicked[0]!.getAttribute('href')).toBe('/export/abc123');
+    expect(clicked[0]!.download).toBe('results.csv');
+    expect(clicked[0]!.isConnected).toBe(false);
+    expect(store.getState().history.exportNote).toEqual({
+      kind: 'done',
+      text: 'Downloading results.csv',
+    });
+  });
+
+  it('on the desktop, says where the file was saved and how many messages it holds', async () => {
+    fakeApi({
+      exportMessages: exported({ count: 1_204, savedTo: '/home/lab/Downloads/results.csv' }),
+    });
+    const clicked = clickedLinks();
+    const store = newStore();
+    await store.getState().historyExport('csv');
+    expect(clicked).toHaveLength(0);
+    expect(store.getState().history.exportNote).toEqual({
+      kind: 'done',
+      text: 'Saved 1,204 messages to /home/lab/Downloads/results.csv',
+    });
+  });
+
+  it('says the export was cancelled when the save dialog was', async () => {
+    fakeApi({ exportMessages: exported({}) });
+    const clicked = clickedLinks();
+    const store = newStore();
+    await store.getState().historyExport('raw');
+    expect(clicked).toHaveLength(0);
+    expect(store.getState().history.exportNote).toEqual({ kind: 'done', text: 'Export cancelled' });
   });
 });

@@ -100,10 +100,9 @@ function fakeApi(queryMessages: (query: Query) => Page = () => page([summary(2),
       ok: true,
       value: {
         fileName: 'history.json',
-        mimeType: 'application/json',
-        content: '[]',
-        encoding: 'utf8',
-        count: 3,
+        count: null,
+        savedTo: null,
+        downloadUrl: '/export/Zm9vYmFy',
       },
     })),
     listInstruments: vi.fn(async () => ({ ok: true as const, value: [] })),
@@ -407,10 +406,8 @@ describe('HistoryView', () => {
     expect(trace[7]!.textContent).toContain('end of transmission (EOT)');
   });
 
-  it('exports the current query in the chosen format and saves the file', async () => {
+  it('exports the current query in the chosen format and downloads the file', async () => {
     const api = fakeApi();
-    const createObjectURL = vi.fn((_blob: Blob) => 'blob:history');
-    Object.assign(URL, { createObjectURL, revokeObjectURL: vi.fn() });
     const clicked: HTMLAnchorElement[] = [];
     vi.spyOn(HTMLAnchorElement.prototype, 'click').mockImplementation(function (
       this: HTMLAnchorElement,
@@ -429,16 +426,41 @@ describe('HistoryView', () => {
     });
     fireEvent.click(screen.getByRole('button', { name: 'Export' }));
 
-    await screen.findByText('Saved 3 messages as history.json');
+    await screen.findByText('Downloading history.json');
     expect(api.exportMessages).toHaveBeenCalledWith({
       query: { order: 'desc', status: 'error', search: 'S9' },
       format: 'json',
     });
     expect(clicked).toHaveLength(1);
     expect(clicked[0]!.download).toBe('history.json');
-    expect(clicked[0]!.href).toBe('blob:history');
-    const blob = createObjectURL.mock.calls[0]![0];
-    expect([blob.type, blob.size]).toEqual(['application/json', 2]);
+    expect(clicked[0]!.getAttribute('href')).toBe('/export/Zm9vYmFy');
+    expect(screen.getByRole('button', { name: 'Export' })).toHaveProperty('disabled', false);
+  });
+
+  it('tells where the desktop saved the export, or why it failed', async () => {
+    const api = fakeApi();
+    api.exportMessages.mockResolvedValueOnce({
+      ok: true,
+      value: { fileName: 'r.csv', count: 3, savedTo: '/home/lab/r.csv', downloadUrl: null },
+    });
+    renderView();
+    fireEvent.click(screen.getByRole('button', { name: 'Export' }));
+    const note = await screen.findByText('Saved 3 messages to /home/lab/r.csv');
+    expect(note.getAttribute('role')).toBe('status');
+    expect(note.className).toBe('history-note');
+
+    api.exportMessages.mockResolvedValueOnce({
+      ok: false,
+      error: {
+        code: 'EXPORT_WRITE_FAILED',
+        message: 'could not write the export to /mnt/usb/r.csv: the disk is full (ENOSPC)',
+      },
+    });
+    fireEvent.click(screen.getByRole('button', { name: 'Export' }));
+    const failed = await screen.findByText(
+      'Export failed: could not write the export to /mnt/usb/r.csv: the disk is full (ENOSPC)',
+    );
+    expect(failed.className).toBe('history-problem');
   });
 
   it('puts live messages at the top, or offers them when a search is active', async () => {

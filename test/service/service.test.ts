@@ -1,9 +1,12 @@
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { instrumentConfigSchema } from '../../src-shared/config';
 import { commandNames, commands, type CommandName } from '../../src-shared/contract';
 import { Gateway } from '../../src-main/gateway/gateway';
 import { probeConnection } from '../../src-main/links/probe';
+import { writeExportFile } from '../../src-main/service/export-file';
+import type { DeliverExport, ExportPlan } from '../../src-main/service/exports';
 import { createCommandService } from '../../src-main/service/service';
 import type { ServiceEvent } from '../../src-main/service/types';
 import { runSimulator } from '../../src-main/simulator/simulator';
@@ -16,7 +19,10 @@ afterEach(async () => {
   while (cleanups.length > 0) await cleanups.pop()!();
 });
 
-function setup(startDemo?: () => Promise<{ instrumentIds: string[] }>) {
+function setup(
+  startDemo?: () => Promise<{ instrumentIds: string[] }>,
+  deliverExport?: DeliverExport,
+) {
   const temp = tempDir();
   const store = openStore({ file: path.join(temp.dir, 'db.sqlite'), durability: 'normal' });
   const gateway = new Gateway({ store });
@@ -27,6 +33,7 @@ function setup(startDemo?: () => Promise<{ instrumentIds: string[] }>) {
     runtime: 'browser',
     version: '0.0.0-test',
     ...(startDemo ? { startDemo } : {}),
+    ...(deliverExport ? { deliverExport } : {}),
   });
   const events: ServiceEvent[] = [];
   service.subscribe((event) => events.push(event));
@@ -128,7 +135,15 @@ describe('the command service', () => {
   });
 
   it('serves history: pages, one message parsed with positions and its trace, exports', async () => {
-    const { service, gateway, events } = setup();
+    const exportDir = tempDir();
+    cleanups.push(exportDir.remove);
+    // As the desktop delivers: streamed into a file the user chose.
+    const deliverExport: DeliverExport = async (plan) => {
+      const file = path.join(exportDir.dir, plan.fileName);
+      const count = await writeExportFile(plan, file);
+      return { fileName: plan.fileName, count, savedTo: file, downloadUrl: null };
+    };
+    const { service, gateway, events } = setup(undefined, deliverExport);
     const [astmPort, hl7Port] = [await freePort(), await freePort()];
     gateway.addInstrument(
       instrumentConfigSchema.parse({ id: 'a', protocol: 'astm', mode: 'server', port: astmPort }),
@@ -188,7 +203,8 @@ describe('the command service', () => {
     const csv = await call(service, 'exportMessages', { query: {}, format: 'csv' });
     expect(csv.ok && csv.value.count).toBe(6);
     if (csv.ok) {
-      const rows = csv.value.content.trim().split('\r\n');
+      expect(csv.value.savedTo).toBe(path.join(exportDir.dir, csv.value.fileName));
+      const rows = readFileSync(csv.value.savedTo!, 'utf8').trim().split('\r\n');
       expect(rows[0]).toBe(
         'messageId,instrumentId,receivedAt,sampleId,patientId,testCode,value,units,flags,status,observedAt',
       );
@@ -200,6 +216,16 @@ describe('the command service', () => {
       max: 2,
     });
     expect(raw.ok && raw.value.count).toBe(2);
+    const newestHl7 = await call(service, 'queryMessages', { instrumentId: 'h', limit: 2 });
+    const rawOf = async (id: number) => {
+      const message = await call(service, 'getMessage', { id });
+      return Buffer.from(message.ok ? message.value.raw : '', 'base64');
+    };
+    const expected = Buffer.concat(
+      await Promise.all((newestHl7.ok ? newestHl7.value.items : []).map((m) => rawOf(m.id))),
+    );
+    expect(expected.length).toBeGreaterThan(0);
+    expect(raw.ok && readFileSync(raw.value.savedTo!).equals(expected)).toBe(true);
 
     const stats = await call(service, 'getStats', {});
     expect(
@@ -258,6 +284,36 @@ describe('the command service', () => {
     expect(batches).toBeLessThanOrEqual(Math.ceil(elapsed / 100) + 2);
     expect(batches).toBeLessThan(400);
     void service;
+  });
+
+  it('refuses exports in plain words where nothing can receive them', async () => {
+    const { service } = setup();
+    expect(await call(service, 'exportMessages', { query: {}, format: 'csv' })).toMatchObject({
+      ok: false,
+      error: { code: 'EXPORT_NOT_AVAILABLE', message: expect.stringContaining('nowhere to save') },
+    });
+  });
+
+  it('hands the plan of the query to the delivery and answers with what it did', async () => {
+    const plans: ExportPlan[] = [];
+    const { service } = setup(undefined, async (plan) => {
+      plans.push(plan);
+      return { fileName: plan.fileName, count: null, savedTo: null, downloadUrl: '/export/x' };
+    });
+    const answer = await call(service, 'exportMessages', { query: {}, format: 'json', max: 5 });
+    expect(answer).toEqual({
+      ok: true,
+      value: {
+        fileName: expect.stringMatching(/^messages-.*\.json$/),
+        count: null,
+        savedTo: null,
+        downloadUrl: '/export/x',
+      },
+    });
+    expect(plans.map((plan) => plan.mimeType)).toEqual(['application/json']);
+    // Nothing was read yet: the plan is read as the delivery consumes it.
+    expect(plans[0]!.count).toBe(0);
+    expect(JSON.parse([...plans[0]!.chunks()].join(''))).toEqual([]);
   });
 
   it('offers the demo only where it exists', async () => {

@@ -14,6 +14,7 @@ import {
   uiIsBuilt,
   waitForStopSignal,
 } from '../web/cli-options';
+import { DownloadRegistry } from '../web/downloads';
 
 const HELP = `Usage: lab-gateway demo [--web HOST:PORT] [--token SECRET] [--db FILE] [--interval-ms N]
                     [--log text|json]
@@ -57,11 +58,13 @@ export async function demoCommand(argv: string[], io: Io): Promise<number> {
   const say = (record: Record<string, unknown>, text: string) =>
     io.stderr.write(format === 'json' ? `${JSON.stringify(record)}\n` : `${text}\n`);
   const demo: { control?: DemoControl } = {};
+  const downloads = new DownloadRegistry();
   const runtime = createGatewayRuntime({
     dbFile,
     onEvent: createEventLogger(format, (line) => io.stderr.write(`${line}\n`)),
     runtime: 'browser',
     version: gatewayVersion(),
+    deliverExport: async (plan) => downloads.register(plan),
     startDemo: (gateway) => (demo.control ??= new DemoControl(gateway, { intervalMs })).start(),
   });
   const stopSignal = waitForStopSignal();
@@ -79,7 +82,7 @@ export async function demoCommand(argv: string[], io: Io): Promise<number> {
       { kind: 'demo', instrumentIds: started.value.instrumentIds, db: dbFile },
       `demo instruments ${started.value.instrumentIds.join(' and ')} running, database ${dbFile}`,
     );
-    server = await openWebUi('demo', web, runtime.service, uiDir, (line) =>
+    server = await openWebUi('demo', web, runtime.service, downloads, uiDir, (line) =>
       say({ kind: 'web-note', message: line }, `web: ${line}`),
     );
   } catch (error) {

@@ -13,6 +13,7 @@ import {
   uiIsBuilt,
   waitForStopSignal,
 } from '../web/cli-options';
+import { DownloadRegistry } from '../web/downloads';
 import type { WebServer } from '../web/server';
 
 const HELP = `Usage: lab-gateway serve --config FILE --db FILE [--web HOST:PORT] [--token SECRET]
@@ -68,6 +69,7 @@ export async function serveCommand(argv: string[], io: Io): Promise<number> {
   // Simulated analyzers have no place beside real ones: the demo is offered to an empty gateway.
   const offerDemo = config.instruments.length === 0;
   const demo: { control?: DemoControl } = {};
+  const downloads = new DownloadRegistry();
   const runtime = createGatewayRuntime({
     config,
     configFile: values.config,
@@ -75,6 +77,7 @@ export async function serveCommand(argv: string[], io: Io): Promise<number> {
     onEvent: log,
     runtime: 'browser',
     version: gatewayVersion(),
+    deliverExport: async (plan) => downloads.register(plan),
     ...(offerDemo
       ? { startDemo: (gateway) => (demo.control ??= new DemoControl(gateway)).start() }
       : {}),
@@ -90,7 +93,7 @@ export async function serveCommand(argv: string[], io: Io): Promise<number> {
   if (web) {
     const uiDir = values.ui ?? defaultUiDir();
     try {
-      server = await openWebUi('serve', web, runtime.service, uiDir, (line) =>
+      server = await openWebUi('serve', web, runtime.service, downloads, uiDir, (line) =>
         say({ kind: 'web-note', message: line }, `web: ${line}`),
       );
     } catch (error) {

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { RunError, UsageError } from '../cli-support';
 import type { CommandService } from '../../service/types';
 import { parseWebAddress, webBindProblem } from './bind-policy';
+import type { DownloadRegistry } from './downloads';
 import { WebServerError, startWebServer, type WebServer } from './server';
 
 export interface WebFlags {
@@ -63,16 +64,20 @@ export function gatewayVersion(): string {
   }
 }
 
-/** Starts the web server; a port in use or an address not of this machine is exit code 1. */
+/**
+ * Starts the web server; a port in use or an address not of this machine is exit code 1.
+ * `downloads` is the registry the runtime's exports go to.
+ */
 export async function openWebUi(
   command: string,
   flags: WebFlags,
   service: CommandService,
+  downloads: DownloadRegistry,
   uiDir: string,
   log: (line: string) => void,
 ): Promise<WebServer> {
   try {
-    return await startWebServer({ ...flags, service, staticDir: uiDir, log });
+    return await startWebServer({ ...flags, service, downloads, staticDir: uiDir, log });
   } catch (error) {
     if (error instanceof WebServerError) throw new RunError(`${command}: ${error.message}`);
     throw error;

@@ -8,7 +8,9 @@ import type { Duplex } from 'node:stream';
 import type { CommandService } from '../../service/types';
 import { AccessGuard, hostAllowed, originAllowed } from './access';
 import { urlHost, webBindProblem } from './bind-policy';
+import { DOWNLOAD_PATH_PREFIX, type DownloadRegistry } from './downloads';
 import { SECURITY_HEADERS, errorPage, loginPage, notBuiltPage } from './pages';
+import { sendDownload } from './send-download';
 import { DEFAULT_BRIDGE_LIMITS, SocketBridge, type BridgeLimits } from './socket-bridge';
 import { resolveStatic, sendFile } from './static-files';
 
@@ -21,6 +23,8 @@ export interface WebServerOptions {
   service: CommandService;
   /** The built renderer: index.html and its assets. */
   staticDir: string;
+  /** Exports waiting at `/export/<id>`; without it that address is not found. */
+  downloads?: DownloadRegistry;
   limits?: Partial<BridgeLimits>;
   /** Plain-language notes: browsers dropped, failures. */
   log?: (line: string) => void;
@@ -61,9 +65,16 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   const port = await listen(server, options.host, options.port);
   const guard = new AccessGuard(options.token, port);
   const bridge = new SocketBridge(options.service, limits, log);
+  const context: RequestContext = {
+    staticDir,
+    guard,
+    loopbackOnly,
+    downloads: options.downloads ?? null,
+    log,
+  };
 
   server.on('request', (request: IncomingMessage, response: ServerResponse) => {
-    handleRequest(request, response, { staticDir, guard, loopbackOnly }).catch((error: unknown) => {
+    handleRequest(request, response, context).catch((error: unknown) => {
       log(`web request failed: ${String(error)}`);
       if (!response.headersSent) sendPage(response, 500, errorPage(500, 'internal error'));
       else response.destroy();
@@ -149,12 +160,14 @@ interface RequestContext {
   staticDir: string;
   guard: AccessGuard;
   loopbackOnly: boolean;
+  downloads: DownloadRegistry | null;
+  log: (line: string) => void;
 }
 
 async function handleRequest(
   request: IncomingMessage,
   response: ServerResponse,
-  { staticDir, guard, loopbackOnly }: RequestContext,
+  { staticDir, guard, loopbackOnly, downloads, log }: RequestContext,
 ): Promise<void> {
   if (!hostAllowed(request, loopbackOnly)) {
     sendPage(response, 403, errorPage(403, 'this gateway answers only to localhost addresses'));
@@ -200,6 +213,23 @@ async function handleRequest(
     sendPage(response, 426, errorPage(426, 'this address is for WebSocket connections'), {
       Upgrade: 'websocket',
     });
+    return;
+  }
+  if (pathname.startsWith(DOWNLOAD_PATH_PREFIX)) {
+    const id = pathname.slice(DOWNLOAD_PATH_PREFIX.length);
+    const plan = request.method === 'HEAD' ? downloads?.peek(id) : downloads?.take(id);
+    if (!plan) {
+      sendPage(
+        response,
+        404,
+        errorPage(
+          404,
+          'this export is not here: it was downloaded already, or it expired; export again',
+        ),
+      );
+      return;
+    }
+    await sendDownload(request, response, plan, SECURITY_HEADERS, log);
     return;
   }
   const target = await resolveStatic(staticDir, pathname);
