@@ -3,7 +3,7 @@
  * reading one in full, printing many for the CLI, traffic figures, and retention.
  */
 import type Database from 'better-sqlite3';
-import type { Result } from '../../src-shared/results';
+import type { StoredResult } from '../../src-shared/results';
 import { StoreError } from './errors';
 import { SUMMARY_COLUMNS, toSummary, type MessageHistory, type SummaryRow } from './history';
 import type { MessageRow } from './prepare';
@@ -30,6 +30,7 @@ interface DetailRow extends SummaryRow {
   raw: Buffer;
   errors: string;
   dedupe_key: string | null;
+  profile: string | null;
 }
 
 interface ResultRow {
@@ -42,6 +43,7 @@ interface ResultRow {
   flags: string | null;
   status: string | null;
   observed_at: string | null;
+  qc: number;
 }
 
 interface CliRow {
@@ -88,22 +90,22 @@ export class MessageTable {
     this.insertMessage = db.prepare(
       `INSERT INTO messages (instrument_id, protocol, direction, received_at, status, ack,
          control_id, dedupe_key, result_count, error_count, sample_ids, patient_ids, test_codes,
-         errors, text, raw)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         errors, text, raw, qc, profile)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     for (let rows = 1; rows <= RESULTS_PER_STATEMENT; rows++) {
       this.insertResults[rows] = db.prepare(
         `INSERT INTO results (message_id, seq, sample_id, patient_id, test_code, value, units,
-           flags, status, observed_at)
-         VALUES ${new Array<string>(rows).fill('(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+           flags, status, observed_at, qc)
+         VALUES ${new Array<string>(rows).fill('(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
       );
     }
     this.selectDetail = db.prepare(
-      `SELECT ${SUMMARY_COLUMNS}, m.text, m.raw, m.errors, m.dedupe_key
+      `SELECT ${SUMMARY_COLUMNS}, m.text, m.raw, m.errors, m.dedupe_key, m.profile
        FROM messages m WHERE m.id = ?`,
     );
     const resultColumns = `message_id, sample_id, patient_id, test_code, value, units, flags,
-      status, observed_at`;
+      status, observed_at, qc`;
     this.selectResults = db.prepare(
       `SELECT ${resultColumns} FROM results WHERE message_id = ? ORDER BY seq`,
     );
@@ -166,6 +168,8 @@ export class MessageTable {
         row.errorsJson,
         row.text,
         row.raw,
+        row.qc ? 1 : 0,
+        row.profile,
       ).lastInsertRowid,
     );
     for (let first = 0; first < row.results.length; first += RESULTS_PER_STATEMENT) {
@@ -173,7 +177,7 @@ export class MessageTable {
       const params: unknown[] = [];
       chunk.forEach((r, i) => {
         params.push(id, first + i, r.sampleId, r.patientId, r.testCode, r.value, r.units);
-        params.push(r.flags, r.status, r.observedAt);
+        params.push(r.flags, r.status, r.observedAt, r.qc ? 1 : 0);
       });
       this.insertResults[chunk.length]?.run(...params);
     }
@@ -219,6 +223,7 @@ export class MessageTable {
       results: this.selectResults.all(id).map(toResult),
       errors: JSON.parse(row.errors) as MessageError[],
       dedupeKey: row.dedupe_key,
+      profile: row.profile,
     };
   }
 
@@ -235,7 +240,7 @@ export class MessageTable {
       });
       const ids = JSON.stringify(page.items.map((item) => item.id));
       const details = new Map(this.selectCliRows.all(ids).map((row) => [row.id, row]));
-      const results = new Map<number, Result[]>();
+      const results = new Map<number, StoredResult[]>();
       for (const row of this.selectResultsOf.all(ids)) {
         const list = results.get(row.message_id) ?? [];
         list.push(toResult(row));
@@ -314,7 +319,7 @@ function localMidnight(now: number): number {
   return day.getTime();
 }
 
-function toResult(row: ResultRow): Result {
+function toResult(row: ResultRow): StoredResult {
   return {
     sampleId: row.sample_id,
     patientId: row.patient_id,
@@ -324,5 +329,6 @@ function toResult(row: ResultRow): Result {
     flags: row.flags,
     status: row.status,
     observedAt: row.observed_at,
+    qc: row.qc === 1,
   };
 }

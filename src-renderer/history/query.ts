@@ -111,6 +111,7 @@ export function summaryOf(event: StoredMessageEvent): MessageSummary {
     ack: event.ack,
     resultCount: event.resultCount,
     errorCount: event.errorCount,
+    qc: event.qc,
     preview: '',
     size: 0,
   };
