@@ -263,6 +263,7 @@ describe('HistoryView', () => {
       .map((cell) => cell.textContent);
     expect(cells).toEqual([
       'GLU',
+      'GLU (as sent)',
       '5.4',
       'mmol/L',
       'H',
