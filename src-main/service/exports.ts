@@ -4,6 +4,7 @@
  * any size holds one page in memory.
  */
 import type { CommandRequest, MessageQuery } from '../../src-shared/contract';
+import { csvCell } from '../../src-shared/csv';
 import type { HistoryReader } from '../store/store';
 import type { MessageDetail } from '../store/types';
 import { toMessageFilter } from './history';
@@ -20,6 +21,8 @@ export interface ExportPlan {
   readonly count: number;
 }
 
+export { csvCell };
+
 const PAGE = 500;
 
 export const CSV_COLUMNS = [
@@ -35,18 +38,6 @@ export const CSV_COLUMNS = [
   'status',
   'observedAt',
 ] as const;
-
-/**
- * One CSV cell. Text starting with = + - @ (or tab / CR) would be run as a formula by
- * spreadsheets, so it is prefixed with a quote (OWASP's advice on CSV injection); a plain number
- * such as a base excess of -2.5 is left as it is.
- */
-export function csvCell(value: string | number | null): string {
-  const text = value === null ? '' : String(value);
-  const formula = /^[=+\-@\t\r]/.test(text) && !/^[-+]?\d+(\.\d+)?$/.test(text);
-  const safe = formula ? `'${text}` : text;
-  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
-}
 
 export function planExport(
   store: Pick<HistoryReader, 'queryMessages' | 'getMessage'>,

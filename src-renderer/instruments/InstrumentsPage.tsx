@@ -9,6 +9,7 @@ import { sortedInstruments } from '../store/instruments-slice';
 import { useNow } from '../use-now';
 import { InstrumentForm } from './InstrumentForm';
 import { newFormValues, toFormValues, type FormValues } from './form-values';
+import { newResultSettings, toResultSettings, type ResultSettingsValues } from './result-settings';
 
 export function InstrumentsPage() {
   const selection = useAppStore((state) => state.ui.editor);
@@ -36,7 +37,12 @@ export function InstrumentsPage() {
             </p>
           )}
           {selection?.kind === 'new' && (
-            <InstrumentForm key="new" editingId={null} initial={newFormValues()} />
+            <InstrumentForm
+              key="new"
+              editingId={null}
+              initial={newFormValues()}
+              initialResults={newResultSettings()}
+            />
           )}
           {selection?.kind === 'edit' && <EditInstrument key={selection.id} id={selection.id} />}
         </div>
@@ -82,7 +88,9 @@ function InstrumentList({ selectedId }: { selectedId: string | null }) {
 }
 
 type Loaded =
-  { step: 'loading' } | { step: 'failed'; message: string } | { step: 'ready'; values: FormValues };
+  | { step: 'loading' }
+  | { step: 'failed'; message: string }
+  | { step: 'ready'; values: FormValues; results: ResultSettingsValues };
 
 /** Fetches the instrument's full settings, then shows them in the form. */
 function EditInstrument({ id }: { id: string }) {
@@ -97,7 +105,11 @@ function EditInstrument({ id }: { id: string }) {
       if (!current) return;
       setLoaded(
         result.ok
-          ? { step: 'ready', values: toFormValues(result.value.config) }
+          ? {
+              step: 'ready',
+              values: toFormValues(result.value.config),
+              results: toResultSettings(result.value.config),
+            }
           : { step: 'failed', message: result.error.message },
       );
     });
@@ -120,5 +132,5 @@ function EditInstrument({ id }: { id: string }) {
       </p>
     );
   }
-  return <InstrumentForm editingId={id} initial={loaded.values} />;
+  return <InstrumentForm editingId={id} initial={loaded.values} initialResults={loaded.results} />;
 }
