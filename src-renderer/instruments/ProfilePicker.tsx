@@ -111,6 +111,13 @@ export function ProfilePicker({ value, protocol, instrumentId, error, onChange }
           </tbody>
         </table>
       )}
+      {profile && (
+        <p className="field-hint">
+          R-4.2 is component 2 of field 4 of the R record; “R-3.4+” the first component from the 4th
+          on that holds a value; “O-3.*” the first of O-3 that does. A value the profile does not
+          find is read the generic way, with a note in the message’s problems.
+        </p>
+      )}
       <div className="profile-preview">
         <button
           type="button"

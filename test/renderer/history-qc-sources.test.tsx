@@ -48,6 +48,7 @@ function result(
   testCode: string,
   value: string,
   segment: number,
+  qc: boolean,
   lis: ResultView['lis'],
 ): ResultView {
   return {
@@ -59,7 +60,7 @@ function result(
     flags: null,
     status: null,
     observedAt: null,
-    qc: true,
+    qc,
     sources: [
       { field: 'sampleId', segment: 1, position: 'O-3' },
       { field: 'testCode', segment, position: 'R-3.4' },
@@ -79,14 +80,14 @@ function detail(id: number): MessageDetail {
     raw: btoa(TEXT),
     profile: 'genexpert',
     results: [
-      result('Xpert/SPC/Ct', '24.1', 2, {
+      result('Xpert/SPC/Ct', '24.1', 2, true, {
         testCode: 'SPC-CT',
         name: 'Sample processing control Ct',
         units: 'Ct',
         mapped: true,
         excluded: false,
       }),
-      result('Xpert/SPC/EndPt', '162.0', 3, {
+      result('Xpert/SPC/EndPt', '162.0', 3, false, {
         testCode: 'Xpert/SPC/EndPt',
         name: null,
         units: 'cycles',
@@ -199,7 +200,7 @@ describe('where each value came from', () => {
     render(<HistoryView store={create<HistorySlice>()(createHistorySlice)} />);
     await openQcMessage();
     expect(screen.getByText('The Cepheid GeneXpert profile (genexpert)')).toBeTruthy();
-    expect(screen.getByText(/2 quality-control results/)).toBeTruthy();
+    expect(screen.getByText(/2 results, 1 quality-control result/)).toBeTruthy();
 
     const table = screen.getByRole('table', { name: /Results of message 2/ });
     const [first, second] = within(table)
@@ -216,6 +217,7 @@ describe('where each value came from', () => {
       '24.1R-4.2',
       'cycles → Ct',
     ]);
+    expect(second![0]).toBe('Xpert/SPC/EndPtR-3.4 + R-3.7 + R-3.8');
     expect(second![1]).toBe('not forwarded');
 
     fireEvent.click(

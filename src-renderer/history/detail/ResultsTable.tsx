@@ -14,6 +14,8 @@ const NORMAL_FLAGS = new Set(['', 'N']);
 export function ResultsTable({ detail }: { detail: MessageDetail }) {
   const [showSources, setShowSources] = useState(true);
   const checkboxId = useId();
+  // When every result is QC the header says so; a mark on each row would only repeat it.
+  const markQc = detail.results.some((r) => !r.qc);
   if (detail.results.length === 0) {
     return <p className="history-empty">This message carries no results.</p>;
   }
@@ -45,7 +47,7 @@ export function ResultsTable({ detail }: { detail: MessageDetail }) {
         </thead>
         <tbody>
           {detail.results.map((result, index) => (
-            <ResultRow key={index} result={result} showSources={showSources} />
+            <ResultRow key={index} result={result} showSources={showSources} markQc={markQc} />
           ))}
         </tbody>
       </table>
@@ -53,7 +55,15 @@ export function ResultsTable({ detail }: { detail: MessageDetail }) {
   );
 }
 
-function ResultRow({ result, showSources }: { result: ResultView; showSources: boolean }) {
+function ResultRow({
+  result,
+  showSources,
+  markQc,
+}: {
+  result: ResultView;
+  showSources: boolean;
+  markQc: boolean;
+}) {
   const flagged = !NORMAL_FLAGS.has((result.flags ?? '').trim());
   const source = (field: ResultField) => {
     if (!showSources) return null;
@@ -71,7 +81,7 @@ function ResultRow({ result, showSources }: { result: ResultView; showSources: b
     <tr className={result.qc ? 'history-result-qc' : undefined}>
       <td className="history-mono">
         {result.testCode ?? ''}
-        {result.qc && <QcBadge />}
+        {result.qc && markQc && <QcBadge />}
         {source('testCode')}
       </td>
       <td className="history-mono">
