@@ -50,6 +50,7 @@ interface CliRow {
   id: number;
   text: string;
   errors: string;
+  profile: string | null;
 }
 
 export class MessageTable {
@@ -114,7 +115,7 @@ export class MessageTable {
        WHERE message_id IN (SELECT value FROM json_each(?)) ORDER BY message_id, seq`,
     );
     this.selectCliRows = db.prepare(
-      `SELECT id, text, errors FROM messages WHERE id IN (SELECT value FROM json_each(?))`,
+      `SELECT id, text, errors, profile FROM messages WHERE id IN (SELECT value FROM json_each(?))`,
     );
     this.updateOutcome = db.prepare(
       `UPDATE messages SET status = coalesce(?, status), ack = iif(?, ?, ack),
@@ -263,6 +264,7 @@ export class MessageTable {
           status: item.status,
           ack: item.ack,
           errors: JSON.parse(detail.errors) as MessageError[],
+          profile: detail.profile,
         };
       }
       remaining -= page.items.length;

@@ -121,6 +121,8 @@ export interface CliMessage {
   status: MessageStatus;
   ack: string | null;
   errors: MessageError[];
+  /** The instrument profile the results were read with; null for the generic reading. */
+  profile: string | null;
 }
 
 export interface CliMessageFilter {

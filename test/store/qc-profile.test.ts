@@ -31,10 +31,12 @@ describe('QC results and the profile a message was read with', () => {
     const plain = store.getMessage(patient!.id)!;
     expect(plain.qc).toBe(false);
     expect(plain.profile).toBeNull();
-    expect([...store.messagesForCli()].map((m) => m.results.map((r) => r.qc))).toEqual([
-      [false, false, false],
-      [false, true, false],
-    ]);
+    expect([...store.messagesForCli()].map((m) => [m.profile, m.results.map((r) => r.qc)])).toEqual(
+      [
+        [null, [false, false, false]],
+        ['genexpert', [false, true, false]],
+      ],
+    );
   });
 
   it('lists QC messages, or the others, on request (also with a search)', () => {
