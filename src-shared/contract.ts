@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { instrumentConfigSchema } from './config';
-import { RESULT_FIELDS } from './profiles';
+import { RESULT_FIELDS } from './result-fields';
 import { protocolSchema, resultSchema, storedResultSchema } from './results';
 import {
   codedErrorSchema,

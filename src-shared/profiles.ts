@@ -4,32 +4,8 @@
  * configuration checks names against it and the instrument editor shows it. Adding an analyzer
  * is one entry in BUILT_IN_PROFILES (and a fixture of its messages in test/fixtures/profiles).
  */
+import type { ResultField } from './result-fields';
 import type { Protocol } from './results';
-
-/** The normalized result fields, in the order the contract lists them. */
-export const RESULT_FIELDS = [
-  'sampleId',
-  'patientId',
-  'testCode',
-  'value',
-  'units',
-  'flags',
-  'status',
-  'observedAt',
-] as const;
-export type ResultField = (typeof RESULT_FIELDS)[number];
-
-/** How the UI and the README name each field. */
-export const RESULT_FIELD_LABELS: Readonly<Record<ResultField, string>> = {
-  sampleId: 'Sample ID',
-  patientId: 'Patient ID',
-  testCode: 'Test code',
-  value: 'Value',
-  units: 'Units',
-  flags: 'Flags',
-  status: 'Status',
-  observedAt: 'Result time',
-};
 
 /**
  * A place in the records (ASTM: H, P, O, R, Q) or segments (HL7: MSH, PID, OBR, SPM, OBX) a

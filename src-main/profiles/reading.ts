@@ -6,13 +6,15 @@
 import type { ResultSource } from '../../src-shared/contract';
 import {
   GENERIC_RULES,
-  RESULT_FIELDS,
-  RESULT_FIELD_LABELS,
   isLocationList,
   type FieldRule,
   type InstrumentProfile,
-  type ResultField,
 } from '../../src-shared/profiles';
+import {
+  RESULT_FIELDS,
+  RESULT_FIELD_LABELS,
+  type ResultField,
+} from '../../src-shared/result-fields';
 import type { Protocol, Result } from '../../src-shared/results';
 import type { CodedError } from '../../src-shared/status';
 import { compileRule } from './locations';

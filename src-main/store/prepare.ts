@@ -2,6 +2,7 @@
  * Checks and serializes what callers hand in, before it joins a batch: a malformed message is
  * refused on its own instead of failing the group commit it would have shared with other links.
  */
+import { RESULT_FIELDS } from '../../src-shared/result-fields';
 import type { Result, StoredResult } from '../../src-shared/results';
 import { StoreError } from './errors';
 import type { MessageError, NewEvent, NewMessage, NewTraceEntry } from './types';
@@ -95,16 +96,7 @@ export function prepareMessage(message: NewMessage): MessageRow {
   };
 }
 
-const resultFields = [
-  'sampleId',
-  'patientId',
-  'testCode',
-  'value',
-  'units',
-  'flags',
-  'status',
-  'observedAt',
-] as const;
+const resultFields = RESULT_FIELDS;
 
 function prepareResult(result: Result & { qc?: boolean }, index: number): StoredResult {
   if (typeof result !== 'object' || result === null) invalid(`result ${index + 1} is missing`);

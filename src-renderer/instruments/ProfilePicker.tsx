@@ -7,11 +7,10 @@ import type { ProfilePreview } from '../../src-shared/contract';
 import {
   BUILT_IN_PROFILES,
   GENERIC_RULES,
-  RESULT_FIELD_LABELS,
-  RESULT_FIELDS,
   describeRule,
   profileNamed,
 } from '../../src-shared/profiles';
+import { RESULT_FIELD_LABELS, RESULT_FIELDS } from '../../src-shared/result-fields';
 import type { Protocol } from '../../src-shared/results';
 import { getApi } from '../api';
 import { call } from '../store/call';

@@ -1,12 +1,11 @@
 /** `decode --profile NAME`: the contract's way to read a capture as an instrument would. */
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it, vi } from 'vitest';
 import type * as Profiles from '../../src-shared/profiles';
 import type { InstrumentProfile } from '../../src-shared/profiles';
-import { runCli } from '../../src-main/headless/cli';
 import { PROFILE_FIXTURES, row } from '../profiles/fixtures';
+import { cli } from '../support/cli';
 
 /** One HL7 profile beside the built-in ones (all ASTM), to read HL7 captures with. */
 const HL7_TEST_PROFILE: InstrumentProfile = {
@@ -26,19 +25,6 @@ vi.mock('../../src-shared/profiles', async (importOriginal) => {
 });
 
 const fixtures = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/profiles');
-
-async function cli(argv: string[], stdin = '') {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const input = new PassThrough();
-  input.end(stdin);
-  let out = '';
-  let err = '';
-  stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-  const code = await runCli(argv, { stdout, stderr, stdin: input });
-  return { code, out, err, lines: out.trim().split('\n').filter(Boolean) };
-}
 
 interface Printed {
   profile?: string;

@@ -1,9 +1,8 @@
 /** `serve` refuses result settings it cannot follow before anything opens, as any config problem. */
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../../src-main/headless/cli';
+import { cli } from '../support/cli';
 import { tempDir } from '../support/temp';
 
 async function serve(instrument: object) {
@@ -17,14 +16,7 @@ async function serve(instrument: object) {
         instruments: [{ id: 'gx1', protocol: 'astm', mode: 'server', port: 15001, ...instrument }],
       }),
     );
-    const stderr = new PassThrough();
-    let err = '';
-    stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-    const code = await runCli(['serve', '--config', config, '--db', db], {
-      stdout: new PassThrough(),
-      stderr,
-      stdin: new PassThrough(),
-    });
+    const { code, err } = await cli(['serve', '--config', config, '--db', db]);
     return { code, err, opened: existsSync(db) };
   } finally {
     temp.remove();

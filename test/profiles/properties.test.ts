@@ -8,9 +8,9 @@ import { describe, expect, it } from 'vitest';
 import {
   BUILT_IN_PROFILES,
   GENERIC_RULES,
-  RESULT_FIELDS,
   type InstrumentProfile,
 } from '../../src-shared/profiles';
+import { RESULT_FIELDS } from '../../src-shared/result-fields';
 import type { Protocol } from '../../src-shared/results';
 import { decodeMessages } from '../../src-main/protocols/astm/message';
 import { parseHl7 } from '../../src-main/protocols/hl7/message';

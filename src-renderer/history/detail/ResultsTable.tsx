@@ -1,6 +1,6 @@
 import { useId, useState } from 'react';
 import type { MessageDetail, ResultView } from '../../../src-shared/contract';
-import type { ResultField } from '../../../src-shared/profiles';
+import type { ResultField } from '../../../src-shared/result-fields';
 import { QcBadge } from '../QcBadge';
 
 /** Flags that mean "nothing unusual", so they are not highlighted. */

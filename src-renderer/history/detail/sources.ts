@@ -3,7 +3,7 @@
  * the positions that gave values, labelled with the field and the results they went to.
  */
 import type { ResultView } from '../../../src-shared/contract';
-import { RESULT_FIELD_LABELS, type ResultField } from '../../../src-shared/profiles';
+import { RESULT_FIELD_LABELS, type ResultField } from '../../../src-shared/result-fields';
 
 export interface SourceLabel {
   /** `R-4.2`, `O-3`, `O-3.1 (repeat 2)`. */
