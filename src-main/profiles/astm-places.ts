@@ -9,12 +9,20 @@ import { toIsoTimestamp } from '../protocols/astm/records-time';
 import type { Location } from './locations';
 import { positionText, preview, type Lookup, type ResultPlaces } from './places';
 
+/** The places of every result of a message; `offset` is the index of its first stored record. */
+export function astmResultPlaces(message: DecodedAstmMessage, offset: number): AstmResultPlaces[] {
+  const marks = new QcMarks(message);
+  return message.resultSources.map(
+    (source) => new AstmResultPlaces(message, source, offset, marks),
+  );
+}
+
 export class AstmResultPlaces implements ResultPlaces {
-  /** `offset`: the index of the message's first record in the stored text. */
   constructor(
     private readonly message: DecodedAstmMessage,
     private readonly source: AstmResultSource,
     private readonly offset: number,
+    private readonly marks: QcMarks,
   ) {}
 
   get preview(): string {
@@ -28,11 +36,7 @@ export class AstmResultPlaces implements ResultPlaces {
   }
 
   qcMark(): string | null {
-    const order = this.source.order === null ? null : this.message.records[this.source.order];
-    if (order && isQ(order.component(12))) return 'O-12';
-    const header = this.message.records[0];
-    if (header?.type === 'H' && isQ(header.component(12))) return 'H-12';
-    return null;
+    return this.marks.of(this.source.order);
   }
 
   time(text: string): string | null {
@@ -55,6 +59,31 @@ export class AstmResultPlaces implements ResultPlaces {
   }
 }
 
+/** A message's QC marks, each record read once: results of one order share its mark. */
+class QcMarks {
+  private header: string | null | undefined;
+  private readonly orders = new Map<number, string | null>();
+
+  constructor(private readonly message: DecodedAstmMessage) {}
+
+  /** O-12 `Q` of the result's order, else H-12 `Q` of the message. */
+  of(order: number | null): string | null {
+    if (order !== null) {
+      let mark = this.orders.get(order);
+      if (mark === undefined) {
+        mark = isQ(this.message.records[order]!.component(12)) ? 'O-12' : null;
+        this.orders.set(order, mark);
+      }
+      if (mark !== null) return mark;
+    }
+    if (this.header === undefined) {
+      const header = this.message.records[0];
+      this.header = header?.type === 'H' && isQ(header.component(12)) ? 'H-12' : null;
+    }
+    return this.header;
+  }
+}
+
 function isQ(text: string): boolean {
   return text.trim().toUpperCase() === 'Q';
 }
@@ -67,9 +96,10 @@ export function readAstmField(
   repeat = 1,
 ): Lookup {
   const n = location.field;
-  if (n > record.fieldCount) return 'absent';
-  const d = record.delimiters;
   const raw = record.raw(n);
+  // Counting the fields scans the record: only needed to tell an empty field from none.
+  if (raw === '' && n > record.fieldCount) return 'absent';
+  const d = record.delimiters;
   const type = record.type;
   const hasComponents = raw.includes(d.component);
   const found = (text: string, component: number | null, r = 1): Lookup => ({

@@ -1,6 +1,12 @@
 /** The segments an HL7 result belongs to (its OBX, OBR, SPM, PID and the MSH), by location. */
-import type { Hl7Segment } from '../protocols/hl7/message';
-import { abnormalFlags, observationValue, type Hl7ResultSource } from '../protocols/hl7/results';
+import type { Result } from '../../src-shared/results';
+import type { Hl7Message, Hl7Segment } from '../protocols/hl7/message';
+import {
+  abnormalFlags,
+  extractResultsWithSources,
+  observationValue,
+  type Hl7ResultSource,
+} from '../protocols/hl7/results';
 import { hl7DateTimeToIso } from '../protocols/hl7/time';
 import type { Location } from './locations';
 import { positionText, preview, type Lookup, type ResultPlaces } from './places';
@@ -8,12 +14,28 @@ import { positionText, preview, type Lookup, type ResultPlaces } from './places'
 /** Specimen roles (HL7 table 0369) of controls and calibrators. */
 const CONTROL_ROLES = new Set(['Q', 'C']);
 
+/** The results of a message and the places of each. */
+export function hl7ResultPlaces(message: Hl7Message): {
+  results: Result[];
+  places: Hl7ResultPlaces[];
+} {
+  const { results, sources } = extractResultsWithSources(message);
+  const indexOf = new Map(message.segments.map((segment, index) => [segment, index]));
+  const header = message.segments[0]?.name === 'MSH' ? message.segments[0] : null;
+  const roles = new Map<Hl7Segment, string | null>();
+  return {
+    results,
+    places: sources.map((source) => new Hl7ResultPlaces(source, header, indexOf, roles)),
+  };
+}
+
 export class Hl7ResultPlaces implements ResultPlaces {
-  /** `indexOf`: each segment's index in the stored message's text. */
+  /** `indexOf`: each segment's index in the stored message's text; `roles`: shared marks. */
   constructor(
     private readonly source: Hl7ResultSource,
     private readonly header: Hl7Segment | null,
     private readonly indexOf: ReadonlyMap<Hl7Segment, number>,
+    private readonly roles: Map<Hl7Segment, string | null>,
   ) {}
 
   get preview(): string {
@@ -27,8 +49,14 @@ export class Hl7ResultPlaces implements ResultPlaces {
   }
 
   qcMark(): string | null {
-    const role = this.source.specimen?.value(11).trim().toUpperCase() ?? '';
-    return CONTROL_ROLES.has(role) ? 'SPM-11' : null;
+    const specimen = this.source.specimen;
+    if (specimen === null) return null;
+    let mark = this.roles.get(specimen);
+    if (mark === undefined) {
+      mark = CONTROL_ROLES.has(specimen.value(11).trim().toUpperCase()) ? 'SPM-11' : null;
+      this.roles.set(specimen, mark);
+    }
+    return mark;
   }
 
   time(text: string): string | null {
@@ -55,7 +83,7 @@ export class Hl7ResultPlaces implements ResultPlaces {
 
 function readHl7Field(segment: Hl7Segment, location: Location, index: number): Lookup {
   const n = location.field;
-  if (n > segment.fieldCount) return 'absent';
+  if (segment.raw(n) === '' && n > segment.fieldCount) return 'absent';
   const field = segment.field(n);
   const name = segment.name;
   const hasComponents = field.some(

@@ -10,12 +10,11 @@ import type { Protocol, Result, StoredResult } from '../../src-shared/results';
 import type { CodedError } from '../../src-shared/status';
 import { decodeMessages, type DecodedAstmMessage } from '../protocols/astm/message';
 import { parseHl7, type Hl7Message } from '../protocols/hl7/message';
-import { extractResultsWithSources } from '../protocols/hl7/results';
-import { AstmResultPlaces, readAstmField } from './astm-places';
-import { Hl7ResultPlaces } from './hl7-places';
+import { astmResultPlaces, readAstmField } from './astm-places';
+import { hl7ResultPlaces } from './hl7-places';
 import { parseLocation } from './locations';
 import type { ResultPlaces } from './places';
-import { qcReason } from './qc';
+import { matchingSamplePattern } from './qc';
 import { PROFILE_MISMATCH, applyProfile } from './reading';
 
 /** What of an instrument's settings the reading uses. */
@@ -46,28 +45,48 @@ export function profileOf(name: string | null | undefined): InstrumentProfile | 
 function astmPlaces(messages: readonly DecodedAstmMessage[]): ResultPlaces[][] {
   let offset = 0;
   return messages.map((message) => {
-    const places = message.resultSources.map((s) => new AstmResultPlaces(message, s, offset));
+    const places = astmResultPlaces(message, offset);
     offset += message.records.length;
     return places;
   });
 }
 
-function hl7Places(message: Hl7Message): { results: Result[]; places: ResultPlaces[] } {
-  const { results, sources } = extractResultsWithSources(message);
-  const indexOf = new Map(message.segments.map((segment, index) => [segment, index]));
-  const header = message.segments[0]?.name === 'MSH' ? message.segments[0] : null;
-  return { results, places: sources.map((s) => new Hl7ResultPlaces(s, header, indexOf)) };
-}
-
+/**
+ * Each result with its QC mark. Written out field by field: on the receive path, where every
+ * result passes, an object spread costs a hundred times more.
+ */
 function withQc(
   results: readonly Result[],
   places: readonly ResultPlaces[],
   rules: QcRules,
 ): StoredResult[] {
-  return results.map((result, i) => ({
-    ...result,
-    qc: qcReason(result, places[i]!, rules) !== null,
-  }));
+  const out: StoredResult[] = new Array<StoredResult>(results.length);
+  let lastSample: string | null = null;
+  let lastByPattern = false;
+  for (let i = 0; i < results.length; i++) {
+    const r = results[i]!;
+    let qc = rules.messageMarks && places[i]!.qcMark() !== null;
+    if (!qc && rules.sampleIds.length > 0 && r.sampleId !== null) {
+      // The results of one sample come together; its ID is matched once.
+      if (r.sampleId !== lastSample) {
+        lastSample = r.sampleId;
+        lastByPattern = matchingSamplePattern(r.sampleId, rules) !== null;
+      }
+      qc = lastByPattern;
+    }
+    out[i] = {
+      sampleId: r.sampleId,
+      patientId: r.patientId,
+      testCode: r.testCode,
+      value: r.value,
+      units: r.units,
+      flags: r.flags,
+      status: r.status,
+      observedAt: r.observedAt,
+      qc,
+    };
+  }
+  return out;
 }
 
 export function readAstmMessages(
@@ -90,7 +109,7 @@ export function readAstmMessages(
 
 export function readHl7Message(message: Hl7Message, settings: ReadSettings): InstrumentReading {
   const profile = profileOf(settings.profile);
-  const { results, places } = hl7Places(message);
+  const { results, places } = hl7ResultPlaces(message);
   const read = profile ? applyProfile('hl7', results, places, profile) : { results, notes: [] };
   return { results: withQc(read.results, places, settings.qc), notes: read.notes };
 }
@@ -152,7 +171,7 @@ export function explainHl7(
   message: Hl7Message,
   profile: InstrumentProfile | null,
 ): ExplainedReading {
-  const { results, places } = hl7Places(message);
+  const { results, places } = hl7ResultPlaces(message);
   const read = applyProfile('hl7', results, places, profile, { sources: true });
   return { results: read.results, sources: read.sources!, notes: read.notes };
 }

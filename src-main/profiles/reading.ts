@@ -68,7 +68,7 @@ export function applyProfile(
   const results: Result[] = [];
   const sources: ResultSource[][] = [];
   for (let i = 0; i < generic.length; i++) {
-    const result: Result = { ...generic[i]! };
+    const result = copyOf(generic[i]!);
     const resultSources: ResultSource[] = [];
     for (const field of RESULT_FIELDS) {
       const rule = profile?.results[field];
@@ -155,4 +155,18 @@ function placesOf(rule: FieldRule): string {
 
 function lowerFirst(text: string): string {
   return text.charAt(0).toLowerCase() + text.slice(1);
+}
+
+/** Field by field: an object spread is far slower on the receive path, which every result takes. */
+function copyOf(r: Result): Result {
+  return {
+    sampleId: r.sampleId,
+    patientId: r.patientId,
+    testCode: r.testCode,
+    value: r.value,
+    units: r.units,
+    flags: r.flags,
+    status: r.status,
+    observedAt: r.observedAt,
+  };
 }
