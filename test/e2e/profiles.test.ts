@@ -36,8 +36,21 @@ async function connect(port: number): Promise<net.Socket> {
   }
 }
 
-/** ENQ, each frame, EOT; every step waits for the gateway's ACK as an analyzer does. */
+/**
+ * ENQ, each frame, EOT; every step waits for the gateway's ACK as an analyzer does. A server link
+ * takes one connection at a time and refuses a new one while the last is still closing, so a
+ * connection ended before the ENQ was answered is tried again, as an analyzer would.
+ */
 async function transmit(port: number, bytes: Buffer): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    const outcome = await transmitOnce(port, bytes);
+    if (outcome === 'sent') return;
+    if (attempt >= 20) throw new Error('the gateway kept ending the connection before answering');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+async function transmitOnce(port: number, bytes: Buffer): Promise<'sent' | 'refused'> {
   const pieces: Buffer[] = [];
   for (let at = 0; at < bytes.length;) {
     const end = bytes[at] === 0x02 ? bytes.indexOf(0x0a, at) + 1 : at + 1;
@@ -45,18 +58,20 @@ async function transmit(port: number, bytes: Buffer): Promise<void> {
     at = end;
   }
   const socket = await connect(port);
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
   const replies: number[] = [];
   let heard: (() => void) | null = null;
   socket.on('data', (data: Buffer) => {
     replies.push(...data);
     heard?.();
   });
+  socket.on('end', () => heard?.());
   try {
     for (const piece of pieces) {
       socket.write(piece);
       if (piece[0] === 0x04) break;
       const before = replies.length;
-      await new Promise<void>((resolve, reject) => {
+      const answered = await new Promise<boolean>((resolve, reject) => {
         const timer = setTimeout(
           () =>
             reject(
@@ -67,17 +82,23 @@ async function transmit(port: number, bytes: Buffer): Promise<void> {
           15_000,
         );
         heard = () => {
-          if (replies.length === before) return;
+          if (replies.length === before && !socket.readableEnded) return;
           clearTimeout(timer);
-          resolve();
+          resolve(replies.length > before);
         };
         heard();
       });
+      if (!answered) {
+        if (piece[0] === 0x05) return 'refused';
+        throw new Error('the gateway ended the connection in the middle of the message');
+      }
       expect(replies.at(-1), 'the gateway acknowledges').toBe(0x06);
     }
   } finally {
     socket.end();
+    await closed;
   }
+  return 'sent';
 }
 
 /** The DCA Vantage fixture with another sample ID. */
