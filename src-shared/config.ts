@@ -304,6 +304,11 @@ export function describeIssues(error: z.ZodError): ConfigProblem[] {
       const keys = issue.keys.map((k) => `"${k}"`).join(', ');
       return { field: fieldPath(issue.path), message: `unknown key ${keys}` };
     }
+    if (issue.code === 'invalid_key') {
+      // A key of a map such as testCodes: the key's own problem, named by the key.
+      const reason = issue.issues[0]?.message ?? issue.message;
+      return { field: fieldPath(issue.path), message: `the key ${reason}` };
+    }
     if (issue.code === 'invalid_value' && 'values' in issue) {
       const allowed = issue.values.map((v) => JSON.stringify(v)).join(' or ');
       return { field: fieldPath(issue.path), message: `must be ${allowed}` };

@@ -96,12 +96,10 @@ export function prepareMessage(message: NewMessage): MessageRow {
   };
 }
 
-const resultFields = RESULT_FIELDS;
-
 function prepareResult(result: Result & { qc?: boolean }, index: number): StoredResult {
   if (typeof result !== 'object' || result === null) invalid(`result ${index + 1} is missing`);
   const copy = {} as StoredResult;
-  for (const field of resultFields) {
+  for (const field of RESULT_FIELDS) {
     const value: unknown = result[field];
     if (value !== null && value !== undefined && typeof value !== 'string') {
       invalid(`result ${index + 1}: ${field} must be text or null`);

@@ -53,9 +53,12 @@ describe('profile, testCodes and qc in the configuration', () => {
     expect(problems({ testCodes: { GLU: '' } })).toEqual([
       { field: 'instruments[0].testCodes.GLU.code', message: 'must not be empty' },
     ]);
-    expect(problems({ testCodes: { ' GLU': 'X' } })[0]).toMatchObject({
-      field: 'instruments[0].testCodes. GLU',
-    });
+    expect(problems({ testCodes: { ' GLU': 'X' } })).toEqual([
+      {
+        field: 'instruments[0].testCodes. GLU',
+        message: 'the key must not be empty or start or end with a space',
+      },
+    ]);
     expect(problems({ testCodes: { GLU: 'GLUC', GLU2: { code: 'GLUC' } } })).toEqual([
       {
         field: 'instruments[0].testCodes.GLU2',
