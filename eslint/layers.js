@@ -1,22 +1,35 @@
 // The order of the layers inside the main process, enforced on every import (the idea of VS
-// Code's `code-layering` rule): protocols → links → gateway (with store) → service → shells.
-// A layer imports only the layers listed for it; src-shared may be imported from anywhere.
+// Code's `code-layering` rule): protocols → profiles → links → gateway (with store) → service →
+// shells. A layer imports only the layers listed for it; src-shared may be imported from anywhere.
 import path from 'node:path';
 
-const ORDER = 'protocols → links → gateway (with store) → service → shells (electron, headless)';
+const ORDER =
+  'protocols → profiles → links → gateway (with store) → service → shells (electron, headless)';
 
 /** Folder (or file) under src-main → the src-main layers it may import besides itself. */
 export const LAYERS = {
   protocols: [],
+  /** Instrument profiles, test-code mapping and QC rules, read over decoded messages. */
+  profiles: ['protocols'],
   'system-clock': ['protocols'],
   store: ['protocols'],
   links: ['protocols', 'system-clock'],
   simulator: ['protocols', 'system-clock'],
-  gateway: ['links', 'store', 'protocols', 'system-clock'],
-  service: ['gateway', 'store', 'protocols', 'system-clock'],
+  gateway: ['links', 'store', 'profiles', 'protocols', 'system-clock'],
+  service: ['gateway', 'store', 'profiles', 'protocols', 'system-clock'],
   demo: ['gateway', 'links', 'simulator', 'protocols', 'system-clock'],
-  app: ['service', 'gateway', 'links', 'store', 'protocols', 'system-clock'],
-  electron: ['app', 'service', 'demo', 'gateway', 'links', 'store', 'protocols', 'system-clock'],
+  app: ['service', 'gateway', 'links', 'store', 'profiles', 'protocols', 'system-clock'],
+  electron: [
+    'app',
+    'service',
+    'demo',
+    'gateway',
+    'links',
+    'store',
+    'profiles',
+    'protocols',
+    'system-clock',
+  ],
   headless: [
     'app',
     'service',
@@ -25,6 +38,7 @@ export const LAYERS = {
     'gateway',
     'links',
     'store',
+    'profiles',
     'protocols',
     'system-clock',
   ],

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PROFILE_NAMES, profileNamed } from './profiles';
 import { protocolSchema } from './results';
 
 /**
@@ -66,7 +67,98 @@ export const instrumentIdSchema = z
     'must be 1–64 letters, digits, dots, dashes or underscores, starting with a letter or digit',
   );
 
-export const instrumentConfigSchema = z.strictObject({
+const testCode = z
+  .string({ error: 'must be text' })
+  .trim()
+  .min(1, 'must not be empty')
+  .max(64, 'must be at most 64 characters');
+
+/** What the LIS receives for one instrument test code. */
+export const testCodeMappingSchema = z.strictObject(
+  {
+    /** The LIS test code; the instrument's own code when absent. */
+    code: testCode.optional(),
+    /** The test's name, sent beside the code where the LIS format has a place for it. */
+    name: z
+      .string({ error: 'must be text' })
+      .trim()
+      .min(1, 'must not be empty')
+      .max(200)
+      .optional(),
+    /** Units to send instead of those the analyzer sent. */
+    units: z
+      .string({ error: 'must be text' })
+      .trim()
+      .min(1, 'must not be empty')
+      .max(64)
+      .optional(),
+    /** Never forwarded (instrument checks, internal channels). */
+    exclude: z.boolean({ error: 'must be true or false' }).default(false),
+  },
+  {
+    error: (issue) =>
+      issue.code === 'invalid_type'
+        ? 'must be a LIS test code, or an object with "code", "name", "units" or "exclude"'
+        : undefined,
+  },
+);
+export type TestCodeMapping = z.output<typeof testCodeMappingSchema>;
+
+/**
+ * Instrument test code → what the LIS receives. `{"GLU": "GLUC"}` is short for
+ * `{"GLU": {"code": "GLUC"}}`; codes not in the map pass unchanged. Two codes forwarded under one
+ * LIS code would be indistinguishable upstream (and orders could not be read backwards), so that
+ * is refused.
+ */
+export const testCodesSchema = z
+  .record(
+    z.string().regex(/^\S(?:.*\S)?$/su, 'must not be empty or start or end with a space'),
+    z.preprocess(
+      (value) => (typeof value === 'string' ? { code: value } : value),
+      testCodeMappingSchema,
+    ),
+  )
+  .superRefine((codes, ctx) => {
+    const firstWith = new Map<string, string>();
+    for (const [instrumentCode, mapping] of Object.entries(codes)) {
+      if (mapping.exclude) continue;
+      const lisCode = mapping.code ?? instrumentCode;
+      const first = firstWith.get(lisCode);
+      if (first === undefined) firstWith.set(lisCode, instrumentCode);
+      else {
+        ctx.addIssue({
+          code: 'custom',
+          path: [instrumentCode],
+          message: `sends the LIS code "${lisCode}", which "${first}" already sends; each LIS code may come from one instrument code`,
+        });
+      }
+    }
+  });
+
+const samplePattern = z
+  .string({ error: 'must be text' })
+  .trim()
+  .min(1, 'must not be empty')
+  .max(64, 'must be at most 64 characters');
+
+/**
+ * Which results are quality control or calibration: they are stored and shown with a QC mark,
+ * never forwarded with patient results, and go only to `forwardTo`.
+ */
+export const qcRulesSchema = z
+  .strictObject({
+    /** Sample IDs of controls and calibrators: `*` stands for any characters, `?` for one; case is ignored. */
+    sampleIds: z.array(samplePattern).default([]),
+    /** Also the marks a message carries itself: ASTM O-12 or H-12 `Q`; HL7 SPM-11 `Q` or `C`. */
+    messageMarks: z.boolean({ error: 'must be true or false' }).default(true),
+    /** Destinations that receive this instrument's QC results; none by default. */
+    forwardTo: z.array(instrumentIdSchema).default([]),
+  })
+  .prefault({});
+export type QcRules = z.output<typeof qcRulesSchema>;
+
+/** An instrument's settings, each checked on its own. */
+const instrumentFieldsSchema = z.strictObject({
   id: instrumentIdSchema,
   name: z.string().trim().min(1, 'must not be empty').max(200).optional(),
   protocol: protocolSchema,
@@ -105,6 +197,29 @@ export const instrumentConfigSchema = z.strictObject({
   silence: silenceSchema.optional(),
   astm: astmOptionsSchema,
   hl7: hl7OptionsSchema,
+  /** A built-in instrument profile (src-shared/profiles.ts); the generic reading when absent. */
+  profile: z.string({ error: 'must be text' }).optional(),
+  testCodes: testCodesSchema.default({}),
+  qc: qcRulesSchema,
+});
+
+/** An instrument's settings, also checked together. */
+export const instrumentConfigSchema = instrumentFieldsSchema.superRefine((config, ctx) => {
+  if (config.profile === undefined) return;
+  const profile = profileNamed(config.profile);
+  if (profile === null) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['profile'],
+      message: `unknown profile "${config.profile}"; the built-in profiles are ${PROFILE_NAMES.join(', ')}`,
+    });
+  } else if (profile.protocol !== config.protocol) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['profile'],
+      message: `"${profile.name}" (${profile.title}) is a profile for ${profile.protocol.toUpperCase()} instruments, and this one speaks ${config.protocol.toUpperCase()}`,
+    });
+  }
 });
 
 export type InstrumentConfigInput = z.input<typeof instrumentConfigSchema>;
@@ -188,6 +303,11 @@ export function describeIssues(error: z.ZodError): ConfigProblem[] {
     if (issue.code === 'unrecognized_keys') {
       const keys = issue.keys.map((k) => `"${k}"`).join(', ');
       return { field: fieldPath(issue.path), message: `unknown key ${keys}` };
+    }
+    if (issue.code === 'invalid_key') {
+      // A key of a map such as testCodes: the key's own problem, named by the key.
+      const reason = issue.issues[0]?.message ?? issue.message;
+      return { field: fieldPath(issue.path), message: `the key ${reason}` };
     }
     if (issue.code === 'invalid_value' && 'values' in issue) {
       const allowed = issue.values.map((v) => JSON.stringify(v)).join(' or ');

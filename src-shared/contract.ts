@@ -6,7 +6,8 @@
  */
 import { z } from 'zod';
 import { instrumentConfigSchema } from './config';
-import { protocolSchema, resultSchema } from './results';
+import { RESULT_FIELDS } from './result-fields';
+import { protocolSchema, resultSchema, storedResultSchema } from './results';
 import {
   codedErrorSchema,
   directionSchema,
@@ -30,6 +31,8 @@ export const messageQuerySchema = z.strictObject({
   to: z.number().optional(),
   /** Sample ID, patient ID, test code, control ID or words of the text. */
   search: z.string().max(200).optional(),
+  /** true: only messages with QC or calibration results; false: only those without. */
+  qc: z.boolean().optional(),
   cursor,
   limit: limit(1000),
   order: z.enum(['desc', 'asc']).optional(),
@@ -67,11 +70,40 @@ export const traceEntrySchema = z.object({
 });
 export type TraceEntryView = z.infer<typeof traceEntrySchema>;
 
+/** Where a normalized value was read: `segment` indexes `parsed`, `position` is like `R-4.2`. */
+export const resultSourceSchema = z.object({
+  field: z.enum(RESULT_FIELDS),
+  segment: z.number().int(),
+  position: z.string(),
+});
+export type ResultSource = z.infer<typeof resultSourceSchema>;
+
+/** What the LIS receives for a result, after the instrument's test-code mapping. */
+export const lisResultSchema = z.object({
+  testCode: z.string().nullable(),
+  /** The test's name from the mapping table. */
+  name: z.string().nullable(),
+  units: z.string().nullable(),
+  /** The mapping table names the analyzer's code. */
+  mapped: z.boolean(),
+  /** The mapping table keeps this code from being forwarded. */
+  excluded: z.boolean(),
+});
+
+/** A stored result as the detail view shows it: what the analyzer sent, where, and what the LIS gets. */
+export const resultViewSchema = storedResultSchema.extend({
+  sources: z.array(resultSourceSchema),
+  lis: lisResultSchema,
+});
+export type ResultView = z.infer<typeof resultViewSchema>;
+
 export const messageDetailSchema = messageSummarySchema.extend({
   text: z.string(),
   /** The wire bytes, base64. */
   raw: z.string(),
-  results: z.array(resultSchema),
+  /** The profile the results were read with; null for the generic reading. */
+  profile: z.string().nullable(),
+  results: z.array(resultViewSchema),
   errors: z.array(codedErrorSchema),
   parsed: z.array(parsedSegmentSchema),
   /** Chunks in and out around this message: the ENQ/ACK/NAK/EOT or MLLP exchange. */
@@ -130,6 +162,7 @@ export const storedMessageEventSchema = messageSummarySchema
     ack: true,
     resultCount: true,
     errorCount: true,
+    qc: true,
   })
   /** A resend of a message already stored: acknowledged again, not stored twice. */
   .extend({ duplicate: z.boolean() });
@@ -146,6 +179,22 @@ export const commandErrorSchema = z.object({
   fields: z.array(fieldProblemSchema).optional(),
 });
 export type CommandError = z.infer<typeof commandErrorSchema>;
+
+/** How a profile reads the last message an instrument sent, for the editor's preview. */
+export const profilePreviewSchema = z.object({
+  /** Null when the instrument has sent nothing yet. */
+  message: z
+    .object({
+      id: z.number().int(),
+      receivedAt: z.number(),
+      protocol: protocolSchema,
+      results: z.array(resultSchema.extend({ sources: z.array(resultSourceSchema) })),
+      /** Where the profile did not fit the message, in plain words. */
+      notes: z.array(codedErrorSchema),
+    })
+    .nullable(),
+});
+export type ProfilePreview = z.infer<typeof profilePreviewSchema>;
 
 const empty = z.strictObject({});
 const byId = z.strictObject({ id });
@@ -196,6 +245,11 @@ export const commands = {
       timeoutMs: z.number().int().min(100).max(30_000).optional(),
     }),
     response: z.object({ ok: z.boolean(), message: z.string(), elapsedMs: z.number() }),
+  },
+  /** The instrument's last received message read with a profile (null: the generic reading). */
+  previewProfile: {
+    request: z.strictObject({ instrumentId: id, profile: z.string().max(64).nullable() }),
+    response: profilePreviewSchema,
   },
   queryMessages: { request: messageQuerySchema, response: messagePageSchema },
   getMessage: {

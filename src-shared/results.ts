@@ -18,8 +18,12 @@ export const resultSchema = z.object({
 
 export type Result = z.infer<typeof resultSchema>;
 
-/** The fields of a result, in the contract's order. */
-export const resultFields = Object.keys(resultSchema.shape) as (keyof Result)[];
-
 export const protocolSchema = z.enum(['astm', 'hl7']);
 export type Protocol = z.infer<typeof protocolSchema>;
+
+/**
+ * A result as the gateway stores it: what the analyzer sent, read with the instrument's profile,
+ * and whether the instrument's QC rules marked it as a quality-control or calibration result.
+ */
+export const storedResultSchema = resultSchema.extend({ qc: z.boolean() });
+export type StoredResult = z.infer<typeof storedResultSchema>;

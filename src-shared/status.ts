@@ -89,6 +89,8 @@ export const messageSummarySchema = z.object({
   ack: z.string().nullable(),
   resultCount: z.number().int(),
   errorCount: z.number().int(),
+  /** Some of its results are quality control or calibration. */
+  qc: z.boolean(),
   /** The first characters of the text, for a list row. */
   preview: z.string(),
   /** Bytes on the wire. */

@@ -2,6 +2,7 @@ import type { ConnectionHandler, LinkCloseReason, LinkConnection } from '../link
 import { decodeMessages, encodeNoInformation, recordsToBytes } from '../protocols/astm/message';
 import { bytesToText } from '../protocols/astm/records';
 import { AstmSession, type AstmEvent, type AstmInboundMessage } from '../protocols/astm/session';
+import { readAstmMessages, readAstmQuerySampleIds } from '../profiles/read-message';
 import type { NewMessage } from '../store/types';
 import { dedupeKey, distinct, type InstrumentContext } from './context';
 
@@ -132,8 +133,16 @@ export class AstmConnectionHandler implements ConnectionHandler {
     const { config, clock } = this.context;
     const text = bytesToText(message.text, config.encoding);
     const decoded = decodeMessages(text);
-    const results = decoded.flatMap((m) => m.results);
-    const errors = [...message.errors, ...decoded.flatMap((m) => m.errors)];
+    const { results, notes } = readAstmMessages(decoded, config);
+    const queried = readAstmQuerySampleIds(decoded, config);
+    const errors = [
+      ...message.errors,
+      ...decoded.flatMap((m) => m.errors),
+      ...notes,
+      ...queried.notes,
+    ];
+    for (const note of [...notes, ...queried.notes])
+      this.context.note('warn', note.code, note.message);
     const queries = decoded.flatMap((m) => m.queries);
     const header = decoded[0]?.header ?? null;
     const joined = decoded.map((m) => m.text).join('\r');
@@ -149,10 +158,8 @@ export class AstmConnectionHandler implements ConnectionHandler {
       status: status === 'stored' && errors.length > 0 ? 'error' : status,
       errors,
       results,
-      sampleIds: distinct([
-        ...results.map((r) => r.sampleId),
-        ...queries.flatMap((q) => q.specimenIds),
-      ]),
+      profile: config.profile ?? null,
+      sampleIds: distinct([...results.map((r) => r.sampleId), ...queried.sampleIds]),
       patientIds: distinct([
         ...results.map((r) => r.patientId),
         ...queries.map((q) => q.patientId),

@@ -297,6 +297,7 @@ export class Gateway {
         ack: message.ack ?? null,
         resultCount: message.results.length,
         errorCount: message.errors.length,
+        qc: message.results.some((result) => result.qc === true),
         duplicate: outcome.duplicate,
       },
     });

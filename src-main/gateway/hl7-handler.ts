@@ -3,8 +3,8 @@ import { decideAcks, type AckOutcome, type Hl7Ack } from '../protocols/hl7/ack';
 import type { Hl7Message } from '../protocols/hl7/message';
 import { readHl7Payload } from '../protocols/hl7/payload';
 import { MLLP_COMMIT_ACK, MLLP_COMMIT_NAK, MllpFramer, frameMllp } from '../protocols/hl7/mllp';
-import { extractResults } from '../protocols/hl7/results';
 import type { ProtocolError } from '../protocols/errors';
+import { readHl7Message } from '../profiles/read-message';
 import type { NewMessage } from '../store/types';
 import { dedupeKey, distinct, storageProblem, type InstrumentContext } from './context';
 
@@ -68,7 +68,7 @@ export class Hl7ConnectionHandler implements ConnectionHandler {
       return;
     }
     const errors = decoded.errors;
-    const results = extractResults(message);
+    const { results, notes } = readHl7Message(message, config);
     const msh = message.msh;
     const isAck = msh.messageType.code.toUpperCase() === 'ACK';
     const row: NewMessage = {
@@ -80,14 +80,18 @@ export class Hl7ConnectionHandler implements ConnectionHandler {
       text: message.toString().replace(/\r$/, ''),
       raw: payload,
       ack: null,
-      status: errors.length > 0 ? 'error' : 'stored',
-      errors,
+      status: errors.length + notes.length > 0 ? 'error' : 'stored',
+      // Where the profile did not fit is the gateway's problem, not the sender's: kept with the
+      // message, never answered AE.
+      errors: [...errors, ...notes],
       results,
+      profile: config.profile ?? null,
       sampleIds: distinct(results.map((r) => r.sampleId)),
       patientIds: distinct([...results.map((r) => r.patientId), message.get('PID', 3) || null]),
       dedupeKey: msh.controlId ? dedupeKey(`hl7:${msh.controlId}`, decoded.text) : null,
     };
     for (const error of errors) this.context.protocolError(error, this.connection.id);
+    for (const note of notes) this.context.note('warn', note.code, note.message);
 
     // The answer is decided before the commit so the stored row records it. A message with
     // problems is still kept (status "error"), and the sender is told with AE (CE).

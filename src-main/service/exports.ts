@@ -4,7 +4,8 @@
  * any size holds one page in memory.
  */
 import type { CommandRequest, CommandResponse, MessageQuery } from '../../src-shared/contract';
-import { resultFields } from '../../src-shared/results';
+import { csvCell } from '../../src-shared/csv';
+import { RESULT_FIELDS } from '../../src-shared/result-fields';
 import type { HistoryReader } from '../store/store';
 import type { MessageDetail } from '../store/types';
 import { toMessageFilter } from './history';
@@ -30,21 +31,11 @@ export type ExportDelivery = CommandResponse<'exportMessages'>;
  */
 export type DeliverExport = (plan: ExportPlan) => Promise<ExportDelivery>;
 
+export { csvCell };
+
 const PAGE = 500;
 
-export const CSV_COLUMNS = ['messageId', 'instrumentId', 'receivedAt', ...resultFields];
-
-/**
- * One CSV cell. Text starting with = + - @ (or tab / CR) would be run as a formula by
- * spreadsheets, so it is prefixed with a quote (OWASP's advice on CSV injection); a plain number
- * such as a base excess of -2.5 is left as it is.
- */
-export function csvCell(value: string | number | null): string {
-  const text = value === null ? '' : String(value);
-  const formula = /^[=+\-@\t\r]/.test(text) && !/^[-+]?\d+(\.\d+)?$/.test(text);
-  const safe = formula ? `'${text}` : text;
-  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
-}
+export const CSV_COLUMNS = ['messageId', 'instrumentId', 'receivedAt', ...RESULT_FIELDS];
 
 export function planExport(
   store: Pick<HistoryReader, 'queryMessages' | 'getMessage'>,
@@ -83,7 +74,7 @@ export function planExport(
           const receivedAt = new Date(m.receivedAt).toISOString();
           let rows = '';
           for (const r of m.results) {
-            const cells = [m.id, m.instrumentId, receivedAt, ...resultFields.map((f) => r[f])];
+            const cells = [m.id, m.instrumentId, receivedAt, ...RESULT_FIELDS.map((f) => r[f])];
             rows += `${cells.map(csvCell).join(',')}\r\n`;
           }
           if (rows) yield rows;

@@ -1,8 +1,11 @@
 /** The history screens: message lists and details, and the event log. */
-import type { MessageQuery } from '../../src-shared/contract';
+import type { InstrumentConfig } from '../../src-shared/config';
+import type { MessageQuery, ResultView } from '../../src-shared/contract';
 import { toMessageSummary } from '../../src-shared/status';
+import { mapResult } from '../profiles/mapping';
+import { explainStoredText, profileOf } from '../profiles/read-message';
 import type { HistoryReader } from '../store/store';
-import type { MessageFilter } from '../store/types';
+import type { MessageDetail, MessageFilter } from '../store/types';
 import { CommandFailure } from './failure';
 import type { CommandHandlers } from './handlers';
 import { parseAstmForView, parseHl7ForView } from './parsed';
@@ -11,7 +14,13 @@ const MINUTE = 60_000;
 
 export type HistoryCommand = 'queryMessages' | 'getMessage' | 'listEvents';
 
-export function historyCommands(store: HistoryReader): CommandHandlers<HistoryCommand> {
+/** The settings of an instrument still set up (its test-code mapping is applied when shown). */
+export type InstrumentSettings = (id: string) => Pick<InstrumentConfig, 'testCodes'> | null;
+
+export function historyCommands(
+  store: HistoryReader,
+  settingsOf: InstrumentSettings,
+): CommandHandlers<HistoryCommand> {
   return {
     queryMessages: (query) => {
       const page = store.queryMessages(toMessageFilter(query));
@@ -44,7 +53,8 @@ export function historyCommands(store: HistoryReader): CommandHandlers<HistoryCo
         ...toMessageSummary(message),
         text: message.text,
         raw: Buffer.from(message.raw).toString('base64'),
-        results: message.results,
+        profile: message.profile,
+        results: resultViews(message, settingsOf(message.instrumentId)),
         errors: message.errors.map((e) => ({ code: e.code, message: e.message })),
         parsed:
           message.protocol === 'astm'
@@ -66,6 +76,33 @@ export function historyCommands(store: HistoryReader): CommandHandlers<HistoryCo
       };
     },
   };
+}
+
+/**
+ * The stored results with where each value was read (the message read again with the profile it
+ * was stored with) and what the LIS receives for it (the instrument's mapping as it is now).
+ */
+function resultViews(
+  message: MessageDetail,
+  settings: Pick<InstrumentConfig, 'testCodes'> | null,
+): ResultView[] {
+  const explained = explainStoredText(message.protocol, message.text, profileOf(message.profile));
+  // A stored message always reads the same; should it not, no source beats a wrong one.
+  const aligned = explained.results.length === message.results.length;
+  return message.results.map((result, i) => {
+    const mapped = mapResult(result, settings ?? { testCodes: {} });
+    return {
+      ...result,
+      sources: aligned ? explained.sources[i]! : [],
+      lis: {
+        testCode: mapped.testCode,
+        name: mapped.testName,
+        units: mapped.units,
+        mapped: mapped.mapped,
+        excluded: mapped.excluded,
+      },
+    };
+  });
 }
 
 /** The contract's message query as the store's filter (blank search and empty cursor dropped). */

@@ -20,6 +20,7 @@ import { CommandFailure, toCommandError } from './failure';
 import type { CommandHandlers } from './handlers';
 import { historyCommands } from './history';
 import { instrumentCommands, type ConnectionProbe, type InstrumentControl } from './instruments';
+import { profileCommands } from './profiles';
 import { lastHourStats } from './stats';
 import type { CommandService } from './types';
 
@@ -60,7 +61,8 @@ export function createCommandService(deps: CommandServiceDeps): CommandService &
       demoAvailable: deps.startDemo !== undefined,
     }),
     ...instrumentCommands({ gateway, probe: deps.probe, configFile: deps.configFile }),
-    ...historyCommands(store),
+    ...historyCommands(store, (id) => gateway.config(id)),
+    ...profileCommands(store),
     getStats: stats,
     exportMessages: async ({ query, format, max }) => {
       if (!deps.deliverExport) {

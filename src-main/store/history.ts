@@ -23,7 +23,7 @@ const FIRST_CHECK_CHUNK = 64;
 
 export const SUMMARY_COLUMNS = `m.id, m.instrument_id, m.protocol, m.direction, m.received_at,
   m.control_id, m.sample_ids, m.patient_ids, m.test_codes, m.status, m.ack, m.result_count,
-  m.error_count, substr(m.text, 1, ${PREVIEW_CHARS}) AS preview, length(m.raw) AS size`;
+  m.error_count, m.qc, substr(m.text, 1, ${PREVIEW_CHARS}) AS preview, length(m.raw) AS size`;
 
 const SCAN_COLUMNS = `m.id, m.received_at, m.text, m.sample_ids, m.patient_ids, m.test_codes,
   m.control_id`;
@@ -44,6 +44,7 @@ export interface SummaryRow {
   ack: string | null;
   result_count: number;
   error_count: number;
+  qc: number;
   preview: string;
   size: number;
 }
@@ -315,6 +316,7 @@ function buildQuery(
   equal('m.status', filter.status);
   // Spelled out so that SQLite may use the partial index of messages with problems.
   if (filter.status !== undefined && filter.status !== 'stored') where.push(`m.status <> 'stored'`);
+  if (filter.qc !== undefined) where.push(filter.qc ? 'm.qc = 1' : 'm.qc = 0');
   if (filter.from !== undefined) {
     where.push(`${time} >= ?`);
     params.push(filter.from);
@@ -371,6 +373,7 @@ export function toSummary(row: SummaryRow): MessageSummary {
     ack: row.ack,
     resultCount: row.result_count,
     errorCount: row.error_count,
+    qc: row.qc === 1,
     preview: row.preview,
     size: row.size,
   };

@@ -3,7 +3,7 @@
  * reading one in full, printing many for the CLI, traffic figures, and retention.
  */
 import type Database from 'better-sqlite3';
-import type { Result } from '../../src-shared/results';
+import type { StoredResult } from '../../src-shared/results';
 import { StoreError } from './errors';
 import { SUMMARY_COLUMNS, toSummary, type MessageHistory, type SummaryRow } from './history';
 import type { MessageRow } from './prepare';
@@ -30,6 +30,7 @@ interface DetailRow extends SummaryRow {
   raw: Buffer;
   errors: string;
   dedupe_key: string | null;
+  profile: string | null;
 }
 
 interface ResultRow {
@@ -42,12 +43,14 @@ interface ResultRow {
   flags: string | null;
   status: string | null;
   observed_at: string | null;
+  qc: number;
 }
 
 interface CliRow {
   id: number;
   text: string;
   errors: string;
+  profile: string | null;
 }
 
 export class MessageTable {
@@ -88,22 +91,22 @@ export class MessageTable {
     this.insertMessage = db.prepare(
       `INSERT INTO messages (instrument_id, protocol, direction, received_at, status, ack,
          control_id, dedupe_key, result_count, error_count, sample_ids, patient_ids, test_codes,
-         errors, text, raw)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         errors, text, raw, qc, profile)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     for (let rows = 1; rows <= RESULTS_PER_STATEMENT; rows++) {
       this.insertResults[rows] = db.prepare(
         `INSERT INTO results (message_id, seq, sample_id, patient_id, test_code, value, units,
-           flags, status, observed_at)
-         VALUES ${new Array<string>(rows).fill('(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+           flags, status, observed_at, qc)
+         VALUES ${new Array<string>(rows).fill('(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
       );
     }
     this.selectDetail = db.prepare(
-      `SELECT ${SUMMARY_COLUMNS}, m.text, m.raw, m.errors, m.dedupe_key
+      `SELECT ${SUMMARY_COLUMNS}, m.text, m.raw, m.errors, m.dedupe_key, m.profile
        FROM messages m WHERE m.id = ?`,
     );
     const resultColumns = `message_id, sample_id, patient_id, test_code, value, units, flags,
-      status, observed_at`;
+      status, observed_at, qc`;
     this.selectResults = db.prepare(
       `SELECT ${resultColumns} FROM results WHERE message_id = ? ORDER BY seq`,
     );
@@ -112,7 +115,7 @@ export class MessageTable {
        WHERE message_id IN (SELECT value FROM json_each(?)) ORDER BY message_id, seq`,
     );
     this.selectCliRows = db.prepare(
-      `SELECT id, text, errors FROM messages WHERE id IN (SELECT value FROM json_each(?))`,
+      `SELECT id, text, errors, profile FROM messages WHERE id IN (SELECT value FROM json_each(?))`,
     );
     this.updateOutcome = db.prepare(
       `UPDATE messages SET status = coalesce(?, status), ack = iif(?, ?, ack),
@@ -166,6 +169,8 @@ export class MessageTable {
         row.errorsJson,
         row.text,
         row.raw,
+        row.qc ? 1 : 0,
+        row.profile,
       ).lastInsertRowid,
     );
     for (let first = 0; first < row.results.length; first += RESULTS_PER_STATEMENT) {
@@ -173,7 +178,7 @@ export class MessageTable {
       const params: unknown[] = [];
       chunk.forEach((r, i) => {
         params.push(id, first + i, r.sampleId, r.patientId, r.testCode, r.value, r.units);
-        params.push(r.flags, r.status, r.observedAt);
+        params.push(r.flags, r.status, r.observedAt, r.qc ? 1 : 0);
       });
       this.insertResults[chunk.length]?.run(...params);
     }
@@ -219,6 +224,7 @@ export class MessageTable {
       results: this.selectResults.all(id).map(toResult),
       errors: JSON.parse(row.errors) as MessageError[],
       dedupeKey: row.dedupe_key,
+      profile: row.profile,
     };
   }
 
@@ -235,7 +241,7 @@ export class MessageTable {
       });
       const ids = JSON.stringify(page.items.map((item) => item.id));
       const details = new Map(this.selectCliRows.all(ids).map((row) => [row.id, row]));
-      const results = new Map<number, Result[]>();
+      const results = new Map<number, StoredResult[]>();
       for (const row of this.selectResultsOf.all(ids)) {
         const list = results.get(row.message_id) ?? [];
         list.push(toResult(row));
@@ -258,6 +264,7 @@ export class MessageTable {
           status: item.status,
           ack: item.ack,
           errors: JSON.parse(detail.errors) as MessageError[],
+          profile: detail.profile,
         };
       }
       remaining -= page.items.length;
@@ -314,7 +321,7 @@ function localMidnight(now: number): number {
   return day.getTime();
 }
 
-function toResult(row: ResultRow): Result {
+function toResult(row: ResultRow): StoredResult {
   return {
     sampleId: row.sample_id,
     patientId: row.patient_id,
@@ -324,5 +331,6 @@ function toResult(row: ResultRow): Result {
     flags: row.flags,
     status: row.status,
     observedAt: row.observed_at,
+    qc: row.qc === 1,
   };
 }

@@ -2,7 +2,8 @@
  * Checks and serializes what callers hand in, before it joins a batch: a malformed message is
  * refused on its own instead of failing the group commit it would have shared with other links.
  */
-import { resultFields, type Result } from '../../src-shared/results';
+import { RESULT_FIELDS } from '../../src-shared/result-fields';
+import type { Result, StoredResult } from '../../src-shared/results';
 import { StoreError } from './errors';
 import type { MessageError, NewEvent, NewMessage, NewTraceEntry } from './types';
 
@@ -31,7 +32,10 @@ export interface MessageRow {
   errorsJson: string;
   text: string;
   raw: Buffer;
-  results: Result[];
+  results: StoredResult[];
+  /** Any result is QC. */
+  qc: boolean;
+  profile: string | null;
 }
 
 export interface EventRow {
@@ -87,19 +91,25 @@ export function prepareMessage(message: NewMessage): MessageRow {
     text: message.text,
     raw: bytes(message.raw, 'raw'),
     results,
+    qc: results.some((r) => r.qc),
+    profile: optionalText(message.profile, 'profile', MAX_WORD),
   };
 }
 
-function prepareResult(result: Result, index: number): Result {
+function prepareResult(result: Result & { qc?: boolean }, index: number): StoredResult {
   if (typeof result !== 'object' || result === null) invalid(`result ${index + 1} is missing`);
-  const copy = {} as Result;
-  for (const field of resultFields) {
+  const copy = {} as StoredResult;
+  for (const field of RESULT_FIELDS) {
     const value: unknown = result[field];
     if (value !== null && value !== undefined && typeof value !== 'string') {
       invalid(`result ${index + 1}: ${field} must be text or null`);
     }
     copy[field] = value ?? null;
   }
+  if (result.qc !== undefined && typeof result.qc !== 'boolean') {
+    invalid(`result ${index + 1}: qc must be true or false`);
+  }
+  copy.qc = result.qc === true;
   return copy;
 }
 

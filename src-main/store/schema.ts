@@ -189,6 +189,26 @@ const migrations: readonly string[] = [
   ALTER TABLE instruments ADD COLUMN source TEXT NOT NULL DEFAULT 'app'
     CHECK (source IN ('file', 'app'));
   `,
+  /* 4 */ `
+  -- Quality-control and calibration results, as the instrument's QC rules marked them when they
+  -- arrived: stored and shown like the others, never forwarded with patient results. A message
+  -- is marked when any of its results is, so that the history can list them (few, hence the
+  -- partial index).
+  ALTER TABLE results ADD COLUMN qc INTEGER NOT NULL DEFAULT 0 CHECK (qc IN (0, 1));
+  ALTER TABLE messages ADD COLUMN qc INTEGER NOT NULL DEFAULT 0 CHECK (qc IN (0, 1));
+  CREATE INDEX messages_with_qc ON messages (received_at) WHERE qc = 1;
+  -- The instrument profile the results were read with (null: the generic reading), so that the
+  -- detail view explains them with the same one even after the instrument's settings change.
+  ALTER TABLE messages ADD COLUMN profile TEXT;
+
+  DROP TRIGGER messages_immutable;
+  CREATE TRIGGER messages_immutable
+    BEFORE UPDATE OF id, instrument_id, protocol, direction, received_at, control_id, dedupe_key,
+      sample_ids, patient_ids, test_codes, text, raw, result_count, qc, profile ON messages
+  BEGIN
+    SELECT RAISE(ABORT, 'a stored message cannot be changed');
+  END;
+  `,
 ];
 
 export const SCHEMA_VERSION = migrations.length;

@@ -2,7 +2,7 @@
  * What the store takes and gives back. Plain data only: the rest of the main process and, through
  * the contract, the UI see these shapes and never a row or a statement.
  */
-import type { Protocol, Result } from '../../src-shared/results';
+import type { Protocol, Result, StoredResult } from '../../src-shared/results';
 import type { Direction, EventLevel, MessageStatus, MessageSummary } from '../../src-shared/status';
 import type { InstrumentSource } from '../../src-shared/config';
 import type { StoreError } from './errors';
@@ -31,7 +31,10 @@ export interface NewMessage {
   ack?: string | null;
   status: MessageStatus;
   errors: readonly MessageError[];
-  results: readonly Result[];
+  /** `qc` true for quality-control and calibration results; false when absent. */
+  results: readonly (Result & { qc?: boolean })[];
+  /** The instrument profile the results were read with; null or absent: the generic reading. */
+  profile?: string | null;
   /** IDs the message carries besides those of its results (queries, orders). */
   sampleIds?: readonly string[];
   patientIds?: readonly string[];
@@ -59,9 +62,10 @@ export interface MessageOutcomeChange {
 export interface MessageDetail extends MessageSummary {
   text: string;
   raw: Buffer;
-  results: Result[];
+  results: StoredResult[];
   errors: MessageError[];
   dedupeKey: string | null;
+  profile: string | null;
 }
 
 export type SortOrder = 'desc' | 'asc';
@@ -85,6 +89,8 @@ export interface MessageFilter {
   sampleId?: string;
   /** Exact patient ID; case of ASCII letters ignored. */
   patientId?: string;
+  /** true: messages with QC or calibration results; false: messages without. */
+  qc?: boolean;
   /** `nextCursor` of the previous page, for the same filter and order. */
   cursor?: string | null;
   /** Default 50, at most 1000. */
@@ -108,13 +114,15 @@ export interface CliMessage {
   /** ISO-8601, UTC. */
   receivedAt: string;
   text: string;
-  results: Result[];
+  results: StoredResult[];
   controlId: string | null;
   sampleIds: string[];
   patientIds: string[];
   status: MessageStatus;
   ack: string | null;
   errors: MessageError[];
+  /** The instrument profile the results were read with; null for the generic reading. */
+  profile: string | null;
 }
 
 export interface CliMessageFilter {

@@ -129,6 +129,17 @@ export function HistoryToolbar({ searchRef, onLeaveSearch }: HistoryToolbarProps
           </select>
         </label>
         <label className="history-filter">
+          Results
+          <select
+            value={filters.qc === null ? '' : filters.qc ? 'qc' : 'patient'}
+            onChange={choose('qc', (value) => (value === '' ? null : value === 'qc'))}
+          >
+            <option value="">All results</option>
+            <option value="qc">QC and calibration</option>
+            <option value="patient">Patient results</option>
+          </select>
+        </label>
+        <label className="history-filter">
           Time
           <select value={filters.range} onChange={choose('range', (value) => value as TimeRange)}>
             {TIME_RANGES.map((range) => (

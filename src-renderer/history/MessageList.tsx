@@ -10,6 +10,7 @@ import {
 } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import type { MessageSummary } from '../../src-shared/status';
+import { QcBadge } from './QcBadge';
 import { useHistory } from './store-context';
 import { WindowedList, type VisibleRows, type WindowedListHandle } from './WindowedList';
 import {
@@ -238,6 +239,7 @@ function MessageRow({
     item.sampleIds.length > 0 ? `sample ${item.sampleIds.join(', ')}` : 'no sample ID',
     item.patientIds.length > 0 ? `patient ${item.patientIds.join(', ')}` : null,
     plural(item.resultCount, 'result'),
+    item.qc ? 'quality control' : null,
     status,
     item.errorCount > 0 ? plural(item.errorCount, 'error') : null,
   ]
@@ -271,7 +273,10 @@ function MessageRow({
         {patients}
       </span>
       <span className="history-number">{item.resultCount}</span>
-      <span className={`history-status history-tone-${statusTone(item.status)}`}>{status}</span>
+      <span className="history-clip">
+        <span className={`history-status history-tone-${statusTone(item.status)}`}>{status}</span>
+        {item.qc && <QcBadge />}
+      </span>
       <span className={`history-number${item.errorCount > 0 ? ' history-has-errors' : ''}`}>
         {item.errorCount}
       </span>

@@ -14,6 +14,8 @@ export interface HistoryFilters {
   protocol: Protocol | null;
   direction: 'in' | 'out' | null;
   status: string | null;
+  /** true: messages with QC or calibration results; false: patient results only; null: all. */
+  qc: boolean | null;
   range: TimeRange;
   order: SortOrder;
   /** Sample ID, patient ID, test code or words of the text; matched by the gateway. */
@@ -25,6 +27,7 @@ export const DEFAULT_FILTERS: HistoryFilters = {
   protocol: null,
   direction: null,
   status: null,
+  qc: null,
   range: 'all',
   order: 'desc',
   search: '',
@@ -64,6 +67,7 @@ export function toMessageQuery(filters: HistoryFilters, from: number | undefined
   if (filters.protocol) query.protocol = filters.protocol;
   if (filters.direction) query.direction = filters.direction;
   if (filters.status) query.status = filters.status;
+  if (filters.qc !== null) query.qc = filters.qc;
   if (from !== undefined) query.from = from;
   const search = filters.search.trim();
   if (search) query.search = search;
@@ -72,7 +76,7 @@ export function toMessageQuery(filters: HistoryFilters, from: number | undefined
 
 type LiveFields = Pick<
   StoredMessageEvent,
-  'instrumentId' | 'protocol' | 'direction' | 'status' | 'receivedAt'
+  'instrumentId' | 'protocol' | 'direction' | 'status' | 'receivedAt' | 'qc'
 >;
 
 /** Whether a message passes every filter except the free-text search (the gateway's to judge). */
@@ -86,6 +90,7 @@ export function passesFilters(
     (filters.protocol === null || message.protocol === filters.protocol) &&
     (filters.direction === null || message.direction === filters.direction) &&
     (filters.status === null || message.status === filters.status) &&
+    (filters.qc === null || message.qc === filters.qc) &&
     (from === undefined || message.receivedAt >= from)
   );
 }
@@ -111,6 +116,7 @@ export function summaryOf(event: StoredMessageEvent): MessageSummary {
     ack: event.ack,
     resultCount: event.resultCount,
     errorCount: event.errorCount,
+    qc: event.qc,
     preview: '',
     size: 0,
   };

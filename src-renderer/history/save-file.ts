@@ -12,3 +12,13 @@ export function startDownload(url: string, fileName: string, doc: Document = doc
   link.click();
   link.remove();
 }
+
+/** Revoking the URL at once can cancel a download that has not started reading it yet. */
+const REVOKE_AFTER_MS = 60_000;
+
+/** Saves a small text made in the page (a table as CSV) as a download. */
+export function saveText(fileName: string, mimeType: string, text: string, doc = document): void {
+  const url = URL.createObjectURL(new Blob([text], { type: mimeType }));
+  startDownload(url, fileName, doc);
+  setTimeout(() => URL.revokeObjectURL(url), REVOKE_AFTER_MS);
+}

@@ -14,6 +14,8 @@ import {
   type FieldName,
   type FormValues,
 } from './form-values';
+import { ResultSettingsSection } from './ResultSettingsSection';
+import { readResultSettings, type ResultSettingsValues } from './result-settings';
 
 const advancedFields: readonly FieldName[] = [
   'encoding',
@@ -77,9 +79,11 @@ interface Props {
   /** Null for a new instrument. */
   editingId: string | null;
   initial: FormValues;
+  /** Profile, test codes and QC rules, edited in their own section. */
+  initialResults: ResultSettingsValues;
 }
 
-export function InstrumentForm({ editingId, initial }: Props) {
+export function InstrumentForm({ editingId, initial, initialResults }: Props) {
   const formId = useId().replace(/:/g, '');
   const titleId = `${formId}-title`;
   const [values, setValues] = useState(initial);
@@ -91,12 +95,15 @@ export function InstrumentForm({ editingId, initial }: Props) {
   const [advancedOpen, setAdvancedOpen] = useState(false);
   const [test, setTest] = useState<TestState>({ step: 'idle' });
   const [confirming, setConfirming] = useState(false);
+  const [results, setResults] = useState(initialResults);
   const [removeError, setRemoveError] = useState<string | null>(null);
   const applyStatuses = useAppStore((state) => state.applyStatuses);
   const removeInstrument = useAppStore((state) => state.removeInstrument);
   const openEditor = useAppStore((state) => state.openEditor);
 
   const clientErrors: FieldErrors = submitted ? readErrors(values) : {};
+  const readResults = readResultSettings(results, values.protocol);
+  const resultErrors = submitted && !readResults.ok ? readResults.errors : { rows: {} };
   const errorOf = (field: FieldName) => clientErrors[field] ?? serverErrors[field];
   const hiddenProblems = fieldOrder
     .filter((field) => !isShown(field, values) && errorOf(field))
@@ -141,12 +148,17 @@ export function InstrumentForm({ editingId, initial }: Props) {
       focusFirstProblem(read.errors);
       return;
     }
+    if (!readResults.ok) {
+      requestAnimationFrame(() =>
+        document.querySelector<HTMLElement>('.result-settings [aria-invalid="true"]')?.focus(),
+      );
+      return;
+    }
+    const config = { ...read.config, ...readResults.settings };
     setSaving(true);
     const api = getApi();
     const result = await call(() =>
-      editingId === null
-        ? api.createInstrument({ config: read.config })
-        : api.updateInstrument({ config: read.config }),
+      editingId === null ? api.createInstrument({ config }) : api.updateInstrument({ config }),
     );
     setSaving(false);
     if (!result.ok) {
@@ -332,6 +344,18 @@ export function InstrumentForm({ editingId, initial }: Props) {
         hint="A disabled instrument keeps its settings and history but has no link."
         checked={values.enabled}
         onChange={(checked) => change('enabled', checked)}
+      />
+
+      <ResultSettingsSection
+        values={results}
+        errors={resultErrors}
+        protocol={values.protocol}
+        editingId={editingId}
+        instrumentId={values.id.trim()}
+        onChange={(change) => {
+          setResults((current) => ({ ...current, ...change }));
+          setSaved(null);
+        }}
       />
 
       <details

@@ -11,6 +11,7 @@ import { InstrumentForm } from './InstrumentForm';
 import { ManagedByFile } from './ManagedByFile';
 import type { InstrumentConfig } from '../../src-shared/config';
 import { newFormValues, toFormValues } from './form-values';
+import { newResultSettings, toResultSettings } from './result-settings';
 
 export function InstrumentsPage() {
   const selection = useAppStore((state) => state.ui.editor);
@@ -38,7 +39,12 @@ export function InstrumentsPage() {
             </p>
           )}
           {selection?.kind === 'new' && (
-            <InstrumentForm key="new" editingId={null} initial={newFormValues()} />
+            <InstrumentForm
+              key="new"
+              editingId={null}
+              initial={newFormValues()}
+              initialResults={newResultSettings()}
+            />
           )}
           {selection?.kind === 'edit' && <EditInstrument key={selection.id} id={selection.id} />}
         </div>
@@ -130,5 +136,11 @@ function EditInstrument({ id }: { id: string }) {
     );
   }
   if (loaded.fromFile) return <ManagedByFile config={loaded.config} />;
-  return <InstrumentForm editingId={id} initial={toFormValues(loaded.config)} />;
+  return (
+    <InstrumentForm
+      editingId={id}
+      initial={toFormValues(loaded.config)}
+      initialResults={toResultSettings(loaded.config)}
+    />
+  );
 }

@@ -46,10 +46,13 @@ function message(id: number): MessageDetail {
         flags: 'N',
         status: 'F',
         observedAt: null,
+        qc: false,
       },
     ],
     errors: [],
     dedupeKey: null,
+    profile: null,
+    qc: false,
   };
 }
 

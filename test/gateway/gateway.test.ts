@@ -75,6 +75,7 @@ function expectStoredAsSent(
         flags: r.flag,
         status: 'F',
         observedAt: astmIso(sample.observedAt),
+        qc: false,
       })),
     );
   }
@@ -286,6 +287,7 @@ describe('bad input', () => {
         flags: 'N',
         status: 'F',
         observedAt: '2024-01-01T11:55:00',
+        qc: false,
       },
     ]);
     expect(

@@ -44,6 +44,16 @@ describe('the layers of the main process', () => {
       "export type { CommandService } from '../service/types';\n",
       'src-main/gateway may not import src-main/service',
     ],
+    [
+      'src-main/profiles/planted.ts',
+      "export type { GatewayStore } from '../store/store';\n",
+      'src-main/profiles may not import src-main/store',
+    ],
+    [
+      'src-main/protocols/astm/planted.ts',
+      "export { mapResults } from '../../profiles/mapping';\n",
+      'src-main/protocols may not import src-main/profiles',
+    ],
   ])('refuses a wrong import in %s', async (file, code, expected) => {
     const messages = await layering(file, code);
     expect(messages).toHaveLength(1);
@@ -55,7 +65,7 @@ describe('the layers of the main process', () => {
       'src-main/links/planted.ts',
       "export * from '../store/store';\n",
     );
-    expect(message).toContain('the layers go protocols → links → gateway');
+    expect(message).toContain('the layers go protocols → profiles → links → gateway');
     expect(message).toContain('links may use protocols, system-clock');
   });
 
@@ -68,6 +78,11 @@ describe('the layers of the main process', () => {
     ['src-main/links/planted.ts', "import net from 'node:net';\nexport const s = net;\n"],
     ['src-main/headless/planted.ts', "export { createGatewayRuntime } from '../app';\n"],
     ['src-main/store/planted.ts', "export type { Result } from '../../src-shared/results';\n"],
+    ['src-main/gateway/planted.ts', "export { readHl7Message } from '../profiles/read-message';\n"],
+    [
+      'src-main/profiles/planted.ts',
+      "export { decodeMessages } from '../protocols/astm/message';\n",
+    ],
   ])('allows an import along the order in %s', async (file, code) => {
     expect(await layering(file, code)).toEqual([]);
   });

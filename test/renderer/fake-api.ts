@@ -64,6 +64,7 @@ export function createFakeApi(): FakeApi {
     testConnection: vi.fn(
       answer<'testConnection'>({ ok: true, message: 'connected', elapsedMs: 3 }),
     ),
+    previewProfile: vi.fn(answer<'previewProfile'>({ message: null })),
     queryMessages: vi.fn(answer<'queryMessages'>({ items: [], nextCursor: null })),
     getMessage: vi.fn(async () => ({
       ok: false as const,

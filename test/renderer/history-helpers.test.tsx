@@ -135,6 +135,7 @@ describe('query', () => {
           protocol: 'hl7',
           direction: 'in',
           status: 'error',
+          qc: false,
         },
         1000,
       ),
@@ -144,6 +145,7 @@ describe('query', () => {
       protocol: 'hl7',
       direction: 'in',
       status: 'error',
+      qc: false,
       from: 1000,
     });
   });
@@ -155,8 +157,11 @@ describe('query', () => {
       direction: 'in' as const,
       status: 'stored',
       receivedAt: 5000,
+      qc: true,
     };
     expect(passesFilters(message, DEFAULT_FILTERS, undefined)).toBe(true);
+    expect(passesFilters(message, { ...DEFAULT_FILTERS, qc: true }, undefined)).toBe(true);
+    expect(passesFilters(message, { ...DEFAULT_FILTERS, qc: false }, undefined)).toBe(false);
     expect(passesFilters(message, { ...DEFAULT_FILTERS, instrumentId: 'c2' }, undefined)).toBe(
       false,
     );

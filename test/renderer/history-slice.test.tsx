@@ -31,6 +31,7 @@ function summary(id: number, change: Partial<MessageSummary> = {}): MessageSumma
     ack: 'ACK',
     resultCount: 1,
     errorCount: 0,
+    qc: false,
     preview: '',
     size: 10,
     ...change,
@@ -43,7 +44,16 @@ function stored(id: number, change: Partial<StoredMessageEvent> = {}): StoredMes
 }
 
 function detail(id: number): MessageDetail {
-  return { ...summary(id), text: '', raw: '', results: [], errors: [], parsed: [], trace: [] };
+  return {
+    ...summary(id),
+    text: '',
+    raw: '',
+    profile: null,
+    results: [],
+    errors: [],
+    parsed: [],
+    trace: [],
+  };
 }
 
 type Handler<C extends keyof GatewayApi> = GatewayApi[C];

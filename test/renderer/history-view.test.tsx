@@ -31,6 +31,7 @@ function summary(id: number, change: Partial<MessageSummary> = {}): MessageSumma
     ack: 'ACK',
     resultCount: 1,
     errorCount: 0,
+    qc: false,
     preview: '',
     size: 64,
     ...change,
@@ -45,6 +46,7 @@ function detail(id: number): MessageDetail {
     ...summary(id, { sampleIds: ['S123'], patientIds: ['PAT7'], errorCount: 1 }),
     text: 'H|\\^&|||Analyzer^1\rP|1||PAT7\rO|1|S123\rR|1|^^^GLU|5.4|mmol/L||H||F\rL|1|N\r',
     raw: b64(`\x05${FRAME}\x04`),
+    profile: null,
     results: [
       {
         sampleId: 'S123',
@@ -55,6 +57,9 @@ function detail(id: number): MessageDetail {
         flags: 'H',
         status: 'F',
         observedAt: '2025-03-14T10:02:00',
+        qc: false,
+        sources: [],
+        lis: { testCode: 'GLU', name: null, units: 'mmol/L', mapped: false, excluded: false },
       },
     ],
     errors: [{ code: 'ASTM_BAD_CHECKSUM', message: 'frame 1: checksum expected 3A, got 3B' }],
@@ -358,6 +363,7 @@ describe('HistoryView', () => {
       .map((cell) => cell.textContent);
     expect(cells).toEqual([
       'GLU',
+      'GLU (as sent)',
       '5.4',
       'mmol/L',
       'H',

@@ -40,6 +40,7 @@ function stored(instrumentId: string, receivedAt: number, id = receivedAt): Stor
     ack: 'ACK',
     resultCount: 1,
     errorCount: 0,
+    qc: false,
     duplicate: false,
   };
 }

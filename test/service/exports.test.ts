@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Result } from '../../src-shared/results';
+import type { StoredResult } from '../../src-shared/results';
 import { CSV_COLUMNS, csvCell, planExport } from '../../src-main/service/exports';
 import type {
   MessageDetail,
@@ -8,7 +8,7 @@ import type {
   Page,
 } from '../../src-main/store/types';
 
-function result(overrides: Partial<Result>): Result {
+function result(overrides: Partial<StoredResult>): StoredResult {
   return {
     sampleId: 'S1',
     patientId: 'P1',
@@ -18,11 +18,12 @@ function result(overrides: Partial<Result>): Result {
     flags: 'N',
     status: 'F',
     observedAt: '2026-11-26T10:15:00',
+    qc: false,
     ...overrides,
   };
 }
 
-function message(id: number, results: Result[]): MessageDetail {
+function message(id: number, results: StoredResult[]): MessageDetail {
   return {
     id,
     instrumentId: 'chem1',
@@ -37,6 +38,7 @@ function message(id: number, results: Result[]): MessageDetail {
     ack: 'ACK',
     resultCount: results.length,
     errorCount: 0,
+    qc: false,
     preview: 'H|\\^&',
     size: 10,
     text: `H|\\^&\rL|1|N\r`,
@@ -44,6 +46,7 @@ function message(id: number, results: Result[]): MessageDetail {
     results,
     errors: [],
     dedupeKey: null,
+    profile: null,
   };
 }
 

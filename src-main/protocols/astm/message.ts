@@ -489,7 +489,7 @@ function testCodeOf(components: readonly string[]): string | null {
  * characters, trailing empty components and repeats dropped (`NOT DETECTED^` → `NOT DETECTED`),
  * padding trimmed.
  */
-function fieldText(raw: string, d: AstmDelimiters): string | null {
+export function fieldText(raw: string, d: AstmDelimiters): string | null {
   if (raw === '') return null;
   if (!needsSplitting(raw, d)) return trimmed(raw);
   const repeats: string[] = [];

@@ -34,7 +34,7 @@ function orderSampleId(obr: Hl7Segment): string | null {
  * with ", "; an SN value is written out (`<^5` → `<5`, `^1^:^128` → `1:128`); other components are
  * joined with `^` so that a coded value keeps its code and text.
  */
-function observationValue(obx: Hl7Segment): string | null {
+export function observationValue(obx: Hl7Segment): string | null {
   if (obx.raw(5) === '') return null;
   const type = obx.value(2).trim().toUpperCase();
   const repetitions = obx.field(5).map((repetition) => {
@@ -49,7 +49,7 @@ function observationValue(obx: Hl7Segment): string | null {
 }
 
 /** OBX-8: each repetition's first component, joined with `~` as HL7 writes them. */
-function abnormalFlags(obx: Hl7Segment): string | null {
+export function abnormalFlags(obx: Hl7Segment): string | null {
   const count = obx.repetitionCount(8);
   const flags: string[] = [];
   for (let r = 1; r <= count; r++) {
@@ -64,7 +64,28 @@ function isOruStructure(message: Hl7Message): boolean {
   return type.code.toUpperCase() === 'ORU' || type.structure.toUpperCase().startsWith('ORU');
 }
 
+/** The segments one result was read from; `results[i]` and `sources[i]` go together. */
+export interface Hl7ResultSource {
+  obx: Hl7Segment;
+  order: Hl7Segment | null;
+  specimen: Hl7Segment | null;
+  patient: Hl7Segment | null;
+}
+
 export function extractResults(message: Hl7Message): Result[] {
+  return readResults(message, null);
+}
+
+/** The results and, for each, the segments it was read from (for profiles and provenance). */
+export function extractResultsWithSources(message: Hl7Message): {
+  results: Result[];
+  sources: Hl7ResultSource[];
+} {
+  const sources: Hl7ResultSource[] = [];
+  return { results: readResults(message, sources), sources };
+}
+
+function readResults(message: Hl7Message, sources: Hl7ResultSource[] | null): Result[] {
   const trailingSpecimen = isOruStructure(message);
   const segments = message.segments;
 
@@ -130,6 +151,7 @@ export function extractResults(message: Hl7Message): Result[] {
           status: text(segment.value(11)),
           observedAt: lastObservedIso,
         });
+        sources?.push({ obx: segment, order, specimen: spm, patient });
         break;
       }
     }

@@ -2,6 +2,8 @@
 import { useId, type KeyboardEvent } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import type { MessageDetail } from '../../../src-shared/contract';
+import { profileNamed } from '../../../src-shared/profiles';
+import { QcBadge } from '../QcBadge';
 import type { DetailTab } from '../../store/history-slice';
 import { useHistory } from '../store-context';
 import {
@@ -98,6 +100,7 @@ function DetailHeader({
           <span className={`history-status history-tone-${statusTone(detail.status)}`}>
             {statusWord(detail.status)}
           </span>
+          {detail.qc && <QcBadge />}
         </dd>
         <dt>{directionWord(detail.direction)}</dt>
         <dd>
@@ -124,7 +127,17 @@ function DetailHeader({
           )}
         </dd>
         <dt>Results</dt>
-        <dd>{plural(detail.results.length, 'result')}</dd>
+        <dd>
+          {plural(detail.results.length, 'result')}
+          {detail.qc &&
+            `, ${plural(detail.results.filter((r) => r.qc).length, 'quality-control result')}`}
+        </dd>
+        {detail.direction === 'in' && (
+          <>
+            <dt>Read with</dt>
+            <dd>{profileWords(detail.profile)}</dd>
+          </>
+        )}
       </dl>
     </header>
   );
@@ -187,11 +200,17 @@ function DetailTabs({ detail }: { detail: MessageDetail }) {
         className="history-tabpanel"
       >
         {tab === 'results' && <ResultsTable detail={detail} />}
-        {tab === 'parsed' && <ParsedTree segments={detail.parsed} />}
+        {tab === 'parsed' && <ParsedTree segments={detail.parsed} results={detail.results} />}
         {tab === 'raw' && <RawView raw={detail.raw} />}
         {tab === 'hex' && <HexView raw={detail.raw} />}
         {tab === 'trace' && <TraceView detail={detail} />}
       </div>
     </div>
   );
+}
+
+function profileWords(name: string | null): string {
+  if (name === null) return 'The generic reading (no instrument profile)';
+  const profile = profileNamed(name);
+  return profile ? `The ${profile.title} profile (${name})` : `The profile "${name}"`;
 }

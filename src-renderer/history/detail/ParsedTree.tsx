@@ -1,15 +1,25 @@
 /**
  * Records or segments as a tree of disclosure buttons: a segment opens to its fields, each with
- * its position (`R-4`, `OBX-5`), and a field with components opens to those (`OBX-5.1`).
+ * its position (`R-4`, `OBX-5`), and a field with components opens to those (`OBX-5.1`). Fields
+ * that gave a result its values say so (`→ Value of result 3`).
  */
-import { useId, useState } from 'react';
-import type { ParsedSegment } from '../../../src-shared/contract';
+import { useId, useMemo, useState } from 'react';
+import type { ParsedSegment, ResultView } from '../../../src-shared/contract';
+import { sourceLabels, splitPosition, type SourceLabel } from './sources';
 
 /** Messages longer than this open collapsed, so the tab appears at once. */
 const EXPANDED_UP_TO = 60;
 
-export function ParsedTree({ segments }: { segments: ParsedSegment[] }) {
+export function ParsedTree({
+  segments,
+  results = [],
+}: {
+  segments: ParsedSegment[];
+  /** The message's results, whose sources point into `segments`. */
+  results?: readonly ResultView[];
+}) {
   const [showEmpty, setShowEmpty] = useState(false);
+  const reads = useMemo(() => sourceLabels(results), [results]);
   const [open, setOpen] = useState<ReadonlySet<number>>(() =>
     segments.length <= EXPANDED_UP_TO ? new Set(segments.keys()) : new Set(),
   );
@@ -51,6 +61,7 @@ export function ParsedTree({ segments }: { segments: ParsedSegment[] }) {
             ? segment.fields
             : segment.fields.filter((field) => field.value !== '');
           const fieldsId = `${ids}-segment-${index}`;
+          const segmentReads = reads.get(index) ?? [];
           return (
             <li key={index}>
               <button
@@ -67,26 +78,31 @@ export function ParsedTree({ segments }: { segments: ParsedSegment[] }) {
               {expanded && (
                 <ul id={fieldsId} className="history-fields">
                   {fields.length === 0 && <li className="history-empty">No fields with values</li>}
-                  {fields.map((field) => (
-                    <li key={field.position}>
-                      <span className="history-position">{field.position}</span>
-                      <span className="history-mono">{field.value}</span>
-                      {field.components && field.components.length > 1 && (
-                        <ul className="history-components">
-                          {field.components.map((component, part) =>
-                            showEmpty || component !== '' ? (
-                              <li key={part}>
-                                <span className="history-position">
-                                  {field.position}.{part + 1}
-                                </span>
-                                <span className="history-mono">{component}</span>
-                              </li>
-                            ) : null,
-                          )}
-                        </ul>
-                      )}
-                    </li>
-                  ))}
+                  {fields.map((field) => {
+                    const placed = readsOfField(segmentReads, field);
+                    return (
+                      <li key={field.position}>
+                        <span className="history-position">{field.position}</span>
+                        <span className="history-mono">{field.value}</span>
+                        <Reads labels={placed.field} />
+                        {field.components && field.components.length > 1 && (
+                          <ul className="history-components">
+                            {field.components.map((component, part) =>
+                              showEmpty || component !== '' ? (
+                                <li key={part}>
+                                  <span className="history-position">
+                                    {field.position}.{part + 1}
+                                  </span>
+                                  <span className="history-mono">{component}</span>
+                                  <Reads labels={placed.components.get(part + 1)} />
+                                </li>
+                              ) : null,
+                            )}
+                          </ul>
+                        )}
+                      </li>
+                    );
+                  })}
                 </ul>
               )}
             </li>
@@ -95,4 +111,28 @@ export function ParsedTree({ segments }: { segments: ParsedSegment[] }) {
       </ul>
     </div>
   );
+}
+
+/** The values read from one field: on its component rows when it shows them, else on the field. */
+function readsOfField(
+  labels: readonly SourceLabel[],
+  field: ParsedSegment['fields'][number],
+): { field: SourceLabel[]; components: Map<number, SourceLabel[]> } {
+  const out = { field: [] as SourceLabel[], components: new Map<number, SourceLabel[]>() };
+  const shown = (field.components?.length ?? 0) > 1;
+  for (const label of labels) {
+    const { field: base, component } = splitPosition(label.position);
+    if (base !== field.position) continue;
+    if (component !== null && shown) {
+      const list = out.components.get(component) ?? [];
+      list.push(label);
+      out.components.set(component, list);
+    } else out.field.push(label);
+  }
+  return out;
+}
+
+function Reads({ labels }: { labels: readonly SourceLabel[] | undefined }) {
+  if (!labels || labels.length === 0) return null;
+  return <span className="history-reads">→ {labels.map((label) => label.text).join('; ')}</span>;
 }
