@@ -3,7 +3,8 @@
 // A layer imports only the layers listed for it; src-shared may be imported from anywhere.
 import path from 'node:path';
 
-const ORDER = 'protocols → links → gateway (with store) → service → shells (electron, headless)';
+const ORDER =
+  'protocols → links → gateway (with store and orders beside it) → service → shells (electron, headless)';
 
 /** Folder (or file) under src-main → the src-main layers it may import besides itself. */
 export const LAYERS = {
@@ -13,15 +14,28 @@ export const LAYERS = {
   links: ['protocols', 'system-clock'],
   simulator: ['protocols', 'system-clock'],
   gateway: ['links', 'store', 'protocols', 'system-clock'],
-  service: ['gateway', 'store', 'protocols', 'system-clock'],
+  // Beside the gateway: it implements the gateway's InstrumentOrders port (a type it may name).
+  orders: ['gateway', 'links', 'store', 'protocols', 'system-clock'],
+  service: ['orders', 'gateway', 'store', 'protocols', 'system-clock'],
   demo: ['gateway', 'links', 'simulator', 'protocols', 'system-clock'],
-  app: ['service', 'gateway', 'links', 'store', 'protocols', 'system-clock'],
-  electron: ['app', 'service', 'demo', 'gateway', 'links', 'store', 'protocols', 'system-clock'],
+  app: ['service', 'orders', 'gateway', 'links', 'store', 'protocols', 'system-clock'],
+  electron: [
+    'app',
+    'service',
+    'demo',
+    'orders',
+    'gateway',
+    'links',
+    'store',
+    'protocols',
+    'system-clock',
+  ],
   headless: [
     'app',
     'service',
     'demo',
     'simulator',
+    'orders',
     'gateway',
     'links',
     'store',

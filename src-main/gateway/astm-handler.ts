@@ -1,9 +1,15 @@
 import type { ConnectionHandler, LinkCloseReason, LinkConnection } from '../links/types';
-import { decodeMessages, encodeNoInformation, recordsToBytes } from '../protocols/astm/message';
+import {
+  decodeMessages,
+  encodeNoInformation,
+  recordsToBytes,
+  type AstmQuery,
+} from '../protocols/astm/message';
 import { bytesToText } from '../protocols/astm/records';
 import { AstmSession, type AstmEvent, type AstmInboundMessage } from '../protocols/astm/session';
 import type { NewMessage } from '../store/types';
 import { dedupeKey, distinct, type InstrumentContext } from './context';
+import type { HostQueryAnswer } from './orders-port';
 
 /**
  * One ASTM E1381 connection on the host (LIS) side. The frame that completes a message is
@@ -18,6 +24,8 @@ export class AstmConnectionHandler implements ConnectionHandler {
   private readonly queryCounts = new WeakMap<NewMessage, number>();
   /** Stored rows of answers still being delivered, by session message ID. */
   private readonly outbound = new Map<string, Promise<number | null>>();
+  /** Orders carried by answers still being delivered, by session message ID. */
+  private readonly sentOrders = new Map<string, readonly number[]>();
 
   constructor(
     private readonly connection: LinkConnection,
@@ -110,9 +118,13 @@ export class AstmConnectionHandler implements ConnectionHandler {
 
   private settleOutbound(id: string, change: { status: string; ack?: string }): void {
     const row = this.outbound.get(id);
+    const orderIds = this.sentOrders.get(id) ?? [];
     this.outbound.delete(id);
+    this.sentOrders.delete(id);
     void row?.then((rowId) => {
       if (rowId !== null) this.context.updateOutcome(rowId, change);
+      // An order is sent once the instrument took the whole answer, not when it was queued.
+      if (change.status === 'sent' && orderIds.length > 0) this.context.ordersSent(orderIds, rowId);
     });
   }
 
@@ -165,33 +177,58 @@ export class AstmConnectionHandler implements ConnectionHandler {
   }
 
   /**
-   * A host query (Q record) gets an answer in a session of our own. Orders are not kept yet, so
-   * the answer is "no information" (`L|1|I`), which lets the analyzer go on instead of waiting.
+   * A host query (Q record) gets an answer in a session of our own: the open orders for the
+   * samples it names, or "no information" (`L|1|I`) when there are none, so that the analyzer
+   * goes on instead of waiting. Without an order side every answer is "no information".
    */
   private answerQueries(query: NewMessage): void {
     const decoded = decodeMessages(query.text);
     for (const message of decoded) {
       if (message.queries.length === 0) continue;
-      const records = encodeNoInformation({ processingId: 'P', version: 'LIS2-A2' });
-      const id = `${this.connection.id}:answer:${++this.answers}`;
-      const bytes = recordsToBytes(records, this.context.config.encoding);
-      const stored = this.persist({
-        instrumentId: query.instrumentId,
-        protocol: 'astm',
-        direction: 'out',
-        receivedAt: this.context.clock.now(),
-        controlId: null,
-        text: records.join('\r'),
-        raw: Buffer.concat(bytes.map((b) => Buffer.concat([b, Buffer.of(0x0d)]))),
-        ack: null,
-        status: 'pending',
-        errors: [],
-        results: [],
-        sampleIds: query.sampleIds ?? [],
-        patientIds: query.patientIds ?? [],
-      }).catch(() => null);
-      this.outbound.set(id, stored);
-      this.session.send(bytes, id);
+      const answer = this.answerFor(message.queries);
+      if (answer === null) continue;
+      this.sendAnswer(query, answer);
     }
+  }
+
+  private answerFor(queries: readonly AstmQuery[]): HostQueryAnswer | null {
+    const orders = this.context.orders;
+    if (orders) {
+      try {
+        return orders.answerHostQuery(this.context.config, queries);
+      } catch (error) {
+        this.context.note(
+          'error',
+          'ORDERS_UNAVAILABLE',
+          `the orders could not be read, the query is answered "no information": ${String(error)}`,
+        );
+      }
+    }
+    const records = encodeNoInformation({ processingId: 'P', version: 'LIS2-A2' });
+    return { records, orderIds: [], sampleIds: [], patientIds: [] };
+  }
+
+  private sendAnswer(query: NewMessage, answer: HostQueryAnswer): void {
+    const { records } = answer;
+    const id = `${this.connection.id}:answer:${++this.answers}`;
+    const bytes = recordsToBytes(records, this.context.config.encoding);
+    const stored = this.persist({
+      instrumentId: query.instrumentId,
+      protocol: 'astm',
+      direction: 'out',
+      receivedAt: this.context.clock.now(),
+      controlId: null,
+      text: records.join('\r'),
+      raw: Buffer.concat(bytes.map((b) => Buffer.concat([b, Buffer.of(0x0d)]))),
+      ack: null,
+      status: 'pending',
+      errors: [],
+      results: [],
+      sampleIds: answer.sampleIds.length > 0 ? answer.sampleIds : (query.sampleIds ?? []),
+      patientIds: answer.patientIds.length > 0 ? answer.patientIds : (query.patientIds ?? []),
+    }).catch(() => null);
+    this.outbound.set(id, stored);
+    if (answer.orderIds.length > 0) this.sentOrders.set(id, answer.orderIds);
+    this.session.send(bytes, id);
   }
 }

@@ -14,7 +14,8 @@ import { storageProblem, type InstrumentContext } from './context';
 import type { GatewayEvent, GatewayListener, LogEntry, LogLevel } from './events';
 import { Hl7ConnectionHandler } from './hl7-handler';
 import { InstrumentRuntime } from './instrument';
-import { Scheduler } from './scheduler';
+import type { InstrumentOrders } from './orders-port';
+import { Scheduler, type Job, type Schedule } from './scheduler';
 
 const DAY_MS = 24 * 3600_000;
 
@@ -33,6 +34,8 @@ export interface GatewayOptions {
   silenceCheckEveryMs?: number;
   /** Keep a trace of every chunk in and out (default true). */
   trace?: boolean;
+  /** The order side: host query answers, worklist downloads, tracking of results. */
+  orders?: InstrumentOrders;
 }
 
 /**
@@ -86,6 +89,16 @@ export class Gateway {
         `could not save ${lost}: ${failure.error.message}`,
       );
     });
+  }
+
+  /** A periodic job of another part (order expiry), on the gateway's clock and error log. */
+  schedule(job: Job, schedule: Schedule): void {
+    this.scheduler.add(job, schedule);
+  }
+
+  /** The settings of every instrument, running or not. */
+  configs(): InstrumentConfig[] {
+    return [...this.instruments.values()].map((runtime) => runtime.config);
   }
 
   /** Events as they happen; returns the unsubscribe function. */
@@ -235,6 +248,14 @@ export class Gateway {
       protocolError: (error, connectionId) => this.onProtocolError(runtime, error, connectionId),
       note: (level, code, message) => this.log(id, level, 'protocol', code, message),
       nextControlId: () => this.nextControlId(),
+      orders: this.options.orders ?? null,
+      ordersSent: (orderIds, messageId) => {
+        try {
+          this.options.orders?.sent(runtime.config, orderIds, messageId);
+        } catch (error) {
+          this.log(id, 'warn', 'orders', null, `could not record orders as sent: ${String(error)}`);
+        }
+      },
       updateOutcome: (messageId, change) => {
         try {
           this.store.updateMessageOutcome(messageId, change);
@@ -245,7 +266,8 @@ export class Gateway {
     };
   }
 
-  private nextControlId(): string {
+  /** A control ID unique within this gateway, for messages it originates. */
+  nextControlId(): string {
     this.controlSeq = (this.controlSeq + 1) % 1_000_000;
     return `LG${this.clock.now().toString(36).toUpperCase()}${String(this.controlSeq).padStart(6, '0')}`;
   }
@@ -265,6 +287,8 @@ export class Gateway {
     }
     if (message.direction === 'in') {
       runtime.lastMessageAt = now;
+      if (!outcome.duplicate && message.results.length > 0)
+        this.trackResults(runtime, outcome.id, message);
       if (!outcome.duplicate) runtime.counters.messagesIn++;
       if (runtime.silent) {
         runtime.silent = false;
@@ -301,6 +325,23 @@ export class Gateway {
       },
     });
     this.emitStatus(runtime);
+  }
+
+  /** Results move the orders that asked for them; a failure here never touches the ACK. */
+  private trackResults(runtime: InstrumentRuntime, messageId: number, message: NewMessage): void {
+    const orders = this.options.orders;
+    if (!orders) return;
+    try {
+      orders.resultsStored(runtime.config, messageId, message.results);
+    } catch (error) {
+      this.log(
+        runtime.config.id,
+        'warn',
+        'orders',
+        'ORDER_TRACKING_FAILED',
+        `results were stored but their orders could not be updated: ${String(error)}`,
+      );
+    }
   }
 
   private onStorageFailed(runtime: InstrumentRuntime, error: unknown, what: string): void {
