@@ -109,7 +109,7 @@ export function createGatewayRuntime(options: GatewayRuntimeOptions): GatewayRun
           instrumentIds: () => new Set(gateway.configs().map((c) => c.id)),
           nextControlId: () => gateway.nextControlId(),
           log: (level, code, message) => log(config.id, level, code, message),
-          ordersChanged: () => undefined,
+          ordersChanged: () => gateway.ordersArrived(),
           onLinkEvent: (event) => {
             if (event.type === 'error' || event.type === 'refused') {
               log(config.id, 'warn', event.code, event.message);

@@ -26,6 +26,8 @@ export class AstmConnectionHandler implements ConnectionHandler {
   private readonly outbound = new Map<string, Promise<number | null>>();
   /** Orders carried by answers still being delivered, by session message ID. */
   private readonly sentOrders = new Map<string, readonly number[]>();
+  /** The session ID of the worklist download under way, if any. */
+  private download: string | null = null;
 
   constructor(
     private readonly connection: LinkConnection,
@@ -88,7 +90,7 @@ export class AstmConnectionHandler implements ConnectionHandler {
         this.context.note(
           'warn',
           event.error.code,
-          `answer not delivered${event.willRetry ? ' yet; it will be sent again' : ''}: ${event.error.message}`,
+          `${event.id.includes(':download:') ? 'orders' : 'answer'} not delivered${event.willRetry ? ' yet; it will be sent again' : ''}: ${event.error.message}`,
         );
         if (!event.willRetry) this.settleOutbound(event.id, { status: 'failed' });
         break;
@@ -116,15 +118,45 @@ export class AstmConnectionHandler implements ConnectionHandler {
     );
   }
 
+  /**
+   * Worklist download: the orders meant for this instrument go out in one session of our own,
+   * one download at a time; the session retries it after NAK, EOT or a busy instrument as the
+   * transport says. Orders that arrive meanwhile go in the next one.
+   */
+  pushOrders(): void {
+    if (this.download !== null || this.session.state === 'closed') return;
+    const orders = this.context.orders;
+    if (!orders || this.context.config.orders.download !== 'push') return;
+    let download;
+    try {
+      download = orders.nextDownload(this.context.config);
+    } catch (error) {
+      this.context.note(
+        'error',
+        'ORDERS_UNAVAILABLE',
+        `orders could not be read: ${String(error)}`,
+      );
+      return;
+    }
+    if (!download) return;
+    this.download = this.sendAnswer(null, download, 'download');
+  }
+
   private settleOutbound(id: string, change: { status: string; ack?: string }): void {
-    const row = this.outbound.get(id);
+    const download = id === this.download;
+    const row = this.outbound.get(id) ?? Promise.resolve(null);
     const orderIds = this.sentOrders.get(id) ?? [];
     this.outbound.delete(id);
     this.sentOrders.delete(id);
-    void row?.then((rowId) => {
+    void row.then((rowId) => {
       if (rowId !== null) this.context.updateOutcome(rowId, change);
       // An order is sent once the instrument took the whole answer, not when it was queued.
       if (change.status === 'sent' && orderIds.length > 0) this.context.ordersSent(orderIds, rowId);
+      // The next download is built only after these orders are marked sent, so none goes twice.
+      if (download) {
+        this.download = null;
+        if (change.status === 'sent') this.pushOrders();
+      }
     });
   }
 
@@ -208,12 +240,17 @@ export class AstmConnectionHandler implements ConnectionHandler {
     return { records, orderIds: [], sampleIds: [], patientIds: [] };
   }
 
-  private sendAnswer(query: NewMessage, answer: HostQueryAnswer): void {
+  /** Stores what we send (pending until delivered) and queues it; returns its session ID. */
+  private sendAnswer(
+    query: NewMessage | null,
+    answer: HostQueryAnswer,
+    kind: 'answer' | 'download' = 'answer',
+  ): string {
     const { records } = answer;
-    const id = `${this.connection.id}:answer:${++this.answers}`;
+    const id = `${this.connection.id}:${kind}:${++this.answers}`;
     const bytes = recordsToBytes(records, this.context.config.encoding);
     const stored = this.persist({
-      instrumentId: query.instrumentId,
+      instrumentId: this.context.config.id,
       protocol: 'astm',
       direction: 'out',
       receivedAt: this.context.clock.now(),
@@ -224,11 +261,12 @@ export class AstmConnectionHandler implements ConnectionHandler {
       status: 'pending',
       errors: [],
       results: [],
-      sampleIds: answer.sampleIds.length > 0 ? answer.sampleIds : (query.sampleIds ?? []),
-      patientIds: answer.patientIds.length > 0 ? answer.patientIds : (query.patientIds ?? []),
+      sampleIds: answer.sampleIds.length > 0 ? answer.sampleIds : (query?.sampleIds ?? []),
+      patientIds: answer.patientIds.length > 0 ? answer.patientIds : (query?.patientIds ?? []),
     }).catch(() => null);
     this.outbound.set(id, stored);
     if (answer.orderIds.length > 0) this.sentOrders.set(id, answer.orderIds);
     this.session.send(bytes, id);
+    return id;
   }
 }

@@ -50,6 +50,8 @@ export class Gateway {
   private readonly listeners = new Set<GatewayListener>();
   private readonly scheduler: Scheduler;
   private controlSeq = 0;
+  /** Open ASTM connections per instrument, for worklist downloads. */
+  private readonly downloaders = new Map<string, Set<AstmConnectionHandler>>();
   private closing: Promise<void> | null = null;
 
   constructor(options: GatewayOptions) {
@@ -232,9 +234,35 @@ export class Gateway {
   }
 
   private handlerFor(connection: LinkConnection, context: InstrumentContext): ConnectionHandler {
-    return context.config.protocol === 'astm'
-      ? new AstmConnectionHandler(connection, context)
-      : new Hl7ConnectionHandler(connection, context);
+    if (context.config.protocol !== 'astm') return new Hl7ConnectionHandler(connection, context);
+    const handler = new AstmConnectionHandler(connection, context);
+    const id = context.config.id;
+    const set = this.downloaders.get(id) ?? new Set<AstmConnectionHandler>();
+    this.downloaders.set(id, set);
+    set.add(handler);
+    // Orders waiting for this instrument go out as soon as it connects.
+    queueMicrotask(() => handler.pushOrders());
+    return {
+      get buffered() {
+        return handler.buffered;
+      },
+      get busy() {
+        return handler.busy;
+      },
+      onData: (chunk) => handler.onData(chunk),
+      onClose: (reason) => {
+        set.delete(handler);
+        handler.onClose(reason);
+      },
+      shutdown: () => handler.shutdown(),
+    };
+  }
+
+  /** New orders were stored: instruments that take pushed worklists get them now. */
+  ordersArrived(): void {
+    for (const handlers of this.downloaders.values()) {
+      for (const handler of handlers) handler.pushOrders();
+    }
   }
 
   private contextFor(runtime: InstrumentRuntime): InstrumentContext {
