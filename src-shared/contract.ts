@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { instrumentConfigSchema } from './config';
+import { orderHistoryEntrySchema, orderSchema, orderStateSchema } from './orders';
 import { protocolSchema, resultSchema } from './results';
 import {
   codedErrorSchema,
@@ -223,6 +224,35 @@ export const commands = {
       count: z.number().int(),
     }),
   },
+  /** Orders from the LIS and added by hand, newest first. */
+  listOrders: {
+    request: z.strictObject({
+      sampleId: z.string().trim().min(1).max(200).optional(),
+      state: orderStateSchema.optional(),
+      instrumentId: id.optional(),
+      limit: limit(10_000),
+    }),
+    response: z.array(orderSchema),
+  },
+  /** An order for a sample the LIS did not send; tests are LIS codes. */
+  addOrder: {
+    request: z.strictObject({
+      sampleId: z.string().trim().min(1, 'must not be empty').max(200),
+      tests: z.array(z.string().trim().min(1).max(64)).min(1, 'name at least one test').max(200),
+      patientId: z.string().trim().max(200).optional(),
+      patientName: z.string().trim().max(200).optional(),
+      priority: z.enum(['S', 'A', 'R']).optional(),
+      instrumentId: id.optional(),
+    }),
+    response: orderSchema,
+  },
+  cancelOrder: { request: z.strictObject({ id: z.number().int().min(1) }), response: orderSchema },
+  getOrderHistory: {
+    request: z.strictObject({ id: z.number().int().min(1) }),
+    response: z.array(orderHistoryEntrySchema),
+  },
+  /** Pending orders per instrument they are meant for; '' counts those for any instrument. */
+  getPendingOrderCounts: { request: empty, response: z.record(z.string(), z.number()) },
   /** Built-in simulators on loopback: one ASTM and one HL7 analyzer, a server and a client link. */
   startDemo: { request: empty, response: z.object({ instrumentIds: z.array(z.string()) }) },
 } as const;

@@ -12,7 +12,7 @@ import {
 } from '../../src-shared/contract';
 import type { GatewayListener } from '../gateway/events';
 import type { Clock } from '../protocols/clock';
-import type { HistoryReader } from '../store/store';
+import type { HistoryReader, OrderStore } from '../store/store';
 import { systemClock } from '../system-clock';
 import { EventStream } from './events';
 import { planExport } from './exports';
@@ -20,14 +20,18 @@ import { CommandFailure, toCommandError } from './failure';
 import type { CommandHandlers } from './handlers';
 import { historyCommands } from './history';
 import { instrumentCommands, type ConnectionProbe, type InstrumentControl } from './instruments';
+import { orderCommands } from './orders';
 import { lastHourStats } from './stats';
 import type { CommandService } from './types';
 
 export { CommandFailure };
 
 export interface CommandServiceDeps {
-  gateway: InstrumentControl & { subscribe(listener: GatewayListener): () => void };
-  store: HistoryReader;
+  gateway: InstrumentControl & {
+    subscribe(listener: GatewayListener): () => void;
+    ordersArrived(): void;
+  };
+  store: HistoryReader & OrderStore;
   /** Tries a TCP connection for the instrument editor's "Test connection". */
   probe: ConnectionProbe;
   runtime: 'electron' | 'browser';
@@ -59,6 +63,7 @@ export function createCommandService(deps: CommandServiceDeps): CommandService &
     }),
     ...instrumentCommands({ gateway, probe: deps.probe, configFile: deps.configFile }),
     ...historyCommands(store),
+    ...orderCommands(store, () => gateway.ordersArrived()),
     getStats: stats,
     exportMessages: ({ query, format, max }) => {
       const plan = planExport(store, query, format, max ?? 100_000, clock.now());
