@@ -77,6 +77,8 @@ export const messageDetailSchema = messageSummarySchema.extend({
   parsed: z.array(parsedSegmentSchema),
   /** Chunks in and out around this message: the ENQ/ACK/NAK/EOT or MLLP exchange. */
   trace: z.array(traceEntrySchema),
+  /** Orders this message's results moved (partially resulted or resulted), as they are now. */
+  orders: z.array(orderSchema).optional(),
 });
 export type MessageDetail = z.infer<typeof messageDetailSchema>;
 

@@ -1,5 +1,6 @@
 /** The history screens: message lists and details, and the event log. */
 import type { MessageQuery } from '../../src-shared/contract';
+import type { Order } from '../../src-shared/orders';
 import { toMessageSummary } from '../../src-shared/status';
 import type { HistoryReader } from '../store/store';
 import type { MessageFilter } from '../store/types';
@@ -11,7 +12,11 @@ const MINUTE = 60_000;
 
 export type HistoryCommand = 'queryMessages' | 'getMessage' | 'listEvents';
 
-export function historyCommands(store: HistoryReader): CommandHandlers<HistoryCommand> {
+export function historyCommands(
+  store: HistoryReader,
+  /** The orders a stored message's results moved, for its detail. */
+  ordersResultedBy: (messageId: number) => Order[] = () => [],
+): CommandHandlers<HistoryCommand> {
   return {
     queryMessages: (query) => {
       const page = store.queryMessages(toMessageFilter(query));
@@ -56,6 +61,7 @@ export function historyCommands(store: HistoryReader): CommandHandlers<HistoryCo
           connectionId: t.connectionId,
           bytes: Buffer.from(t.bytes).toString('base64'),
         })),
+        orders: ordersResultedBy(id),
       };
     },
     listEvents: ({ cursor, ...query }) => {

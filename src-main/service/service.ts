@@ -62,7 +62,7 @@ export function createCommandService(deps: CommandServiceDeps): CommandService &
       demoAvailable: deps.startDemo !== undefined,
     }),
     ...instrumentCommands({ gateway, probe: deps.probe, configFile: deps.configFile }),
-    ...historyCommands(store),
+    ...historyCommands(store, (id) => store.ordersResultedBy(id)),
     ...orderCommands(store, () => gateway.ordersArrived()),
     getStats: stats,
     exportMessages: ({ query, format, max }) => {

@@ -130,6 +130,14 @@ describe('host queries answered with the orders from the LIS', () => {
       'the order to be resulted',
     );
     expect(runtime.store.listOrders()[0]!.resultedTests).toEqual(['GLUC', 'CREAT', 'WBCL']);
+
+    // The message that resulted it says so in its detail.
+    const order = runtime.store.listOrders()[0]!;
+    const resultedBy = runtime.store.orderHistory(order.id).at(-1)!.messageId!;
+    const detail = await runtime.service.dispatch('getMessage', { id: resultedBy });
+    expect(detail.ok && detail.value.orders).toMatchObject([
+      { sampleId: 'SID001', state: 'resulted' },
+    ]);
   });
 
   it('answers L|1|I for an unknown sample and L|1|Q for a query naming no sample', async () => {

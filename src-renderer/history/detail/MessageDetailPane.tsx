@@ -17,6 +17,7 @@ import {
 import { HexView } from './HexView';
 import { ParsedTree } from './ParsedTree';
 import { RawView } from './RawView';
+import { OrdersResulted } from '../../orders/OrdersResulted';
 import { ResultsTable } from './ResultsTable';
 import { TraceView } from './TraceView';
 
@@ -125,6 +126,7 @@ function DetailHeader({
         </dd>
         <dt>Results</dt>
         <dd>{plural(detail.results.length, 'result')}</dd>
+        {detail.orders && detail.orders.length > 0 && <OrdersResulted orders={detail.orders} />}
       </dl>
     </header>
   );
