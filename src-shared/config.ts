@@ -67,8 +67,6 @@ export const hl7OptionsSchema = z
 export const instrumentOrdersSchema = z
   .strictObject({
     download: z.enum(['query', 'push']).default('query'),
-    /** HL7 instruments: the message a pushed order goes out as. */
-    hl7Message: z.enum(['OML^O33', 'ORM^O01']).default('OML^O33'),
   })
   .prefault({});
 
@@ -152,7 +150,6 @@ export const storageConfigSchema = z
 /** An MLLP listener taking ORM^O01 / OML^O21 / OML^O33 from a LIS. */
 export const orderSourceConfigSchema = z.strictObject({
   id: instrumentIdSchema,
-  name: z.string().trim().min(1, 'must not be empty').max(200).optional(),
   type: z.literal('hl7'),
   host: z.string().trim().min(1, 'must not be empty').default('127.0.0.1'),
   port,
