@@ -96,7 +96,7 @@ interface Filled {
   lastAt: number;
 }
 
-function fill(store: Store, count: number, onProgress: (done: number) => void): Filled {
+export function fill(store: Store, count: number, onProgress: (done: number) => void): Filled {
   const random = seededRandom(42);
   const lastAt = Date.now();
   const firstAt = lastAt - SPAN_DAYS * DAY;

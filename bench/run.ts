@@ -13,6 +13,7 @@ const suites: Record<string, () => Promise<Suite>> = {
   compare: async () => (await import('./compare')).compareSuite,
   scale: async () => (await import('./scale')).scaleSuite,
   history: async () => (await import('./history')).historySuite,
+  orders: async () => (await import('./orders')).ordersSuite,
 };
 
 async function main(): Promise<void> {

@@ -4,7 +4,7 @@
 import path from 'node:path';
 
 const ORDER =
-  'protocols → profiles → links → gateway (with store) → service → shells (electron, headless)';
+  'protocols → profiles → links → gateway (with store and orders beside it) → service → shells (electron, headless)';
 
 /** Folder (or file) under src-main → the src-main layers it may import besides itself. */
 export const LAYERS = {
@@ -16,13 +16,16 @@ export const LAYERS = {
   links: ['protocols', 'system-clock'],
   simulator: ['protocols', 'system-clock'],
   gateway: ['links', 'store', 'profiles', 'protocols', 'system-clock'],
-  service: ['gateway', 'store', 'profiles', 'protocols', 'system-clock'],
+  // Beside the gateway: it implements the gateway's InstrumentOrders port (a type it may name).
+  orders: ['gateway', 'links', 'store', 'profiles', 'protocols', 'system-clock'],
+  service: ['orders', 'gateway', 'store', 'profiles', 'protocols', 'system-clock'],
   demo: ['gateway', 'links', 'simulator', 'protocols', 'system-clock'],
-  app: ['service', 'gateway', 'links', 'store', 'profiles', 'protocols', 'system-clock'],
+  app: ['service', 'orders', 'gateway', 'links', 'store', 'profiles', 'protocols', 'system-clock'],
   electron: [
     'app',
     'service',
     'demo',
+    'orders',
     'gateway',
     'links',
     'store',
@@ -35,6 +38,7 @@ export const LAYERS = {
     'service',
     'demo',
     'simulator',
+    'orders',
     'gateway',
     'links',
     'store',

@@ -13,11 +13,15 @@ import type { GatewayListener } from './gateway/events';
 import { Gateway } from './gateway/gateway';
 import type { Clock } from './protocols/clock';
 import type { DeliverExport } from './service/exports';
+import { systemClock } from './system-clock';
+import type { OrderDeskDeps } from './orders/order-desk';
 import { createCommandService } from './service/service';
 import type { CommandService } from './service/types';
 import { openStore, type Store } from './store/store';
 import type { InstrumentRecord } from './store/types';
 import { probeConnection } from './links/probe';
+import { OrderDesk } from './orders/order-desk';
+import { OrderSource } from './orders/order-source';
 
 export interface GatewayRuntimeOptions {
   /**
@@ -47,6 +51,8 @@ export interface GatewayRuntimeOptions {
 export interface GatewayRuntime {
   gateway: Gateway;
   store: Store;
+  orders: OrderDesk;
+  orderSources: OrderSource[];
   service: CommandService;
   close(deadlineMs?: number): Promise<void>;
 }
@@ -72,13 +78,49 @@ export function createGatewayRuntime(options: GatewayRuntimeOptions): GatewayRun
     durability: storage.durability,
     ...(options.nativeBinding ? { nativeBinding: options.nativeBinding } : {}),
   });
+  const clock = options.clock ?? systemClock;
+  const instruments: { list: () => readonly InstrumentConfig[] } = { list: () => [] };
+  const log: OrderDeskDeps['log'] = (instrumentId, level, code, message) =>
+    gateway.log(instrumentId, level, 'orders', code, message);
+  const orders = new OrderDesk({
+    store,
+    clock,
+    instruments: () => instruments.list(),
+    log,
+    expiryDays: storage.orderExpiryDays,
+  });
   const gateway = new Gateway({
     store,
-    ...(options.clock ? { clock: options.clock } : {}),
+    clock,
+    orders,
     retention: { messagesDays: storage.retentionDays, traceDays: storage.traceRetentionDays },
   });
+  instruments.list = () => gateway.configs();
+  gateway.schedule(
+    { name: 'order expiry', run: () => void orders.expire() },
+    { every: 3600_000, firstInMs: 60_000 },
+  );
   if (options.onEvent) gateway.subscribe(options.onEvent);
   startInstruments(gateway, store, options);
+  const orderSources = (options.config?.orderSources ?? [])
+    .filter((source) => source.enabled)
+    .map(
+      (config) =>
+        new OrderSource(config, {
+          store,
+          clock,
+          instrumentIds: () => new Set(gateway.configs().map((c) => c.id)),
+          nextControlId: () => gateway.nextControlId(),
+          log: (level, code, message) => log(config.id, level, code, message),
+          ordersChanged: () => gateway.ordersArrived(),
+          onLinkEvent: (event) => {
+            if (event.type === 'error' || event.type === 'refused') {
+              log(config.id, 'warn', event.code, event.message);
+            }
+          },
+        }),
+    );
+  for (const source of orderSources) source.start();
   const startDemo = options.startDemo;
   const service = createCommandService({
     gateway,
@@ -94,9 +136,12 @@ export function createGatewayRuntime(options: GatewayRuntimeOptions): GatewayRun
   return {
     gateway,
     store,
+    orders,
+    orderSources,
     service,
     close: async (deadlineMs) => {
       service.close();
+      await Promise.all(orderSources.map((source) => source.close(deadlineMs)));
       await gateway.close(deadlineMs);
     },
   };

@@ -3,6 +3,7 @@ import { Dashboard } from './dashboard/Dashboard';
 import { EventLog } from './events/EventLog';
 import { HistoryView } from './history/HistoryView';
 import { InstrumentsPage } from './instruments/InstrumentsPage';
+import { OrdersPage } from './orders/OrdersPage';
 import { useAppStore } from './store';
 import { hashOf, pageFromHash, pages, pageTitles, type Page } from './store/ui-slice';
 
@@ -76,6 +77,8 @@ function CurrentPage({ page }: { page: Page }) {
       return <Dashboard />;
     case 'history':
       return <HistoryView store={useAppStore} />;
+    case 'orders':
+      return <OrdersPage />;
     case 'events':
       return <EventLog />;
     case 'instruments':

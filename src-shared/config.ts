@@ -60,6 +60,17 @@ export const hl7OptionsSchema = z
   })
   .prefault({});
 
+/**
+ * Orders from the LIS for this instrument. `query`: answer its host queries; `push`: also send
+ * each order meant for it (named by the order's MSH-5) as soon as it arrives or the instrument
+ * next connects.
+ */
+export const instrumentOrdersSchema = z
+  .strictObject({
+    download: z.enum(['query', 'push']).default('query'),
+  })
+  .prefault({});
+
 export const instrumentIdSchema = z
   .string({ error: 'must be text' })
   .regex(
@@ -201,6 +212,7 @@ const instrumentFieldsSchema = z.strictObject({
   profile: z.string({ error: 'must be text' }).optional(),
   testCodes: testCodesSchema.default({}),
   qc: qcRulesSchema,
+  orders: instrumentOrdersSchema,
 });
 
 /** An instrument's settings, also checked together. */
@@ -239,12 +251,42 @@ export const storageConfigSchema = z
     durability: z.enum(['full', 'normal']).default('full'),
     retentionDays: z.number().int().min(1).max(36_500).default(365),
     traceRetentionDays: z.number().int().min(1).max(36_500).default(30),
+    /** Orders still open this long after they arrived are cancelled as expired. */
+    orderExpiryDays: z.number().int().min(1).max(3_650).default(7),
   })
   .prefault({});
+
+/** An MLLP listener taking ORM^O01 / OML^O21 / OML^O33 from a LIS. */
+export const orderSourceConfigSchema = z.strictObject({
+  id: instrumentIdSchema,
+  type: z.literal('hl7'),
+  host: z.string().trim().min(1, 'must not be empty').default('127.0.0.1'),
+  port,
+  enabled: z.boolean().default(true),
+  encoding: z.enum(['latin1', 'utf8']).default('latin1'),
+  maxConnections: z.number().int().min(1).max(64).default(4),
+  allowedPeers: z.array(z.string().trim().min(1)).default([]),
+  keepAliveMs: millis(30_000),
+  idleTimeoutMs: millis(0),
+  maxMessageBytes: z
+    .number()
+    .int()
+    .min(1_024)
+    .max(256 * 1024 * 1024)
+    .default(4 * 1024 * 1024),
+  maxBufferedBytes: z
+    .number()
+    .int()
+    .min(1_024)
+    .max(1024 * 1024 * 1024)
+    .default(16 * 1024 * 1024),
+});
+export type OrderSourceConfig = z.output<typeof orderSourceConfigSchema>;
 
 export const gatewayConfigSchema = z
   .strictObject({
     instruments: z.array(instrumentConfigSchema),
+    orderSources: z.array(orderSourceConfigSchema).default([]),
     storage: storageConfigSchema,
   })
   .superRefine((config, ctx) => {
@@ -261,20 +303,39 @@ export const gatewayConfigSchema = z
         seen.set(instrument.id, index);
       }
     });
-    const listeners = new Map<string, number>();
-    config.instruments.forEach((instrument, index) => {
-      if (instrument.mode !== 'server' || !instrument.enabled) return;
-      const key = `${instrument.host}:${instrument.port}`;
+    const listeners = new Map<string, string>();
+    const listensOn = (
+      list: 'instruments' | 'orderSources',
+      index: number,
+      l: { host: string; port: number },
+    ) => {
+      const key = `${l.host}:${l.port}`;
       const first = listeners.get(key);
       if (first !== undefined) {
         ctx.addIssue({
           code: 'custom',
-          path: ['instruments', index, 'port'],
-          message: `port ${instrument.port} on ${instrument.host} is already used by instruments[${first}]`,
+          path: [list, index, 'port'],
+          message: `port ${l.port} on ${l.host} is already used by ${first}`,
         });
       } else {
-        listeners.set(key, index);
+        listeners.set(key, `${list}[${index}]`);
       }
+    };
+    config.instruments.forEach((instrument, index) => {
+      if (instrument.mode !== 'server' || !instrument.enabled) return;
+      listensOn('instruments', index, instrument);
+    });
+    config.orderSources.forEach((source, index) => {
+      if (!source.enabled) return;
+      const clash = seen.get(source.id);
+      if (clash !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['orderSources', index, 'id'],
+          message: `duplicate id "${source.id}" (also used by instruments[${clash}])`,
+        });
+      }
+      listensOn('orderSources', index, source);
     });
   });
 

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { instrumentConfigSchema } from './config';
+import { orderHistoryEntrySchema, orderSchema, orderStateSchema } from './orders';
 import { RESULT_FIELDS } from './result-fields';
 import { protocolSchema, resultSchema, storedResultSchema } from './results';
 import {
@@ -108,6 +109,8 @@ export const messageDetailSchema = messageSummarySchema.extend({
   parsed: z.array(parsedSegmentSchema),
   /** Chunks in and out around this message: the ENQ/ACK/NAK/EOT or MLLP exchange. */
   trace: z.array(traceEntrySchema),
+  /** Orders this message's results moved (partially resulted or resulted), as they are now. */
+  orders: z.array(orderSchema).optional(),
 });
 export type MessageDetail = z.infer<typeof messageDetailSchema>;
 
@@ -290,6 +293,35 @@ export const commands = {
       downloadUrl: z.string().nullable(),
     }),
   },
+  /** Orders from the LIS and added by hand, newest first. */
+  listOrders: {
+    request: z.strictObject({
+      sampleId: z.string().trim().min(1).max(200).optional(),
+      state: orderStateSchema.optional(),
+      instrumentId: id.optional(),
+      limit: limit(10_000),
+    }),
+    response: z.array(orderSchema),
+  },
+  /** An order for a sample the LIS did not send; tests are LIS codes. */
+  addOrder: {
+    request: z.strictObject({
+      sampleId: z.string().trim().min(1, 'must not be empty').max(200),
+      tests: z.array(z.string().trim().min(1).max(64)).min(1, 'name at least one test').max(200),
+      patientId: z.string().trim().max(200).optional(),
+      patientName: z.string().trim().max(200).optional(),
+      priority: z.enum(['S', 'A', 'R']).optional(),
+      instrumentId: id.optional(),
+    }),
+    response: orderSchema,
+  },
+  cancelOrder: { request: z.strictObject({ id: z.number().int().min(1) }), response: orderSchema },
+  getOrderHistory: {
+    request: z.strictObject({ id: z.number().int().min(1) }),
+    response: z.array(orderHistoryEntrySchema),
+  },
+  /** Pending orders per instrument they are meant for; '' counts those for any instrument. */
+  getPendingOrderCounts: { request: empty, response: z.record(z.string(), z.number()) },
   /** Built-in simulators on loopback: one ASTM and one HL7 analyzer, a server and a client link. */
   startDemo: { request: empty, response: z.object({ instrumentIds: z.array(z.string()) }) },
 } as const;

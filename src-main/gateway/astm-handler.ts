@@ -1,10 +1,16 @@
 import type { ConnectionHandler, LinkCloseReason, LinkConnection } from '../links/types';
-import { decodeMessages, encodeNoInformation, recordsToBytes } from '../protocols/astm/message';
+import {
+  decodeMessages,
+  encodeNoInformation,
+  recordsToBytes,
+  type AstmQuery,
+} from '../protocols/astm/message';
 import { bytesToText } from '../protocols/astm/records';
 import { AstmSession, type AstmEvent, type AstmInboundMessage } from '../protocols/astm/session';
 import { readAstmMessages, readAstmQuerySampleIds } from '../profiles/read-message';
 import type { NewMessage } from '../store/types';
 import { dedupeKey, distinct, type InstrumentContext } from './context';
+import type { HostQueryAnswer } from './orders-port';
 
 /**
  * One ASTM E1381 connection on the host (LIS) side. The frame that completes a message is
@@ -19,6 +25,10 @@ export class AstmConnectionHandler implements ConnectionHandler {
   private readonly queryCounts = new WeakMap<NewMessage, number>();
   /** Stored rows of answers still being delivered, by session message ID. */
   private readonly outbound = new Map<string, Promise<number | null>>();
+  /** Orders carried by answers still being delivered, by session message ID. */
+  private readonly sentOrders = new Map<string, readonly number[]>();
+  /** The session ID of the worklist download under way, if any. */
+  private download: string | null = null;
 
   constructor(
     private readonly connection: LinkConnection,
@@ -81,7 +91,7 @@ export class AstmConnectionHandler implements ConnectionHandler {
         this.context.note(
           'warn',
           event.error.code,
-          `answer not delivered${event.willRetry ? ' yet; it will be sent again' : ''}: ${event.error.message}`,
+          `${event.id.includes(':download:') ? 'orders' : 'answer'} not delivered${event.willRetry ? ' yet; it will be sent again' : ''}: ${event.error.message}`,
         );
         if (!event.willRetry) this.settleOutbound(event.id, { status: 'failed' });
         break;
@@ -109,11 +119,45 @@ export class AstmConnectionHandler implements ConnectionHandler {
     );
   }
 
+  /**
+   * Worklist download: the orders meant for this instrument go out in one session of our own,
+   * one download at a time; the session retries it after NAK, EOT or a busy instrument as the
+   * transport says. Orders that arrive meanwhile go in the next one.
+   */
+  pushOrders(): void {
+    if (this.download !== null || this.session.state === 'closed') return;
+    const orders = this.context.orders;
+    if (!orders || this.context.config.orders.download !== 'push') return;
+    let download;
+    try {
+      download = orders.nextDownload(this.context.config);
+    } catch (error) {
+      this.context.note(
+        'error',
+        'ORDERS_UNAVAILABLE',
+        `orders could not be read: ${String(error)}`,
+      );
+      return;
+    }
+    if (!download) return;
+    this.download = this.sendAnswer(null, download, 'download');
+  }
+
   private settleOutbound(id: string, change: { status: string; ack?: string }): void {
-    const row = this.outbound.get(id);
+    const download = id === this.download;
+    const row = this.outbound.get(id) ?? Promise.resolve(null);
+    const orderIds = this.sentOrders.get(id) ?? [];
     this.outbound.delete(id);
-    void row?.then((rowId) => {
+    this.sentOrders.delete(id);
+    void row.then((rowId) => {
       if (rowId !== null) this.context.updateOutcome(rowId, change);
+      // An order is sent once the instrument took the whole answer, not when it was queued.
+      if (change.status === 'sent' && orderIds.length > 0) this.context.ordersSent(orderIds, rowId);
+      // The next download is built only after these orders are marked sent, so none goes twice.
+      if (download) {
+        this.download = null;
+        if (change.status === 'sent') this.pushOrders();
+      }
     });
   }
 
@@ -172,33 +216,64 @@ export class AstmConnectionHandler implements ConnectionHandler {
   }
 
   /**
-   * A host query (Q record) gets an answer in a session of our own. Orders are not kept yet, so
-   * the answer is "no information" (`L|1|I`), which lets the analyzer go on instead of waiting.
+   * A host query (Q record) gets an answer in a session of our own: the open orders for the
+   * samples it names, or "no information" (`L|1|I`) when there are none, so that the analyzer
+   * goes on instead of waiting. Without an order side every answer is "no information".
    */
   private answerQueries(query: NewMessage): void {
     const decoded = decodeMessages(query.text);
     for (const message of decoded) {
       if (message.queries.length === 0) continue;
-      const records = encodeNoInformation({ processingId: 'P', version: 'LIS2-A2' });
-      const id = `${this.connection.id}:answer:${++this.answers}`;
-      const bytes = recordsToBytes(records, this.context.config.encoding);
-      const stored = this.persist({
-        instrumentId: query.instrumentId,
-        protocol: 'astm',
-        direction: 'out',
-        receivedAt: this.context.clock.now(),
-        controlId: null,
-        text: records.join('\r'),
-        raw: Buffer.concat(bytes.map((b) => Buffer.concat([b, Buffer.of(0x0d)]))),
-        ack: null,
-        status: 'pending',
-        errors: [],
-        results: [],
-        sampleIds: query.sampleIds ?? [],
-        patientIds: query.patientIds ?? [],
-      }).catch(() => null);
-      this.outbound.set(id, stored);
-      this.session.send(bytes, id);
+      const answer = this.answerFor(message.queries);
+      if (answer === null) continue;
+      this.sendAnswer(query, answer);
     }
+  }
+
+  private answerFor(queries: readonly AstmQuery[]): HostQueryAnswer | null {
+    const orders = this.context.orders;
+    if (orders) {
+      try {
+        return orders.answerHostQuery(this.context.config, queries);
+      } catch (error) {
+        this.context.note(
+          'error',
+          'ORDERS_UNAVAILABLE',
+          `the orders could not be read, the query is answered "no information": ${String(error)}`,
+        );
+      }
+    }
+    const records = encodeNoInformation({ processingId: 'P', version: 'LIS2-A2' });
+    return { records, orderIds: [], sampleIds: [], patientIds: [] };
+  }
+
+  /** Stores what we send (pending until delivered) and queues it; returns its session ID. */
+  private sendAnswer(
+    query: NewMessage | null,
+    answer: HostQueryAnswer,
+    kind: 'answer' | 'download' = 'answer',
+  ): string {
+    const { records } = answer;
+    const id = `${this.connection.id}:${kind}:${++this.answers}`;
+    const bytes = recordsToBytes(records, this.context.config.encoding);
+    const stored = this.persist({
+      instrumentId: this.context.config.id,
+      protocol: 'astm',
+      direction: 'out',
+      receivedAt: this.context.clock.now(),
+      controlId: null,
+      text: records.join('\r'),
+      raw: Buffer.concat(bytes.map((b) => Buffer.concat([b, Buffer.of(0x0d)]))),
+      ack: null,
+      status: 'pending',
+      errors: [],
+      results: [],
+      sampleIds: answer.sampleIds.length > 0 ? answer.sampleIds : (query?.sampleIds ?? []),
+      patientIds: answer.patientIds.length > 0 ? answer.patientIds : (query?.patientIds ?? []),
+    }).catch(() => null);
+    this.outbound.set(id, stored);
+    if (answer.orderIds.length > 0) this.sentOrders.set(id, answer.orderIds);
+    this.session.send(bytes, id);
+    return id;
   }
 }

@@ -3,6 +3,7 @@ import type { InstrumentConfig } from '../../src-shared/config';
 import type { Clock } from '../protocols/clock';
 import type { ProtocolError } from '../protocols/errors';
 import type { InsertOutcome, NewMessage } from '../store/types';
+import type { InstrumentOrders } from './orders-port';
 
 /**
  * What a connection handler may ask of the gateway: its instrument's settings, the clock, the
@@ -25,6 +26,10 @@ export interface InstrumentContext {
   updateOutcome(id: number, change: { status?: string; ack?: string | null }): void;
   /** A fresh control ID for messages we originate (HL7 ACKs, ASTM answers). */
   nextControlId(): string;
+  /** The order side, when the gateway has one: host query answers, downloads. */
+  readonly orders: InstrumentOrders | null;
+  /** Orders went out to this instrument in stored message `messageId`. */
+  ordersSent(orderIds: readonly number[], messageId: number | null): void;
 }
 
 /** Identifies a resend of the same message: same instrument (the store scopes it), same bytes. */

@@ -14,7 +14,8 @@ import { storageProblem, type InstrumentContext } from './context';
 import type { GatewayEvent, GatewayListener, LogEntry, LogLevel } from './events';
 import { Hl7ConnectionHandler } from './hl7-handler';
 import { InstrumentRuntime } from './instrument';
-import { Scheduler } from './scheduler';
+import type { InstrumentOrders } from './orders-port';
+import { Scheduler, type Job, type Schedule } from './scheduler';
 
 const DAY_MS = 24 * 3600_000;
 
@@ -33,6 +34,8 @@ export interface GatewayOptions {
   silenceCheckEveryMs?: number;
   /** Keep a trace of every chunk in and out (default true). */
   trace?: boolean;
+  /** The order side: host query answers, worklist downloads, tracking of results. */
+  orders?: InstrumentOrders;
 }
 
 /**
@@ -47,6 +50,8 @@ export class Gateway {
   private readonly listeners = new Set<GatewayListener>();
   private readonly scheduler: Scheduler;
   private controlSeq = 0;
+  /** Open ASTM connections per instrument, for worklist downloads. */
+  private readonly downloaders = new Map<string, Set<AstmConnectionHandler>>();
   private closing: Promise<void> | null = null;
 
   constructor(options: GatewayOptions) {
@@ -86,6 +91,16 @@ export class Gateway {
         `could not save ${lost}: ${failure.error.message}`,
       );
     });
+  }
+
+  /** A periodic job of another part (order expiry), on the gateway's clock and error log. */
+  schedule(job: Job, schedule: Schedule): void {
+    this.scheduler.add(job, schedule);
+  }
+
+  /** The settings of every instrument, running or not. */
+  configs(): InstrumentConfig[] {
+    return [...this.instruments.values()].map((runtime) => runtime.config);
   }
 
   /** Events as they happen; returns the unsubscribe function. */
@@ -219,9 +234,35 @@ export class Gateway {
   }
 
   private handlerFor(connection: LinkConnection, context: InstrumentContext): ConnectionHandler {
-    return context.config.protocol === 'astm'
-      ? new AstmConnectionHandler(connection, context)
-      : new Hl7ConnectionHandler(connection, context);
+    if (context.config.protocol !== 'astm') return new Hl7ConnectionHandler(connection, context);
+    const handler = new AstmConnectionHandler(connection, context);
+    const id = context.config.id;
+    const set = this.downloaders.get(id) ?? new Set<AstmConnectionHandler>();
+    this.downloaders.set(id, set);
+    set.add(handler);
+    // Orders waiting for this instrument go out as soon as it connects.
+    queueMicrotask(() => handler.pushOrders());
+    return {
+      get buffered() {
+        return handler.buffered;
+      },
+      get busy() {
+        return handler.busy;
+      },
+      onData: (chunk) => handler.onData(chunk),
+      onClose: (reason) => {
+        set.delete(handler);
+        handler.onClose(reason);
+      },
+      shutdown: () => handler.shutdown(),
+    };
+  }
+
+  /** New orders were stored: instruments that take pushed worklists get them now. */
+  ordersArrived(): void {
+    for (const handlers of this.downloaders.values()) {
+      for (const handler of handlers) handler.pushOrders();
+    }
   }
 
   private contextFor(runtime: InstrumentRuntime): InstrumentContext {
@@ -235,6 +276,14 @@ export class Gateway {
       protocolError: (error, connectionId) => this.onProtocolError(runtime, error, connectionId),
       note: (level, code, message) => this.log(id, level, 'protocol', code, message),
       nextControlId: () => this.nextControlId(),
+      orders: this.options.orders ?? null,
+      ordersSent: (orderIds, messageId) => {
+        try {
+          this.options.orders?.sent(runtime.config, orderIds, messageId);
+        } catch (error) {
+          this.log(id, 'warn', 'orders', null, `could not record orders as sent: ${String(error)}`);
+        }
+      },
       updateOutcome: (messageId, change) => {
         try {
           this.store.updateMessageOutcome(messageId, change);
@@ -245,7 +294,8 @@ export class Gateway {
     };
   }
 
-  private nextControlId(): string {
+  /** A control ID unique within this gateway, for messages it originates. */
+  nextControlId(): string {
     this.controlSeq = (this.controlSeq + 1) % 1_000_000;
     return `LG${this.clock.now().toString(36).toUpperCase()}${String(this.controlSeq).padStart(6, '0')}`;
   }
@@ -265,6 +315,8 @@ export class Gateway {
     }
     if (message.direction === 'in') {
       runtime.lastMessageAt = now;
+      if (!outcome.duplicate && message.results.length > 0)
+        this.trackResults(runtime, outcome.id, message);
       if (!outcome.duplicate) runtime.counters.messagesIn++;
       if (runtime.silent) {
         runtime.silent = false;
@@ -302,6 +354,23 @@ export class Gateway {
       },
     });
     this.emitStatus(runtime);
+  }
+
+  /** Results move the orders that asked for them; a failure here never touches the ACK. */
+  private trackResults(runtime: InstrumentRuntime, messageId: number, message: NewMessage): void {
+    const orders = this.options.orders;
+    if (!orders) return;
+    try {
+      orders.resultsStored(runtime.config, messageId, message.results);
+    } catch (error) {
+      this.log(
+        runtime.config.id,
+        'warn',
+        'orders',
+        'ORDER_TRACKING_FAILED',
+        `results were stored but their orders could not be updated: ${String(error)}`,
+      );
+    }
   }
 
   private onStorageFailed(runtime: InstrumentRuntime, error: unknown, what: string): void {

@@ -1,5 +1,5 @@
 /**
- * The gateway's command line: `serve`, `simulate`, `decode`, `messages`, `demo`. Exit codes:
+ * The gateway's command line: `serve`, `simulate`, `decode`, `messages`, `orders`, `demo`. Exit codes:
  * 0 success, 1 failure at run time, 2 bad usage or configuration. Data on stdout, plain words on
  * stderr. main.ts runs it as the `lab-gateway` program; tests call `runCli` directly.
  */
@@ -12,6 +12,9 @@ Usage:
   lab-gateway simulate astm|hl7 (--connect HOST:PORT | --listen PORT) [--messages N] [--results K] [--concurrency C]
   lab-gateway decode astm|hl7 [FILE]            (stdin when FILE is absent or -)
   lab-gateway messages --db FILE [--instrument ID] [--search TEXT] [--limit N] --json
+  lab-gateway orders --db FILE [--sample ID] [--state S] --json
+  lab-gateway orders add --db FILE --sample ID --tests GLU,CREA [--patient ID] [--instrument ID]
+  lab-gateway orders import --db FILE FILE.csv
   lab-gateway demo [--web HOST:PORT] [--token SECRET] [--db FILE]   (simulated analyzers + the UI)
 
 Run "lab-gateway COMMAND --help" for the options of one command.`;
@@ -21,6 +24,7 @@ const commands: Record<string, () => Promise<CommandFn>> = {
   serve: async () => (await import('./commands/serve')).serveCommand,
   simulate: async () => (await import('./commands/simulate')).simulateCommand,
   messages: async () => (await import('./commands/messages')).messagesCommand,
+  orders: async () => (await import('./commands/orders')).ordersCommand,
   demo: async () => (await import('./commands/demo')).demoCommand,
 };
 

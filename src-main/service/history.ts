@@ -1,6 +1,7 @@
 /** The history screens: message lists and details, and the event log. */
 import type { InstrumentConfig } from '../../src-shared/config';
 import type { MessageQuery, ResultView } from '../../src-shared/contract';
+import type { Order } from '../../src-shared/orders';
 import { toMessageSummary } from '../../src-shared/status';
 import { mapResult } from '../profiles/mapping';
 import { explainStoredText, profileOf } from '../profiles/read-message';
@@ -20,6 +21,8 @@ export type InstrumentSettings = (id: string) => Pick<InstrumentConfig, 'testCod
 export function historyCommands(
   store: HistoryReader,
   settingsOf: InstrumentSettings,
+  /** The orders a stored message's results moved, for its detail. */
+  ordersResultedBy: (messageId: number) => Order[] = () => [],
 ): CommandHandlers<HistoryCommand> {
   return {
     queryMessages: (query) => {
@@ -66,6 +69,7 @@ export function historyCommands(
           connectionId: t.connectionId,
           bytes: Buffer.from(t.bytes).toString('base64'),
         })),
+        orders: ordersResultedBy(id),
       };
     },
     listEvents: ({ cursor, ...query }) => {

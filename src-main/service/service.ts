@@ -12,7 +12,7 @@ import {
 } from '../../src-shared/contract';
 import type { GatewayListener } from '../gateway/events';
 import type { Clock } from '../protocols/clock';
-import type { HistoryReader } from '../store/store';
+import type { HistoryReader, OrderStore } from '../store/store';
 import { systemClock } from '../system-clock';
 import { EventStream } from './events';
 import { planExport, type DeliverExport } from './exports';
@@ -21,14 +21,18 @@ import type { CommandHandlers } from './handlers';
 import { historyCommands } from './history';
 import { instrumentCommands, type ConnectionProbe, type InstrumentControl } from './instruments';
 import { profileCommands } from './profiles';
+import { orderCommands } from './orders';
 import { lastHourStats } from './stats';
 import type { CommandService } from './types';
 
 export { CommandFailure };
 
 export interface CommandServiceDeps {
-  gateway: InstrumentControl & { subscribe(listener: GatewayListener): () => void };
-  store: HistoryReader;
+  gateway: InstrumentControl & {
+    subscribe(listener: GatewayListener): () => void;
+    ordersArrived(): void;
+  };
+  store: HistoryReader & OrderStore;
   /** Tries a TCP connection for the instrument editor's "Test connection". */
   probe: ConnectionProbe;
   runtime: 'electron' | 'browser';
@@ -61,8 +65,13 @@ export function createCommandService(deps: CommandServiceDeps): CommandService &
       demoAvailable: deps.startDemo !== undefined,
     }),
     ...instrumentCommands({ gateway, probe: deps.probe, configFile: deps.configFile }),
-    ...historyCommands(store, (id) => gateway.config(id)),
+    ...historyCommands(
+      store,
+      (id) => gateway.config(id),
+      (id) => store.ordersResultedBy(id),
+    ),
     ...profileCommands(store),
+    ...orderCommands(store, () => gateway.ordersArrived()),
     getStats: stats,
     exportMessages: async ({ query, format, max }) => {
       if (!deps.deliverExport) {

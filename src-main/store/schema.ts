@@ -209,6 +209,44 @@ const migrations: readonly string[] = [
     SELECT RAISE(ABORT, 'a stored message cannot be changed');
   END;
   `,
+  /* 5 */ `
+  -- Orders from the LIS (or typed in by hand) for the analyzers to run. tests holds the LIS codes
+  -- as ordered; resulted_tests those that have a result so far. instrument_id NULL: any
+  -- instrument that asks for the sample.
+  CREATE TABLE orders (
+    id INTEGER PRIMARY KEY,
+    sample_id TEXT NOT NULL COLLATE NOCASE,
+    patient_id TEXT,
+    patient_name TEXT,
+    tests TEXT NOT NULL CHECK (json_valid(tests)),
+    resulted_tests TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(resulted_tests)),
+    priority TEXT,
+    instrument_id TEXT,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'sent', 'resulted', 'cancelled')),
+    source TEXT NOT NULL,
+    received_at INTEGER NOT NULL,
+    sent_at INTEGER,
+    resulted_at INTEGER,
+    updated_at INTEGER NOT NULL
+  ) STRICT;
+  CREATE INDEX orders_by_sample ON orders (sample_id, state);
+  -- Open orders are few next to history: the worklists and the expiry job read only them.
+  CREATE INDEX orders_open ON orders (instrument_id, received_at)
+    WHERE state IN ('pending', 'sent');
+
+  CREATE TABLE order_history (
+    id INTEGER PRIMARY KEY,
+    order_id INTEGER NOT NULL REFERENCES orders (id) ON DELETE CASCADE,
+    at INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    instrument_id TEXT,
+    message_id INTEGER,
+    detail TEXT NOT NULL
+  ) STRICT;
+  CREATE INDEX order_history_by_order ON order_history (order_id, at);
+  -- Which orders a stored message resulted, for the message detail.
+  CREATE INDEX order_history_by_message ON order_history (message_id) WHERE message_id IS NOT NULL;
+  `,
 ];
 
 export const SCHEMA_VERSION = migrations.length;

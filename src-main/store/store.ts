@@ -10,6 +10,15 @@ import { InstrumentTable } from './instruments';
 import { MessageHistory } from './history';
 import { MessageTable } from './messages';
 import {
+  OrderTable,
+  type OrderChange,
+  type OrderChangeOutcome,
+  type OrderFilter,
+  type ResultForOrders,
+  type TrackingOutcome,
+} from './orders';
+import type { Order, OrderHistoryEntry } from '../../src-shared/orders';
+import {
   name,
   prepareConfig,
   prepareEvent,
@@ -133,6 +142,36 @@ export interface GatewayStore extends MessageSink, InstrumentRecords {
   close(): void;
 }
 
+/**
+ * What the order side sees: order messages applied (committed before they are acknowledged),
+ * worklists, tracking of results against orders, expiry. Each write is its own short transaction.
+ */
+export interface OrderStore {
+  /** All the changes of one order message, in one transaction: all of them, or none. */
+  applyOrders(changes: readonly OrderChange[]): OrderChangeOutcome[];
+  /** Open orders for the sample meant for this instrument or any. */
+  openOrdersFor(sampleId: string, instrumentId: string): Order[];
+  /** Orders meant for this instrument not sent yet, oldest first. */
+  ordersToPush(instrumentId: string): Order[];
+  /** The orders went out in message `messageId` (stored, direction out). */
+  markOrdersSent(ids: readonly number[], instrumentId: string, messageId: number | null): void;
+  /** Results of a stored message moved these orders (or nobody ordered them). */
+  trackResults(
+    instrumentId: string,
+    messageId: number,
+    results: readonly ResultForOrders[],
+  ): TrackingOutcome;
+  cancelOrder(id: number, by: string): boolean;
+  /** Cancels at most `limit` open orders received before `before`; returns how many. */
+  expireOrders(before: number, limit: number): number;
+  listOrders(filter?: OrderFilter): Order[];
+  getOrder(id: number): Order | null;
+  orderHistory(id: number): OrderHistoryEntry[];
+  ordersResultedBy(messageId: number): Order[];
+  /** Pending orders per target instrument ('' for orders meant for any). */
+  pendingOrderCounts(): Record<string, number>;
+}
+
 /** What the history, event log and statistics screens read. */
 export interface HistoryReader {
   readonly file: string;
@@ -144,7 +183,7 @@ export interface HistoryReader {
 }
 
 /** The whole store, for the composition root, the command line and benchmarks. */
-export interface Store extends GatewayStore, HistoryReader {
+export interface Store extends GatewayStore, HistoryReader, OrderStore {
   readonly readonly: boolean;
   /** Stores the batch in one transaction: all of it, or nothing and a StoreError. */
   insertMessages(batch: readonly NewMessage[]): InsertOutcome[];
@@ -197,6 +236,7 @@ class SqliteStore implements Store {
   private readonly events: EventLog;
   private readonly trace: TraceLog;
   private readonly instruments: InstrumentTable;
+  private readonly orders: OrderTable;
   private readonly queue: WriteQueue;
   private readonly writeListeners = new Set<(failure: WriteFailure) => void>();
   private readonly writeBatchTx: (batch: WriteBatch) => BatchOutcome;
@@ -234,6 +274,7 @@ class SqliteStore implements Store {
       this.events = new EventLog(this.db);
       this.trace = new TraceLog(this.db);
       this.instruments = new InstrumentTable(this.db);
+      this.orders = new OrderTable(this.db);
     } catch (error) {
       this.db.close();
       throw storeErrorFrom(error, `open the database ${options.file}`, 'STORE_OPEN_FAILED');
@@ -416,6 +457,73 @@ class SqliteStore implements Store {
     return this.write('remove the instrument', () =>
       this.inTransaction(() => this.instruments.delete(id)),
     );
+  }
+
+  applyOrders(changes: readonly OrderChange[]): OrderChangeOutcome[] {
+    this.assertWritable();
+    return this.write('save the orders', () =>
+      this.inTransaction(() => changes.map((change) => this.orders.apply(change, this.now()))),
+    );
+  }
+
+  openOrdersFor(sampleId: string, instrumentId: string): Order[] {
+    return this.read('read the orders', () => this.orders.openFor(sampleId, instrumentId));
+  }
+
+  ordersToPush(instrumentId: string): Order[] {
+    return this.read('read the orders', () => this.orders.toPush(instrumentId));
+  }
+
+  markOrdersSent(ids: readonly number[], instrumentId: string, messageId: number | null): void {
+    this.assertWritable();
+    this.write('record the orders sent', () =>
+      this.inTransaction(() => this.orders.markSent(ids, instrumentId, messageId, this.now())),
+    );
+  }
+
+  trackResults(
+    instrumentId: string,
+    messageId: number,
+    results: readonly ResultForOrders[],
+  ): TrackingOutcome {
+    this.assertWritable();
+    return this.write('record results against orders', () =>
+      this.inTransaction(() => this.orders.track(instrumentId, messageId, results, this.now())),
+    );
+  }
+
+  cancelOrder(id: number, by: string): boolean {
+    this.assertWritable();
+    return this.write('cancel the order', () =>
+      this.inTransaction(() => this.orders.cancel(id, this.now(), by)),
+    );
+  }
+
+  expireOrders(before: number, limit: number): number {
+    this.assertWritable();
+    return this.write('expire old orders', () =>
+      this.inTransaction(() => this.orders.expire(before, this.now(), limit)),
+    );
+  }
+
+  listOrders(filter: OrderFilter = {}): Order[] {
+    return this.read('read the orders', () => this.orders.list(filter));
+  }
+
+  getOrder(id: number): Order | null {
+    return this.read('read the order', () => this.orders.get(id));
+  }
+
+  orderHistory(id: number): OrderHistoryEntry[] {
+    return this.read('read the order history', () => this.orders.historyFor(id));
+  }
+
+  ordersResultedBy(messageId: number): Order[] {
+    return this.read('read the orders', () => this.orders.resultedByMessage(messageId));
+  }
+
+  pendingOrderCounts(): Record<string, number> {
+    return this.read('count the orders', () => this.orders.pending());
   }
 
   stats(request: StatsRequest): TrafficStats {

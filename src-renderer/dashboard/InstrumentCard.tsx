@@ -9,6 +9,7 @@ import {
   protocolName,
   statusWord,
 } from '../format';
+import { PendingOrders } from '../orders/PendingOrders';
 import { useAppStore } from '../store';
 import { useNow } from '../use-now';
 import { Sparkline } from './Sparkline';
@@ -78,6 +79,7 @@ export function InstrumentCard({ id }: { id: string }) {
             </span>
           </dd>
         </div>
+        <PendingOrders instrumentId={id} />
         {status.mode === 'server' && status.peers.length > 0 && (
           <div>
             <dt>Connected from</dt>

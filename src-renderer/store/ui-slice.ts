@@ -3,12 +3,13 @@ import { getApi } from '../api';
 import type { SliceCreator } from './app-state';
 import { call } from './call';
 
-export const pages = ['dashboard', 'history', 'events', 'instruments'] as const;
+export const pages = ['dashboard', 'history', 'orders', 'events', 'instruments'] as const;
 export type Page = (typeof pages)[number];
 
 export const pageTitles: Record<Page, string> = {
   dashboard: 'Dashboard',
   history: 'History',
+  orders: 'Orders',
   events: 'Event log',
   instruments: 'Instruments',
 };

@@ -42,6 +42,8 @@ function receiver(settings: Partial<InstrumentConfigInput>) {
     note: (_level, code, message) => notes.push(`${code}: ${message}`),
     updateOutcome: () => undefined,
     nextControlId: () => 'GW1',
+    orders: null,
+    ordersSent: () => undefined,
   };
   const connection: LinkConnection = {
     id: 'an1#1',

@@ -20,6 +20,7 @@ describe('App', () => {
     expect(links.map((link) => link.textContent)).toEqual([
       'Dashboard',
       'History',
+      'Orders',
       'Event log',
       'Instruments',
     ]);

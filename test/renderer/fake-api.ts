@@ -81,6 +81,17 @@ export function createFakeApi(): FakeApi {
       }),
     ),
     startDemo: vi.fn(answer<'startDemo'>({ instrumentIds: [] })),
+    listOrders: vi.fn(answer<'listOrders'>([])),
+    addOrder: vi.fn(async () => ({
+      ok: false as const,
+      error: { code: 'NOT_AVAILABLE', message: 'no orders here' },
+    })),
+    cancelOrder: vi.fn(async () => ({
+      ok: false as const,
+      error: { code: 'NOT_FOUND', message: 'no such order' },
+    })),
+    getOrderHistory: vi.fn(answer<'getOrderHistory'>([])),
+    getPendingOrderCounts: vi.fn(answer<'getPendingOrderCounts'>({})),
   };
 
   const subscribe = (event: EventName) => (listener: (payload: unknown) => void) => {

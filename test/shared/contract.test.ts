@@ -110,6 +110,7 @@ describe('the gateway configuration', () => {
       durability: 'full',
       retentionDays: 365,
       traceRetentionDays: 30,
+      orderExpiryDays: 7,
     });
   });
 });

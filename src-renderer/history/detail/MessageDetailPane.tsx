@@ -19,6 +19,7 @@ import {
 import { HexView } from './HexView';
 import { ParsedTree } from './ParsedTree';
 import { RawView } from './RawView';
+import { OrdersResulted } from '../../orders/OrdersResulted';
 import { ResultsTable } from './ResultsTable';
 import { TraceView } from './TraceView';
 
@@ -138,6 +139,7 @@ function DetailHeader({
             <dd>{profileWords(detail.profile)}</dd>
           </>
         )}
+        {detail.orders && detail.orders.length > 0 && <OrdersResulted orders={detail.orders} />}
       </dl>
     </header>
   );

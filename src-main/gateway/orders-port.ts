@@ -1,0 +1,36 @@
+/**
+ * What the gateway asks of the order side (src-main/orders), which sits beside it: the gateway
+ * hands over host queries and stored results; it never reads orders itself.
+ */
+import type { InstrumentConfig } from '../../src-shared/config';
+import type { Result } from '../../src-shared/results';
+import type { AstmQuery } from '../protocols/astm/message';
+
+export interface HostQueryAnswer {
+  /** The records of the answer, without CR: H, P/O groups, L. */
+  records: string[];
+  /** Orders the answer carries, to be marked sent once it is stored. */
+  orderIds: number[];
+  sampleIds: string[];
+  patientIds: string[];
+}
+
+/** One message's worth of orders pushed to an instrument. */
+export interface OrderDownload extends HostQueryAnswer {
+  /** Cancellations the message carries (O-12 `C`). */
+  cancelledIds: number[];
+}
+
+export interface InstrumentOrders {
+  /**
+   * The answer to the Q records of one message, or null when nothing is to be sent (an abort
+   * request). Sample unknown: `L|1|I`; query unreadable: `L|1|Q`.
+   */
+  answerHostQuery(config: InstrumentConfig, queries: readonly AstmQuery[]): HostQueryAnswer | null;
+  /** The answer or download was stored as message `messageId`: its orders are sent. */
+  sent(config: InstrumentConfig, orderIds: readonly number[], messageId: number | null): void;
+  /** Results of a stored incoming message, for tracking. */
+  resultsStored(config: InstrumentConfig, messageId: number, results: readonly Result[]): void;
+  /** Orders waiting to be pushed to this instrument, as one message; null when none. */
+  nextDownload(config: InstrumentConfig): OrderDownload | null;
+}
