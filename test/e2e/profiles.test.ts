@@ -201,25 +201,18 @@ describe('profiles, mapping and QC in Chromium', { timeout: 60_000 }, () => {
     await page.screenshot({ path: artifactPath('profiles-parsed-tab.png') });
   });
 
-  it('previews a profile on the instrument’s last message in the editor', async () => {
+  it('shows the profile and mapping of an instrument from the configuration file read-only', async () => {
     await page.getByRole('link', { name: 'Instruments' }).click();
     await page.getByRole('navigation', { name: 'Instruments' }).getByText('DCA Vantage').click();
-    const code = page.getByLabel('Analyzer code, row 1');
-    await code.waitFor({ timeout: 10_000 });
-    expect(await code.inputValue()).toBe('Alb');
-    expect(await page.getByLabel('LIS code, row 2').inputValue()).toBe('UCREA');
-    await page.getByLabel('Profile').selectOption('');
-    await page.getByRole('button', { name: 'Preview with the last message' }).click();
-    const preview = page.locator('.profile-preview-result');
-    await expect.poll(() => preview.innerText(), { timeout: 10_000 }).toContain('generic reading');
-    expect(await preview.innerText()).not.toContain('2025-06-03');
-    await page.getByLabel('Profile').selectOption('dca-vantage');
-    await page.getByRole('button', { name: 'Preview with the last message' }).click();
-    await expect
-      .poll(() => preview.innerText(), { timeout: 10_000 })
-      .toContain('2025-06-03 11:10:12');
-    await preview.scrollIntoViewIfNeeded();
-    await page.screenshot({ path: artifactPath('profiles-editor-preview.png') });
+    const note = page.getByRole('note');
+    await note.waitFor({ timeout: 10_000 });
+    expect(await note.innerText()).toContain('These settings come from the configuration file');
+    expect(await page.getByLabel('Analyzer code, row 1').count()).toBe(0);
+    await page.getByText('All settings as the file gives them').click();
+    const settings = await page.locator('.managed-json').innerText();
+    expect(settings).toContain('"profile": "dca-vantage"');
+    expect(settings).toContain('"code": "UALB"');
+    await page.screenshot({ path: artifactPath('profiles-editor-from-file.png') });
   });
 
   it('sets up an instrument with a profile and a mapping table, then reads its messages so', async () => {
