@@ -32,6 +32,7 @@ import {
 import { migrate, registerSchemaFunctions, requireCurrent, schemaVersion } from './schema';
 import { SearchIndexer } from './search-index';
 import { TraceLog } from './trace';
+import { WalMeter } from './wal-meter';
 import type {
   CheckpointMode,
   CheckpointOutcome,
@@ -245,6 +246,7 @@ class SqliteStore implements Store {
   private readonly indexer: SearchIndexer | null;
   private readonly fullSync: boolean;
   private readonly checkpointEveryMs: number;
+  private readonly walMeter: WalMeter | null;
   /** Messages were committed that the search index does not hold yet. */
   private indexBehind = false;
   private writtenSinceCheckpoint = false;
@@ -258,6 +260,7 @@ class SqliteStore implements Store {
     duplicates: 0,
     largestBatch: 0,
     droppedEntries: 0,
+    walBytes: 0,
   };
 
   constructor(options: StoreOptions) {
@@ -267,6 +270,8 @@ class SqliteStore implements Store {
     this.db = openDatabase(options);
     this.fullSync = options.durability !== 'normal';
     this.checkpointEveryMs = Math.max(0, options.checkpointEveryMs ?? 1000);
+    this.walMeter = this.readonly ? null : new WalMeter(`${options.file}-shm`);
+    this.walMeter?.read();
     try {
       this.indexer = this.readonly ? null : new SearchIndexer(this.db);
       this.history = new MessageHistory(this.db);
@@ -574,6 +579,8 @@ class SqliteStore implements Store {
 
   checkpoint(mode: CheckpointMode = 'passive'): CheckpointOutcome {
     this.assertOpen();
+    // The log may start over after this checkpoint: count what it holds first.
+    this.walMeter?.read();
     const row = this.db.pragma(`wal_checkpoint(${mode.toUpperCase()})`) as {
       busy: number;
       log: number;
@@ -588,7 +595,7 @@ class SqliteStore implements Store {
   }
 
   metrics(): StoreMetrics {
-    return { ...this.counters };
+    return { ...this.counters, walBytes: this.walMeter?.walBytes ?? 0 };
   }
 
   settings(): StoreSettings {
@@ -610,6 +617,7 @@ class SqliteStore implements Store {
     try {
       this.queue.close();
       this.catchUpIndex();
+      this.walMeter?.read();
     } finally {
       this.closed = true;
       if (!this.readonly) {
