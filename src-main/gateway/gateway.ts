@@ -8,6 +8,7 @@ import type { Clock } from '../protocols/clock';
 import type { ProtocolError } from '../protocols/errors';
 import type { GatewayStore } from '../store/store';
 import type { InsertOutcome, NewMessage } from '../store/types';
+import { forwardingTargets } from '../profiles/forwarding';
 import { systemClock } from '../system-clock';
 import { AstmConnectionHandler } from './astm-handler';
 import { storageProblem, type InstrumentContext } from './context';
@@ -270,7 +271,7 @@ export class Gateway {
     return {
       config: runtime.config,
       clock: this.clock,
-      persist: (message: NewMessage) => this.store.enqueue(message),
+      persist: (message: NewMessage) => this.store.enqueue(withOutbox(message, runtime.config)),
       stored: (message, outcome) => this.onStored(runtime, message, outcome),
       storageFailed: (error, what) => this.onStorageFailed(runtime, error, what),
       protocolError: (error, connectionId) => this.onProtocolError(runtime, error, connectionId),
@@ -548,4 +549,16 @@ export class Gateway {
       }
     }
   }
+}
+
+/**
+ * A complete incoming message with results goes to the instrument's destinations: its outbox
+ * entries are named here and written by the store in the message's own transaction.
+ */
+export function withOutbox(message: NewMessage, config: InstrumentConfig): NewMessage {
+  if (message.direction !== 'in' || message.status === 'incomplete') return message;
+  if (message.results.length === 0 || message.outbox !== undefined) return message;
+  const results = message.results.map((result) => ({ ...result, qc: result.qc === true }));
+  const outbox = forwardingTargets(results, config);
+  return outbox.length === 0 ? message : { ...message, outbox };
 }
