@@ -10,6 +10,7 @@ import type { GatewayStore } from '../store/store';
 import type { InsertOutcome, NewMessage } from '../store/types';
 import { systemClock } from '../system-clock';
 import { AstmConnectionHandler } from './astm-handler';
+import { AstmRawConnectionHandler } from './astm-raw-handler';
 import { storageProblem, type InstrumentContext } from './context';
 import type { GatewayEvent, GatewayListener, LogEntry, LogLevel } from './events';
 import { Hl7ConnectionHandler } from './hl7-handler';
@@ -235,6 +236,8 @@ export class Gateway {
 
   private handlerFor(connection: LinkConnection, context: InstrumentContext): ConnectionHandler {
     if (context.config.protocol !== 'astm') return new Hl7ConnectionHandler(connection, context);
+    if (context.config.astm.framing === 'raw')
+      return new AstmRawConnectionHandler(connection, context);
     const handler = new AstmConnectionHandler(connection, context);
     const id = context.config.id;
     const set = this.downloaders.get(id) ?? new Set<AstmConnectionHandler>();
@@ -272,7 +275,8 @@ export class Gateway {
       clock: this.clock,
       persist: (message: NewMessage) => this.store.enqueue(message),
       stored: (message, outcome) => this.onStored(runtime, message, outcome),
-      storageFailed: (error, what) => this.onStorageFailed(runtime, error, what),
+      storageFailed: (error, what, withholds = true) =>
+        this.onStorageFailed(runtime, error, what, withholds),
       protocolError: (error, connectionId) => this.onProtocolError(runtime, error, connectionId),
       note: (level, code, message) => this.log(id, level, 'protocol', code, message),
       nextControlId: () => this.nextControlId(),
@@ -373,7 +377,12 @@ export class Gateway {
     }
   }
 
-  private onStorageFailed(runtime: InstrumentRuntime, error: unknown, what: string): void {
+  private onStorageFailed(
+    runtime: InstrumentRuntime,
+    error: unknown,
+    what: string,
+    withholds: boolean,
+  ): void {
     const problem = storageProblem(error);
     runtime.storageFailing = true;
     runtime.counters.errors++;
@@ -383,7 +392,7 @@ export class Gateway {
       'error',
       'storage',
       problem.code,
-      `not acknowledging: storage failed (${problem.message}); ${what}`,
+      `${withholds ? 'not acknowledging: ' : ''}storage failed (${problem.message}); ${what}`,
     );
     this.emitStatus(runtime);
   }
