@@ -11,6 +11,7 @@ import type { InsertOutcome, NewMessage } from '../store/types';
 import { forwardingTargets } from '../profiles/forwarding';
 import { systemClock } from '../system-clock';
 import { AstmConnectionHandler } from './astm-handler';
+import { AstmRawConnectionHandler } from './astm-raw-handler';
 import { storageProblem, type InstrumentContext } from './context';
 import type { GatewayEvent, GatewayListener, LogEntry, LogLevel } from './events';
 import { Hl7ConnectionHandler } from './hl7-handler';
@@ -236,6 +237,8 @@ export class Gateway {
 
   private handlerFor(connection: LinkConnection, context: InstrumentContext): ConnectionHandler {
     if (context.config.protocol !== 'astm') return new Hl7ConnectionHandler(connection, context);
+    if (context.config.astm.framing === 'raw')
+      return new AstmRawConnectionHandler(connection, context);
     const handler = new AstmConnectionHandler(connection, context);
     const id = context.config.id;
     const set = this.downloaders.get(id) ?? new Set<AstmConnectionHandler>();
@@ -273,7 +276,8 @@ export class Gateway {
       clock: this.clock,
       persist: (message: NewMessage) => this.store.enqueue(withOutbox(message, runtime.config)),
       stored: (message, outcome) => this.onStored(runtime, message, outcome),
-      storageFailed: (error, what) => this.onStorageFailed(runtime, error, what),
+      storageFailed: (error, what, withholds = true) =>
+        this.onStorageFailed(runtime, error, what, withholds),
       protocolError: (error, connectionId) => this.onProtocolError(runtime, error, connectionId),
       note: (level, code, message) => this.log(id, level, 'protocol', code, message),
       nextControlId: () => this.nextControlId(),
@@ -374,7 +378,12 @@ export class Gateway {
     }
   }
 
-  private onStorageFailed(runtime: InstrumentRuntime, error: unknown, what: string): void {
+  private onStorageFailed(
+    runtime: InstrumentRuntime,
+    error: unknown,
+    what: string,
+    withholds: boolean,
+  ): void {
     const problem = storageProblem(error);
     runtime.storageFailing = true;
     runtime.counters.errors++;
@@ -384,7 +393,7 @@ export class Gateway {
       'error',
       'storage',
       problem.code,
-      `not acknowledging: storage failed (${problem.message}); ${what}`,
+      `${withholds ? 'not acknowledging: ' : ''}storage failed (${problem.message}); ${what}`,
     );
     this.emitStatus(runtime);
   }
