@@ -12,7 +12,7 @@ import { storeTestHooks } from '../../src-main/store/store';
 import { astmMessage, hl7Message, storeSandbox, T0 } from './fixtures';
 
 /** The version the compact forms came with. */
-const COMPACT_VERSION = 6;
+const COMPACT_VERSION = 7;
 
 let sandbox: ReturnType<typeof storeSandbox>;
 beforeEach(() => {
