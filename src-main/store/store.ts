@@ -33,6 +33,7 @@ import {
 import { migrate, registerSchemaFunctions, requireCurrent, schemaVersion } from './schema';
 import { OutboxTable, type DestinationRecord, type OutboxFilter } from './outbox';
 import { SearchIndexer } from './search-index';
+import { MessageCompactor } from './compact';
 import { TraceLog } from './trace';
 import { WalMeter } from './wal-meter';
 import type {
@@ -247,6 +248,8 @@ const DEFAULT_PURGE_BATCH = 100;
  * off in steps of this size, one per turn of the loop.
  */
 const INDEX_STEP = 100;
+/** Messages stored before the compact forms, converted per side transaction. */
+const COMPACT_STEP = 200;
 /** Per transaction when nothing waits: before a search, on open, on close. */
 const INDEX_BATCH = 1000;
 const MAX_PURGE_BATCH = 10_000;
@@ -269,6 +272,9 @@ class SqliteStore implements Store {
   private readonly shortTx: (work: () => unknown) => unknown;
   private readonly sideTx: (events: EventRow[], trace: TraceRow[], indexLimit: number) => number;
   private readonly indexer: SearchIndexer | null;
+  private readonly compactor: MessageCompactor | null;
+  /** Messages stored before the compact forms wait to be converted (compact.ts). */
+  private compactBehind = false;
   private readonly fullSync: boolean;
   private readonly checkpointEveryMs: number;
   private readonly walMeter: WalMeter | null;
@@ -299,6 +305,8 @@ class SqliteStore implements Store {
     this.walMeter?.read();
     try {
       this.indexer = this.readonly ? null : new SearchIndexer(this.db);
+      this.compactor = this.readonly ? null : new MessageCompactor(this.db);
+      this.compactBehind = this.compactor?.behind() ?? false;
       this.history = new MessageHistory(this.db);
       this.messages = new MessageTable(this.db, this.history);
       this.events = new EventLog(this.db);
@@ -330,6 +338,10 @@ class SqliteStore implements Store {
         for (const row of events) this.events.insert(row);
         for (const row of trace) this.trace.insert(row);
         const indexed = this.indexBehind && this.indexer ? this.indexer.indexSome(indexLimit) : 0;
+        if (this.compactBehind && this.compactor) {
+          const converted = this.compactor.convertSome(COMPACT_STEP);
+          if (converted < COMPACT_STEP) this.compactBehind = this.compactor.behind();
+        }
         this.faultInjector?.('write');
         return indexed;
       },
@@ -355,6 +367,8 @@ class SqliteStore implements Store {
         this.db.close();
         throw storeErrorFrom(error, `open the database ${options.file}`, 'STORE_OPEN_FAILED');
       }
+      // Messages of an older version are converted by the side work, a step at a time.
+      if (this.compactBehind) this.queue.wake();
     }
   }
 
@@ -743,7 +757,7 @@ class SqliteStore implements Store {
    */
   private sideWork(events: EventRow[], trace: TraceRow[]): void {
     if (this.closed) return;
-    if (events.length > 0 || trace.length > 0 || this.indexBehind) {
+    if (events.length > 0 || trace.length > 0 || this.indexBehind || this.compactBehind) {
       try {
         this.sideWrite(events, trace);
       } catch (error) {
@@ -751,7 +765,7 @@ class SqliteStore implements Store {
         throw error;
       }
       // The rest of a backlog follows in the next turn of the loop, after what waits there.
-      if (this.indexBehind) this.queue.wakeSoon();
+      if (this.indexBehind || this.compactBehind) this.queue.wakeSoon();
     }
     this.checkpointIfDue();
   }
