@@ -35,6 +35,7 @@ export const INSTRUMENT_KEY_EFFECTS = {
   testCodes: 'live',
   qc: 'live',
   orders: 'live',
+  forwardTo: 'live',
 } as const satisfies Record<keyof InstrumentConfig, 'live' | 'reconnect'>;
 
 export type InstrumentKey = keyof typeof INSTRUMENT_KEY_EFFECTS;
@@ -65,6 +66,7 @@ export const INSTRUMENT_KEY_LABELS: Record<InstrumentKey, string> = {
   testCodes: 'test-code mapping',
   qc: 'QC rules',
   orders: 'orders',
+  forwardTo: 'forwarding',
 };
 
 /** How a setting not in the table is treated: safely, by reconnecting. */

@@ -8,9 +8,11 @@ import type { Clock } from '../protocols/clock';
 import type { ProtocolError } from '../protocols/errors';
 import type { GatewayStore } from '../store/store';
 import type { InsertOutcome, NewMessage } from '../store/types';
+import { forwardingTargets } from '../profiles/forwarding';
 import { describeKeys, planChange, type ChangePlan } from '../../src-shared/config-effects';
 import { systemClock } from '../system-clock';
 import { AstmConnectionHandler } from './astm-handler';
+import { AstmRawConnectionHandler } from './astm-raw-handler';
 import { storageProblem, type InstrumentContext } from './context';
 import type { GatewayEvent, GatewayListener, LogEntry, LogLevel } from './events';
 import { Hl7ConnectionHandler } from './hl7-handler';
@@ -267,6 +269,8 @@ export class Gateway {
 
   private handlerFor(connection: LinkConnection, context: InstrumentContext): ConnectionHandler {
     if (context.config.protocol !== 'astm') return new Hl7ConnectionHandler(connection, context);
+    if (context.config.astm.framing === 'raw')
+      return new AstmRawConnectionHandler(connection, context);
     const handler = new AstmConnectionHandler(connection, context);
     const id = context.config.id;
     const set = this.downloaders.get(id) ?? new Set<AstmConnectionHandler>();
@@ -305,9 +309,10 @@ export class Gateway {
         return runtime.config;
       },
       clock: this.clock,
-      persist: (message: NewMessage) => this.store.enqueue(message),
+      persist: (message: NewMessage) => this.store.enqueue(withOutbox(message, runtime.config)),
       stored: (message, outcome) => this.onStored(runtime, message, outcome),
-      storageFailed: (error, what) => this.onStorageFailed(runtime, error, what),
+      storageFailed: (error, what, withholds = true) =>
+        this.onStorageFailed(runtime, error, what, withholds),
       protocolError: (error, connectionId) => this.onProtocolError(runtime, error, connectionId),
       note: (level, code, message) => this.log(id, level, 'protocol', code, message),
       nextControlId: () => this.nextControlId(),
@@ -408,7 +413,12 @@ export class Gateway {
     }
   }
 
-  private onStorageFailed(runtime: InstrumentRuntime, error: unknown, what: string): void {
+  private onStorageFailed(
+    runtime: InstrumentRuntime,
+    error: unknown,
+    what: string,
+    withholds: boolean,
+  ): void {
     const problem = storageProblem(error);
     runtime.storageFailing = true;
     runtime.counters.errors++;
@@ -418,7 +428,7 @@ export class Gateway {
       'error',
       'storage',
       problem.code,
-      `not acknowledging: storage failed (${problem.message}); ${what}`,
+      `${withholds ? 'not acknowledging: ' : ''}storage failed (${problem.message}); ${what}`,
     );
     this.emitStatus(runtime);
   }
@@ -583,4 +593,16 @@ export class Gateway {
       }
     }
   }
+}
+
+/**
+ * A complete incoming message with results goes to the instrument's destinations: its outbox
+ * entries are named here and written by the store in the message's own transaction.
+ */
+export function withOutbox(message: NewMessage, config: InstrumentConfig): NewMessage {
+  if (message.direction !== 'in' || message.status === 'incomplete') return message;
+  if (message.results.length === 0 || message.outbox !== undefined) return message;
+  const results = message.results.map((result) => ({ ...result, qc: result.qc === true }));
+  const outbox = forwardingTargets(results, config);
+  return outbox.length === 0 ? message : { ...message, outbox };
 }
