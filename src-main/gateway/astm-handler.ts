@@ -1,13 +1,13 @@
 import type { ConnectionHandler, LinkCloseReason, LinkConnection } from '../links/types';
-import {
-  decodeMessages,
-  encodeNoInformation,
-  recordsToBytes,
-  type AstmQuery,
-} from '../protocols/astm/message';
+import { decodeMessages, encodeNoInformation, recordsToBytes } from '../protocols/astm/message';
 import { bytesToText } from '../protocols/astm/records';
 import { AstmSession, type AstmEvent, type AstmInboundMessage } from '../protocols/astm/session';
-import { readAstmMessages, readAstmQuerySampleIds } from '../profiles/read-message';
+import {
+  readAstmHostQueries,
+  readAstmMessages,
+  readAstmQuerySampleIds,
+  type HostQuery,
+} from '../profiles/read-message';
 import type { NewMessage } from '../store/types';
 import { dedupeKey, distinct, type InstrumentContext } from './context';
 import type { HostQueryAnswer } from './orders-port';
@@ -224,13 +224,15 @@ export class AstmConnectionHandler implements ConnectionHandler {
     const decoded = decodeMessages(query.text);
     for (const message of decoded) {
       if (message.queries.length === 0) continue;
-      const answer = this.answerFor(message.queries);
+      // Where the instrument's profile says; its notes were logged when the query was stored.
+      const { queries } = readAstmHostQueries([message], this.context.config);
+      const answer = this.answerFor(queries);
       if (answer === null) continue;
       this.sendAnswer(query, answer);
     }
   }
 
-  private answerFor(queries: readonly AstmQuery[]): HostQueryAnswer | null {
+  private answerFor(queries: readonly HostQuery[]): HostQueryAnswer | null {
     const orders = this.context.orders;
     if (orders) {
       try {

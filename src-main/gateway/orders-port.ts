@@ -4,7 +4,7 @@
  */
 import type { InstrumentConfig } from '../../src-shared/config';
 import type { Result } from '../../src-shared/results';
-import type { AstmQuery } from '../protocols/astm/message';
+import type { HostQuery } from '../profiles/read-message';
 
 export interface HostQueryAnswer {
   /** The records of the answer, without CR: H, P/O groups, L. */
@@ -23,10 +23,11 @@ export interface OrderDownload extends HostQueryAnswer {
 
 export interface InstrumentOrders {
   /**
-   * The answer to the Q records of one message, or null when nothing is to be sent (an abort
-   * request). Sample unknown: `L|1|I`; query unreadable: `L|1|Q`.
+   * The answer to the Q records of one message (their samples read where the instrument's
+   * profile says), or null when nothing is to be sent (an abort request). Sample unknown:
+   * `L|1|I`; query unreadable: `L|1|Q`.
    */
-  answerHostQuery(config: InstrumentConfig, queries: readonly AstmQuery[]): HostQueryAnswer | null;
+  answerHostQuery(config: InstrumentConfig, queries: readonly HostQuery[]): HostQueryAnswer | null;
   /** The answer or download was stored as message `messageId`: its orders are sent. */
   sent(config: InstrumentConfig, orderIds: readonly number[], messageId: number | null): void;
   /** Results of a stored incoming message, for tracking. */

@@ -7,21 +7,22 @@ import type { InstrumentConfig } from '../../src-shared/config';
 import type { Order } from '../../src-shared/orders';
 import type { Result } from '../../src-shared/results';
 import type { HostQueryAnswer, InstrumentOrders, OrderDownload } from '../gateway/orders-port';
+import type { HostQuery } from '../profiles/read-message';
 import type { Clock } from '../protocols/clock';
 import {
   encodeAstmMessage,
   type AstmOutboundHeader,
   type AstmOutboundPatient,
-  type AstmQuery,
 } from '../protocols/astm/message';
 import { formatAstmTimestamp } from '../protocols/astm/records-time';
 import type { OrderStore } from '../store/store';
-import { queriedSampleIds } from './query-sample';
 import { instrumentCodesFor, lisCodeFor, mappedLisCodes } from './test-codes';
 
 const DAY_MS = 24 * 3600_000;
 /** Orders expired per transaction, so the job never holds the write lock for long. */
 const EXPIRY_BATCH = 500;
+/** A query for `ALL` is answered with at most this many orders, oldest first. */
+const ALL_LIMIT = 1_000;
 
 export interface OrderDeskDeps {
   store: OrderStore;
@@ -41,25 +42,25 @@ export interface OrderDeskDeps {
 export class OrderDesk implements InstrumentOrders {
   constructor(private readonly deps: OrderDeskDeps) {}
 
-  answerHostQuery(config: InstrumentConfig, queries: readonly AstmQuery[]): HostQueryAnswer | null {
+  answerHostQuery(config: InstrumentConfig, queries: readonly HostQuery[]): HostQueryAnswer | null {
     const asked = queries.filter((q) => (q.status ?? '').toUpperCase() !== 'A');
     if (asked.length === 0) return null;
-    const unreadable = asked.filter((q) => !q.all && queriedSampleIds(q).length === 0);
+    const unreadable = asked.filter((q) => !q.all && q.range === null && q.sampleIds.length === 0);
     for (const q of unreadable) {
       this.deps.log(
         config.id,
         'warn',
         'ASTM_QUERY_UNREADABLE',
-        `host query ${q.sequence ?? ''} names no sample ID in Q-3 ("${q.startingRange
-          .map((r) => r.join('^'))
-          .join(',')}"); answered "error in request" (L|1|Q)`,
+        `host query ${q.sequence ?? ''} names no sample ID in Q-3 ("${q.asked}"); answered "error in request" (L|1|Q)`,
       );
     }
     const orders: Order[] = [];
     for (const query of asked) {
-      if (query.all) orders.push(...this.openForAll(config.id));
-      else
-        for (const sample of queriedSampleIds(query)) orders.push(...this.openFor(sample, config));
+      if (query.all) orders.push(...this.deps.store.pendingOrdersFor(config.id, ALL_LIMIT));
+      else if (query.range) {
+        const { from, to } = query.range;
+        orders.push(...this.deps.store.openOrdersBetween(from, to, config.id));
+      } else for (const sample of query.sampleIds) orders.push(...this.openFor(sample, config));
     }
     const patients = this.patientsFor(config, dedupe(orders), 'query');
     if (patients.records.length > 0) {
@@ -69,7 +70,7 @@ export class OrderDesk implements InstrumentOrders {
     return {
       records: encodeAstmMessage({ header: this.header(config), termination }),
       orderIds: [],
-      sampleIds: asked.flatMap(queriedSampleIds),
+      sampleIds: asked.flatMap((q) => (q.range ? [q.range.from, q.range.to] : q.sampleIds)),
       patientIds: [],
     };
   }
@@ -122,13 +123,6 @@ export class OrderDesk implements InstrumentOrders {
 
   private openFor(sampleId: string, config: InstrumentConfig): Order[] {
     return this.deps.store.openOrdersFor(sampleId, config.id);
-  }
-
-  private openForAll(instrumentId: string): Order[] {
-    return this.deps.store
-      .listOrders({ state: 'pending', limit: 10_000 })
-      .filter((o) => o.instrumentId === null || o.instrumentId === instrumentId)
-      .reverse();
   }
 
   /** One P with one O per sample; tests in the instrument's codes, those it does not do left out. */

@@ -151,6 +151,10 @@ export interface OrderStore {
   applyOrders(changes: readonly OrderChange[]): OrderChangeOutcome[];
   /** Open orders for the sample meant for this instrument or any. */
   openOrdersFor(sampleId: string, instrumentId: string): Order[];
+  /** Open orders for the samples from `from` to `to`, both included, this instrument's or any. */
+  openOrdersBetween(from: string, to: string, instrumentId: string): Order[];
+  /** Pending orders for this instrument or any, oldest first, at most `limit`. */
+  pendingOrdersFor(instrumentId: string, limit: number): Order[];
   /** Orders meant for this instrument not sent yet, oldest first. */
   ordersToPush(instrumentId: string): Order[];
   /** The orders went out in message `messageId` (stored, direction out). */
@@ -468,6 +472,14 @@ class SqliteStore implements Store {
 
   openOrdersFor(sampleId: string, instrumentId: string): Order[] {
     return this.read('read the orders', () => this.orders.openFor(sampleId, instrumentId));
+  }
+
+  openOrdersBetween(from: string, to: string, instrumentId: string): Order[] {
+    return this.read('read the orders', () => this.orders.openBetween(from, to, instrumentId));
+  }
+
+  pendingOrdersFor(instrumentId: string, limit: number): Order[] {
+    return this.read('read the orders', () => this.orders.pendingFor(instrumentId, limit));
   }
 
   ordersToPush(instrumentId: string): Order[] {
