@@ -25,8 +25,11 @@ export class AstmConnectionHandler implements ConnectionHandler {
   private readonly queryCounts = new WeakMap<NewMessage, number>();
   /** Stored rows of answers still being delivered, by session message ID. */
   private readonly outbound = new Map<string, Promise<number | null>>();
-  /** Orders carried by answers still being delivered, by session message ID. */
-  private readonly sentOrders = new Map<string, readonly number[]>();
+  /** Orders (and cancellations) carried by answers still being delivered, by session message ID. */
+  private readonly sentOrders = new Map<
+    string,
+    { orderIds: readonly number[]; cancelledIds: readonly number[] }
+  >();
   /** The session ID of the worklist download under way, if any. */
   private download: string | null = null;
 
@@ -146,13 +149,16 @@ export class AstmConnectionHandler implements ConnectionHandler {
   private settleOutbound(id: string, change: { status: string; ack?: string }): void {
     const download = id === this.download;
     const row = this.outbound.get(id) ?? Promise.resolve(null);
-    const orderIds = this.sentOrders.get(id) ?? [];
+    const carried = this.sentOrders.get(id) ?? { orderIds: [], cancelledIds: [] };
     this.outbound.delete(id);
     this.sentOrders.delete(id);
     void row.then((rowId) => {
       if (rowId !== null) this.context.updateOutcome(rowId, change);
       // An order is sent once the instrument took the whole answer, not when it was queued.
-      if (change.status === 'sent' && orderIds.length > 0) this.context.ordersSent(orderIds, rowId);
+      const { orderIds, cancelledIds } = carried;
+      if (change.status === 'sent' && orderIds.length + cancelledIds.length > 0) {
+        this.context.ordersSent(orderIds, rowId, cancelledIds);
+      }
       // The next download is built only after these orders are marked sent, so none goes twice.
       if (download) {
         this.download = null;
@@ -252,7 +258,7 @@ export class AstmConnectionHandler implements ConnectionHandler {
   /** Stores what we send (pending until delivered) and queues it; returns its session ID. */
   private sendAnswer(
     query: NewMessage | null,
-    answer: HostQueryAnswer,
+    answer: HostQueryAnswer & { cancelledIds?: readonly number[] },
     kind: 'answer' | 'download' = 'answer',
   ): string {
     const { records } = answer;
@@ -274,7 +280,10 @@ export class AstmConnectionHandler implements ConnectionHandler {
       patientIds: answer.patientIds.length > 0 ? answer.patientIds : (query?.patientIds ?? []),
     }).catch(() => null);
     this.outbound.set(id, stored);
-    if (answer.orderIds.length > 0) this.sentOrders.set(id, answer.orderIds);
+    const cancelledIds = answer.cancelledIds ?? [];
+    if (answer.orderIds.length + cancelledIds.length > 0) {
+      this.sentOrders.set(id, { orderIds: answer.orderIds, cancelledIds });
+    }
     this.session.send(bytes, id);
     return id;
   }

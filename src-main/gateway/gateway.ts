@@ -277,9 +277,9 @@ export class Gateway {
       note: (level, code, message) => this.log(id, level, 'protocol', code, message),
       nextControlId: () => this.nextControlId(),
       orders: this.options.orders ?? null,
-      ordersSent: (orderIds, messageId) => {
+      ordersSent: (orderIds, messageId, cancelledIds = []) => {
         try {
-          this.options.orders?.sent(runtime.config, orderIds, messageId);
+          this.options.orders?.sent(runtime.config, orderIds, messageId, cancelledIds);
         } catch (error) {
           this.log(id, 'warn', 'orders', null, `could not record orders as sent: ${String(error)}`);
         }

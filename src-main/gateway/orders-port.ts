@@ -28,10 +28,21 @@ export interface InstrumentOrders {
    * `L|1|I`; query unreadable: `L|1|Q`.
    */
   answerHostQuery(config: InstrumentConfig, queries: readonly HostQuery[]): HostQueryAnswer | null;
-  /** The answer or download was stored as message `messageId`: its orders are sent. */
-  sent(config: InstrumentConfig, orderIds: readonly number[], messageId: number | null): void;
+  /**
+   * The instrument took the answer or download stored as message `messageId`: its orders are
+   * sent, and the cancellations it carried told.
+   */
+  sent(
+    config: InstrumentConfig,
+    orderIds: readonly number[],
+    messageId: number | null,
+    cancelledIds?: readonly number[],
+  ): void;
   /** Results of a stored incoming message, for tracking. */
   resultsStored(config: InstrumentConfig, messageId: number, results: readonly Result[]): void;
-  /** Orders waiting to be pushed to this instrument, as one message; null when none. */
+  /**
+   * Orders waiting to be pushed to this instrument, and cancellations of orders it was sent
+   * (O-12 `C`), as one message; null when none.
+   */
   nextDownload(config: InstrumentConfig): OrderDownload | null;
 }

@@ -77,15 +77,28 @@ export class OrderDesk implements InstrumentOrders {
 
   nextDownload(config: InstrumentConfig): OrderDownload | null {
     if (config.orders.download !== 'push') return null;
-    const pending = this.deps.store.ordersToPush(config.id);
-    const patients = this.patientsFor(config, pending, 'push');
+    // Cancellations first: a sample cancelled and ordered again ends with its new order.
+    const cancels = this.patientsFor(config, this.deps.store.cancelsToPush(config.id), 'cancel');
+    const pending = this.patientsFor(config, this.deps.store.ordersToPush(config.id), 'push');
+    const patients = {
+      records: [...cancels.records, ...pending.records],
+      orderIds: pending.orderIds,
+      sampleIds: [...new Set([...cancels.sampleIds, ...pending.sampleIds])],
+    };
     if (patients.records.length === 0) return null;
-    return { ...this.answer(config, patients, 'F'), cancelledIds: [] };
+    return { ...this.answer(config, patients, 'F'), cancelledIds: cancels.orderIds };
   }
 
-  sent(config: InstrumentConfig, orderIds: readonly number[], messageId: number | null): void {
-    if (orderIds.length === 0) return;
-    this.deps.store.markOrdersSent(orderIds, config.id, messageId);
+  sent(
+    config: InstrumentConfig,
+    orderIds: readonly number[],
+    messageId: number | null,
+    cancelledIds: readonly number[] = [],
+  ): void {
+    if (orderIds.length > 0) this.deps.store.markOrdersSent(orderIds, config.id, messageId);
+    if (cancelledIds.length > 0) {
+      this.deps.store.markCancelsSent(cancelledIds, config.id, messageId);
+    }
   }
 
   resultsStored(config: InstrumentConfig, messageId: number, results: readonly Result[]): void {
@@ -129,7 +142,7 @@ export class OrderDesk implements InstrumentOrders {
   private patientsFor(
     config: InstrumentConfig,
     orders: readonly Order[],
-    why: 'query' | 'push',
+    why: 'query' | 'push' | 'cancel',
   ): { records: AstmOutboundPatient[]; orderIds: number[]; sampleIds: string[] } {
     const others = mappedLisCodes(this.deps.instruments().filter((i) => i.id !== config.id));
     const bySample = new Map<string, Order[]>();
@@ -144,7 +157,7 @@ export class OrderDesk implements InstrumentOrders {
     for (const [sampleId, group] of bySample) {
       const lis = [...new Set(group.flatMap((o) => o.tests))];
       const { codes, notDone } = instrumentCodesFor(lis, config.testCodes, others);
-      if (notDone.length > 0) {
+      if (notDone.length > 0 && why !== 'cancel') {
         this.deps.log(
           config.id,
           'info',
@@ -162,7 +175,7 @@ export class OrderDesk implements InstrumentOrders {
             specimenId: sampleId,
             tests: codes,
             priority: astmPriority(group.map((o) => o.priority)),
-            actionCode: why === 'query' ? 'A' : 'N',
+            actionCode: why === 'query' ? 'A' : why === 'cancel' ? 'C' : 'N',
             reportType: why === 'query' ? 'Q' : 'O',
           },
         ],

@@ -86,6 +86,8 @@ export class OrderTable {
   private readonly openForSample: Database.Statement<[string, string | null], Row>;
   private readonly openForInstrument: Database.Statement<[string, string, number], Row>;
   private readonly pushable: Database.Statement<[string], Row>;
+  private readonly cancellable: Database.Statement<[string], Row>;
+  private readonly updateCancelSent: Database.Statement;
   private readonly openInRange: Database.Statement<
     [{ from: string; to: string; instrument: string; length: number }],
     Row
@@ -148,6 +150,13 @@ export class OrderTable {
     this.openForAny = db.prepare(
       `SELECT ${COLUMNS} FROM orders WHERE state = 'pending'
          AND (instrument_id IS NULL OR instrument_id = ?) ORDER BY id LIMIT ?`,
+    );
+    this.cancellable = db.prepare(
+      `SELECT ${COLUMNS} FROM orders WHERE instrument_id = ? AND state = 'cancelled'
+         AND sent_at IS NOT NULL AND cancel_sent_at IS NULL ORDER BY id`,
+    );
+    this.updateCancelSent = db.prepare(
+      'UPDATE orders SET cancel_sent_at = ?, updated_at = ? WHERE id = ?',
     );
     this.byId = db.prepare(`SELECT ${COLUMNS} FROM orders WHERE id = ?`);
     this.historyOf = db.prepare(
@@ -242,6 +251,11 @@ export class OrderTable {
     return this.pushable.all(instrumentId).map(toOrder);
   }
 
+  /** Orders meant for this instrument, sent to it, cancelled since, and not told to it yet. */
+  cancelsToPush(instrumentId: string): Order[] {
+    return this.cancellable.all(instrumentId).map(toOrder);
+  }
+
   get(id: number): Order | null {
     const row = this.byId.get(id);
     return row ? toOrder(row) : null;
@@ -273,6 +287,19 @@ export class OrderTable {
     for (const id of ids) {
       this.updateSent.run(at, at, id);
       this.history(id, at, 'sent', instrumentId, messageId, `sent to ${instrumentId}`);
+    }
+  }
+
+  /** Call inside a write transaction. The instrument was told these orders are cancelled. */
+  markCancelsSent(
+    ids: readonly number[],
+    instrumentId: string,
+    messageId: number | null,
+    at: number,
+  ): void {
+    for (const id of ids) {
+      this.updateCancelSent.run(at, at, id);
+      this.history(id, at, 'sent', instrumentId, messageId, `cancellation sent to ${instrumentId}`);
     }
   }
 

@@ -247,6 +247,14 @@ const migrations: readonly string[] = [
   -- Which orders a stored message resulted, for the message detail.
   CREATE INDEX order_history_by_message ON order_history (message_id) WHERE message_id IS NOT NULL;
   `,
+  /* 6 */ `
+  -- When the cancellation of an order already sent to a worklist instrument went out to it
+  -- (ASTM O-12 C, HL7 ORC-1 CA). Orders cancelled before this column existed are not sent again.
+  ALTER TABLE orders ADD COLUMN cancel_sent_at INTEGER;
+  UPDATE orders SET cancel_sent_at = updated_at WHERE state = 'cancelled';
+  CREATE INDEX orders_cancels_to_send ON orders (instrument_id, id)
+    WHERE state = 'cancelled' AND sent_at IS NOT NULL AND cancel_sent_at IS NULL;
+  `,
 ];
 
 export const SCHEMA_VERSION = migrations.length;

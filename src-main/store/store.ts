@@ -159,6 +159,10 @@ export interface OrderStore {
   ordersToPush(instrumentId: string): Order[];
   /** The orders went out in message `messageId` (stored, direction out). */
   markOrdersSent(ids: readonly number[], instrumentId: string, messageId: number | null): void;
+  /** Cancelled orders this instrument was sent and still has to be told about, oldest first. */
+  cancelsToPush(instrumentId: string): Order[];
+  /** The instrument was told, in message `messageId`, that these orders are cancelled. */
+  markCancelsSent(ids: readonly number[], instrumentId: string, messageId: number | null): void;
   /** Results of a stored message moved these orders (or nobody ordered them). */
   trackResults(
     instrumentId: string,
@@ -501,6 +505,20 @@ class SqliteStore implements Store {
     this.assertWritable();
     return this.write('record results against orders', () =>
       this.inTransaction(() => this.orders.track(instrumentId, messageId, results, this.now())),
+    );
+  }
+
+  cancelsToPush(instrumentId: string): Order[] {
+    return this.read('read the orders', () => this.orders.cancelsToPush(instrumentId));
+  }
+
+  markCancelsSent(ids: readonly number[], instrumentId: string, messageId: number | null): void {
+    this.assertWritable();
+    if (ids.length === 0) return;
+    this.write('record the cancellations sent', () =>
+      this.inTransaction(() =>
+        this.orders.markCancelsSent(ids, instrumentId, messageId, this.now()),
+      ),
     );
   }
 
