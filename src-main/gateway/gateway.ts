@@ -50,8 +50,8 @@ export class Gateway {
   private readonly listeners = new Set<GatewayListener>();
   private readonly scheduler: Scheduler;
   private controlSeq = 0;
-  /** Open ASTM connections per instrument, for worklist downloads. */
-  private readonly downloaders = new Map<string, Set<AstmConnectionHandler>>();
+  /** Open connections per instrument, for worklist downloads. */
+  private readonly downloaders = new Map<string, Set<{ pushOrders(): void }>>();
   private closing: Promise<void> | null = null;
 
   constructor(options: GatewayOptions) {
@@ -234,10 +234,12 @@ export class Gateway {
   }
 
   private handlerFor(connection: LinkConnection, context: InstrumentContext): ConnectionHandler {
-    if (context.config.protocol !== 'astm') return new Hl7ConnectionHandler(connection, context);
-    const handler = new AstmConnectionHandler(connection, context);
+    const handler =
+      context.config.protocol === 'astm'
+        ? new AstmConnectionHandler(connection, context)
+        : new Hl7ConnectionHandler(connection, context);
     const id = context.config.id;
-    const set = this.downloaders.get(id) ?? new Set<AstmConnectionHandler>();
+    const set = this.downloaders.get(id) ?? new Set<{ pushOrders(): void }>();
     this.downloaders.set(id, set);
     set.add(handler);
     // Orders waiting for this instrument go out as soon as it connects.
@@ -254,7 +256,7 @@ export class Gateway {
         set.delete(handler);
         handler.onClose(reason);
       },
-      shutdown: () => handler.shutdown(),
+      shutdown: () => handler.shutdown?.(),
     };
   }
 

@@ -21,6 +21,19 @@ export interface OrderDownload extends HostQueryAnswer {
   cancelledIds: number[];
 }
 
+/** One HL7 order message for an analyzer (OML^O33 or ORM^O01), for one sample. */
+export interface Hl7OrderOut {
+  /** Segments ended by CR. */
+  text: string;
+  /** MSH-10, which the analyzer's ORL^O34 or ACK names in MSA-2. */
+  controlId: string;
+  /** New orders it carries (ORC-1 NW), and cancellations (ORC-1 CA). */
+  orderIds: number[];
+  cancelledIds: number[];
+  sampleIds: string[];
+  patientIds: string[];
+}
+
 export interface InstrumentOrders {
   /**
    * The answer to the Q records of one message (their samples read where the instrument's
@@ -45,4 +58,12 @@ export interface InstrumentOrders {
    * (O-12 `C`), as one message; null when none.
    */
   nextDownload(config: InstrumentConfig): OrderDownload | null;
+  /** HL7 analyzers: the open orders for the samples a QBP^Q11 names, one message per sample. */
+  hl7OrdersFor(
+    config: InstrumentConfig,
+    sampleIds: readonly string[],
+    nextControlId: () => string,
+  ): Hl7OrderOut[];
+  /** HL7 analyzers set to push: cancellations and orders waiting, one message per sample. */
+  nextHl7Download(config: InstrumentConfig, nextControlId: () => string): Hl7OrderOut[];
 }

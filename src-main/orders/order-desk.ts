@@ -6,7 +6,12 @@
 import type { InstrumentConfig } from '../../src-shared/config';
 import type { Order } from '../../src-shared/orders';
 import type { Result } from '../../src-shared/results';
-import type { HostQueryAnswer, InstrumentOrders, OrderDownload } from '../gateway/orders-port';
+import type {
+  HostQueryAnswer,
+  Hl7OrderOut,
+  InstrumentOrders,
+  OrderDownload,
+} from '../gateway/orders-port';
 import type { HostQuery } from '../profiles/read-message';
 import type { Clock } from '../protocols/clock';
 import {
@@ -16,6 +21,7 @@ import {
 } from '../protocols/astm/message';
 import { formatAstmTimestamp } from '../protocols/astm/records-time';
 import type { OrderStore } from '../store/store';
+import { encodeHl7OrderMessage } from './hl7-order-message';
 import { instrumentCodesFor, lisCodeFor, mappedLisCodes } from './test-codes';
 
 const DAY_MS = 24 * 3600_000;
@@ -89,6 +95,28 @@ export class OrderDesk implements InstrumentOrders {
     return { ...this.answer(config, patients, 'F'), cancelledIds: cancels.orderIds };
   }
 
+  hl7OrdersFor(
+    config: InstrumentConfig,
+    sampleIds: readonly string[],
+    nextControlId: () => string,
+  ): Hl7OrderOut[] {
+    const orders = dedupe(sampleIds.flatMap((sample) => this.openFor(sample, config)));
+    return this.hl7Messages(config, orders, 'query', nextControlId);
+  }
+
+  nextHl7Download(config: InstrumentConfig, nextControlId: () => string): Hl7OrderOut[] {
+    if (config.orders.download !== 'push') return [];
+    return [
+      ...this.hl7Messages(
+        config,
+        this.deps.store.cancelsToPush(config.id),
+        'cancel',
+        nextControlId,
+      ),
+      ...this.hl7Messages(config, this.deps.store.ordersToPush(config.id), 'push', nextControlId),
+    ];
+  }
+
   sent(
     config: InstrumentConfig,
     orderIds: readonly number[],
@@ -138,12 +166,12 @@ export class OrderDesk implements InstrumentOrders {
     return this.deps.store.openOrdersFor(sampleId, config.id);
   }
 
-  /** One P with one O per sample; tests in the instrument's codes, those it does not do left out. */
-  private patientsFor(
+  /** Orders by sample, with the tests in the instrument's codes; those it does not do left out. */
+  private samplesFor(
     config: InstrumentConfig,
     orders: readonly Order[],
     why: 'query' | 'push' | 'cancel',
-  ): { records: AstmOutboundPatient[]; orderIds: number[]; sampleIds: string[] } {
+  ): SampleOrders[] {
     const others = mappedLisCodes(this.deps.instruments().filter((i) => i.id !== config.id));
     const bySample = new Map<string, Order[]>();
     for (const order of orders) {
@@ -151,9 +179,7 @@ export class OrderDesk implements InstrumentOrders {
       list.push(order);
       bySample.set(order.sampleId, list);
     }
-    const records: AstmOutboundPatient[] = [];
-    const orderIds: number[] = [];
-    const sampleIds: string[] = [];
+    const out: SampleOrders[] = [];
     for (const [sampleId, group] of bySample) {
       const lis = [...new Set(group.flatMap((o) => o.tests))];
       const { codes, notDone } = instrumentCodesFor(lis, config.testCodes, others);
@@ -165,7 +191,21 @@ export class OrderDesk implements InstrumentOrders {
           `sample ${sampleId}: ${notDone.join(', ')} not sent, another instrument does ${notDone.length === 1 ? 'it' : 'them'}`,
         );
       }
-      if (codes.length === 0) continue;
+      if (codes.length > 0) out.push({ sampleId, orders: group, codes });
+    }
+    return out;
+  }
+
+  /** One P with one O per sample. */
+  private patientsFor(
+    config: InstrumentConfig,
+    orders: readonly Order[],
+    why: 'query' | 'push' | 'cancel',
+  ): { records: AstmOutboundPatient[]; orderIds: number[]; sampleIds: string[] } {
+    const records: AstmOutboundPatient[] = [];
+    const orderIds: number[] = [];
+    const sampleIds: string[] = [];
+    for (const { sampleId, orders: group, codes } of this.samplesFor(config, orders, why)) {
       const first = group[0]!;
       records.push({
         patientId: first.patientId ?? undefined,
@@ -184,6 +224,47 @@ export class OrderDesk implements InstrumentOrders {
       sampleIds.push(sampleId);
     }
     return { records, orderIds, sampleIds };
+  }
+
+  /** One OML^O33 (or ORM^O01, as the instrument is set) per sample. */
+  private hl7Messages(
+    config: InstrumentConfig,
+    orders: readonly Order[],
+    why: 'query' | 'push' | 'cancel',
+    nextControlId: () => string,
+  ): Hl7OrderOut[] {
+    const now = this.deps.clock.now();
+    return this.samplesFor(config, orders, why).map(({ sampleId, orders: group, codes }) => {
+      const first = group[0]!;
+      const controlId = nextControlId();
+      const text = encodeHl7OrderMessage(
+        {
+          type: config.orders.hl7Message,
+          receiver: config.id,
+          controlId,
+          now,
+          utcOffsetMinutes: -new Date(now).getTimezoneOffset(),
+        },
+        {
+          sampleId,
+          patientId: first.patientId,
+          patientName: first.patientName,
+          tests: codes,
+          priority: astmPriority(group.map((o) => o.priority)),
+          control: why === 'cancel' ? 'CA' : 'NW',
+          placer: String(first.id),
+        },
+      );
+      const ids = group.map((o) => o.id);
+      return {
+        text,
+        controlId,
+        orderIds: why === 'cancel' ? [] : ids,
+        cancelledIds: why === 'cancel' ? ids : [],
+        sampleIds: [sampleId],
+        patientIds: first.patientId ? [first.patientId] : [],
+      };
+    });
   }
 
   private answer(
@@ -215,6 +296,13 @@ export class OrderDesk implements InstrumentOrders {
       timestamp: formatAstmTimestamp(now, -new Date(now).getTimezoneOffset()),
     };
   }
+}
+
+interface SampleOrders {
+  sampleId: string;
+  orders: Order[];
+  /** In the instrument's codes. */
+  codes: string[];
 }
 
 function dedupe(orders: readonly Order[]): Order[] {
