@@ -102,6 +102,7 @@ export function createGatewayRuntime(options: GatewayRuntimeOptions): GatewayRun
   );
   if (options.onEvent) gateway.subscribe(options.onEvent);
   startInstruments(gateway, store, options);
+  syncFileDestinations(store, options.config);
   const orderSources = (options.config?.orderSources ?? [])
     .filter((source) => source.enabled)
     .map(
@@ -178,4 +179,20 @@ function startInstruments(gateway: Gateway, store: Store, options: GatewayRuntim
   }
   gateway.start(fileInstruments, 'file');
   gateway.start(savedInstruments(fromApp, options.onSkippedInstrument), 'app');
+}
+
+/**
+ * The configuration file's destinations, recorded in the database so that every reader of the
+ * outbox knows them; one the file no longer names is forgotten, and its waiting entries show as
+ * held until it is configured again.
+ */
+function syncFileDestinations(store: Store, config: GatewayConfig | undefined): void {
+  if (!config) return;
+  const named = new Set(config.destinations.map((d) => d.id));
+  for (const record of store.listDestinations()) {
+    if (record.source === 'file' && !named.has(record.id)) store.deleteDestination(record.id);
+  }
+  for (const destination of config.destinations) {
+    store.upsertDestination(destination.id, destination, 'file');
+  }
 }

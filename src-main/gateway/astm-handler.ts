@@ -1,15 +1,10 @@
 import type { ConnectionHandler, LinkCloseReason, LinkConnection } from '../links/types';
 import { decodeMessages, encodeNoInformation, recordsToBytes } from '../protocols/astm/message';
-import { bytesToText } from '../protocols/astm/records';
 import { AstmSession, type AstmEvent, type AstmInboundMessage } from '../protocols/astm/session';
-import {
-  readAstmHostQueries,
-  readAstmMessages,
-  readAstmQuerySampleIds,
-  type HostQuery,
-} from '../profiles/read-message';
+import { readAstmHostQueries, type HostQuery } from '../profiles/read-message';
 import type { NewMessage } from '../store/types';
-import { dedupeKey, distinct, type InstrumentContext } from './context';
+import { astmMessageRow } from './astm-rows';
+import type { InstrumentContext } from './context';
 import type { HostQueryAnswer } from './orders-port';
 
 /**
@@ -180,44 +175,8 @@ export class AstmConnectionHandler implements ConnectionHandler {
   }
 
   private toNewMessage(message: AstmInboundMessage, status: 'stored' | 'incomplete'): NewMessage {
-    const { config, clock } = this.context;
-    const text = bytesToText(message.text, config.encoding);
-    const decoded = decodeMessages(text);
-    const { results, notes } = readAstmMessages(decoded, config);
-    const queried = readAstmQuerySampleIds(decoded, config);
-    const errors = [
-      ...message.errors,
-      ...decoded.flatMap((m) => m.errors),
-      ...notes,
-      ...queried.notes,
-    ];
-    for (const note of [...notes, ...queried.notes])
-      this.context.note('warn', note.code, note.message);
-    const queries = decoded.flatMap((m) => m.queries);
-    const header = decoded[0]?.header ?? null;
-    const joined = decoded.map((m) => m.text).join('\r');
-    const row: NewMessage = {
-      instrumentId: config.id,
-      protocol: 'astm',
-      direction: 'in',
-      receivedAt: clock.now(),
-      controlId: header?.messageControlId ?? null,
-      text: joined || text,
-      raw: message.raw,
-      ack: status === 'stored' ? 'ACK' : null,
-      status: status === 'stored' && errors.length > 0 ? 'error' : status,
-      errors,
-      results,
-      profile: config.profile ?? null,
-      sampleIds: distinct([...results.map((r) => r.sampleId), ...queried.sampleIds]),
-      patientIds: distinct([
-        ...results.map((r) => r.patientId),
-        ...queries.map((q) => q.patientId),
-      ]),
-      // A byte-identical message with a timestamp in its header is a resend, not a new result.
-      dedupeKey: status === 'stored' && header?.timestamp ? dedupeKey('astm', text) : null,
-    };
-    this.queryCounts.set(row, queries.length);
+    const { row, queries } = astmMessageRow(this.context, message, { status, ack: 'ACK' });
+    this.queryCounts.set(row, queries);
     return row;
   }
 

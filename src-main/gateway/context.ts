@@ -17,8 +17,11 @@ export interface InstrumentContext {
   persist(message: NewMessage): Promise<InsertOutcome>;
   /** A message is stored: counters, events. */
   stored(message: NewMessage, outcome: InsertOutcome): void;
-  /** Storage failed for a message of this instrument: nothing was acknowledged. */
-  storageFailed(error: unknown, what: string): void;
+  /**
+   * Storage failed for a message of this instrument: nothing was acknowledged. `withholds`
+   * false: the line has no acknowledgement to withhold (bare ASTM records).
+   */
+  storageFailed(error: unknown, what: string, withholds?: boolean): void;
   protocolError(error: ProtocolError, connectionId: string): void;
   /** Something worth a line in the event log. */
   note(level: 'info' | 'warn' | 'error', code: string | null, message: string): void;

@@ -8,8 +8,10 @@ import type { Clock } from '../protocols/clock';
 import type { ProtocolError } from '../protocols/errors';
 import type { GatewayStore } from '../store/store';
 import type { InsertOutcome, NewMessage } from '../store/types';
+import { forwardingTargets } from '../profiles/forwarding';
 import { systemClock } from '../system-clock';
 import { AstmConnectionHandler } from './astm-handler';
+import { AstmRawConnectionHandler } from './astm-raw-handler';
 import { storageProblem, type InstrumentContext } from './context';
 import type { GatewayEvent, GatewayListener, LogEntry, LogLevel } from './events';
 import { Hl7ConnectionHandler } from './hl7-handler';
@@ -234,6 +236,8 @@ export class Gateway {
   }
 
   private handlerFor(connection: LinkConnection, context: InstrumentContext): ConnectionHandler {
+    if (context.config.protocol === 'astm' && context.config.astm.framing === 'raw')
+      return new AstmRawConnectionHandler(connection, context);
     const handler =
       context.config.protocol === 'astm'
         ? new AstmConnectionHandler(connection, context)
@@ -272,9 +276,10 @@ export class Gateway {
     return {
       config: runtime.config,
       clock: this.clock,
-      persist: (message: NewMessage) => this.store.enqueue(message),
+      persist: (message: NewMessage) => this.store.enqueue(withOutbox(message, runtime.config)),
       stored: (message, outcome) => this.onStored(runtime, message, outcome),
-      storageFailed: (error, what) => this.onStorageFailed(runtime, error, what),
+      storageFailed: (error, what, withholds = true) =>
+        this.onStorageFailed(runtime, error, what, withholds),
       protocolError: (error, connectionId) => this.onProtocolError(runtime, error, connectionId),
       note: (level, code, message) => this.log(id, level, 'protocol', code, message),
       nextControlId: () => this.nextControlId(),
@@ -375,7 +380,12 @@ export class Gateway {
     }
   }
 
-  private onStorageFailed(runtime: InstrumentRuntime, error: unknown, what: string): void {
+  private onStorageFailed(
+    runtime: InstrumentRuntime,
+    error: unknown,
+    what: string,
+    withholds: boolean,
+  ): void {
     const problem = storageProblem(error);
     runtime.storageFailing = true;
     runtime.counters.errors++;
@@ -385,7 +395,7 @@ export class Gateway {
       'error',
       'storage',
       problem.code,
-      `not acknowledging: storage failed (${problem.message}); ${what}`,
+      `${withholds ? 'not acknowledging: ' : ''}storage failed (${problem.message}); ${what}`,
     );
     this.emitStatus(runtime);
   }
@@ -550,4 +560,16 @@ export class Gateway {
       }
     }
   }
+}
+
+/**
+ * A complete incoming message with results goes to the instrument's destinations: its outbox
+ * entries are named here and written by the store in the message's own transaction.
+ */
+export function withOutbox(message: NewMessage, config: InstrumentConfig): NewMessage {
+  if (message.direction !== 'in' || message.status === 'incomplete') return message;
+  if (message.results.length === 0 || message.outbox !== undefined) return message;
+  const results = message.results.map((result) => ({ ...result, qc: result.qc === true }));
+  const outbox = forwardingTargets(results, config);
+  return outbox.length === 0 ? message : { ...message, outbox };
 }

@@ -18,6 +18,7 @@ import {
   type TrackingOutcome,
 } from './orders';
 import type { Order, OrderHistoryEntry } from '../../src-shared/orders';
+import type { OutboxEntry } from '../../src-shared/outbox';
 import {
   name,
   prepareConfig,
@@ -30,6 +31,7 @@ import {
   type TraceRow,
 } from './prepare';
 import { migrate, registerSchemaFunctions, requireCurrent, schemaVersion } from './schema';
+import { OutboxTable, type DestinationRecord, type OutboxFilter } from './outbox';
 import { SearchIndexer } from './search-index';
 import { TraceLog } from './trace';
 import type {
@@ -180,6 +182,22 @@ export interface OrderStore {
   pendingOrderCounts(): Record<string, number>;
 }
 
+/**
+ * The outbox and the destinations it delivers to. Entries are written with their messages
+ * (`NewMessage.outbox`); these read them and keep the destinations' records.
+ */
+export interface OutboxStore {
+  /** Oldest first. */
+  listOutbox(filter?: OutboxFilter): OutboxEntry[];
+  upsertDestination(id: string, config: unknown, source?: InstrumentSource): DestinationRecord;
+  getDestination(id: string): DestinationRecord | null;
+  listDestinations(): DestinationRecord[];
+  /** Its entries stay, shown as held, until it is configured again. */
+  deleteDestination(id: string): boolean;
+  /** False when no destination has the id. */
+  setDestinationHeld(id: string, held: boolean): boolean;
+}
+
 /** What the history, event log and statistics screens read. */
 export interface HistoryReader {
   readonly file: string;
@@ -191,7 +209,7 @@ export interface HistoryReader {
 }
 
 /** The whole store, for the composition root, the command line and benchmarks. */
-export interface Store extends GatewayStore, HistoryReader, OrderStore {
+export interface Store extends GatewayStore, HistoryReader, OrderStore, OutboxStore {
   readonly readonly: boolean;
   /** Stores the batch in one transaction: all of it, or nothing and a StoreError. */
   insertMessages(batch: readonly NewMessage[]): InsertOutcome[];
@@ -245,6 +263,7 @@ class SqliteStore implements Store {
   private readonly trace: TraceLog;
   private readonly instruments: InstrumentTable;
   private readonly orders: OrderTable;
+  private readonly outbox: OutboxTable;
   private readonly queue: WriteQueue;
   private readonly writeListeners = new Set<(failure: WriteFailure) => void>();
   private readonly writeBatchTx: (batch: WriteBatch) => BatchOutcome;
@@ -283,13 +302,19 @@ class SqliteStore implements Store {
       this.trace = new TraceLog(this.db);
       this.instruments = new InstrumentTable(this.db);
       this.orders = new OrderTable(this.db);
+      this.outbox = new OutboxTable(this.db);
     } catch (error) {
       this.db.close();
       throw storeErrorFrom(error, `open the database ${options.file}`, 'STORE_OPEN_FAILED');
     }
     const transaction = this.db.transaction((batch: WriteBatch): BatchOutcome => {
       const outcome: BatchOutcome = {
-        messages: batch.messages.map((row) => this.messages.insert(row)),
+        messages: batch.messages.map((row) => {
+          const inserted = this.messages.insert(row);
+          // A message and its outbox entries commit together or not at all.
+          if (!inserted.duplicate && row.outbox.length > 0) this.outbox.add(inserted.id, row);
+          return inserted;
+        }),
         events: batch.events.map((row) => this.events.insert(row)),
         trace: batch.trace.map((row) => this.trace.insert(row)),
       };
@@ -554,6 +579,45 @@ class SqliteStore implements Store {
 
   pendingOrderCounts(): Record<string, number> {
     return this.read('count the orders', () => this.orders.pending());
+  }
+
+  listOutbox(filter: OutboxFilter = {}): OutboxEntry[] {
+    return this.read('read the outbox', () => this.outbox.list(filter));
+  }
+
+  upsertDestination(
+    id: string,
+    config: unknown,
+    source: InstrumentSource = 'app',
+  ): DestinationRecord {
+    this.assertWritable();
+    const checkedId = name(id, 'the destination ID');
+    const json = prepareConfig(config);
+    return this.write('save the destination', () =>
+      this.inTransaction(() => this.outbox.upsertDestination(checkedId, json, source, this.now())),
+    );
+  }
+
+  getDestination(id: string): DestinationRecord | null {
+    return this.read('read the destination', () => this.outbox.getDestination(id));
+  }
+
+  listDestinations(): DestinationRecord[] {
+    return this.read('read the destinations', () => this.outbox.listDestinations());
+  }
+
+  deleteDestination(id: string): boolean {
+    this.assertWritable();
+    return this.write('remove the destination', () =>
+      this.inTransaction(() => this.outbox.deleteDestination(id)),
+    );
+  }
+
+  setDestinationHeld(id: string, held: boolean): boolean {
+    this.assertWritable();
+    return this.write(held ? 'hold the destination' : 'release the destination', () =>
+      this.inTransaction(() => this.outbox.setHeld(id, held, this.now())),
+    );
   }
 
   stats(request: StatsRequest): TrafficStats {

@@ -36,6 +36,7 @@ const advancedFields: readonly FieldName[] = [
   'astm.framing',
   'astm.frameSize',
   'astm.maxFrameText',
+  'astm.idleGapMs',
 ];
 
 /** Fields that only mean something for one mode, protocol or option, and are hidden otherwise. */
@@ -51,9 +52,12 @@ function isShown(field: FieldName, values: FormValues): boolean {
     case 'silence.toHour':
       return values.silenceAlarm;
     case 'astm.framing':
+      return values.protocol === 'astm';
     case 'astm.frameSize':
     case 'astm.maxFrameText':
-      return values.protocol === 'astm';
+      return values.protocol === 'astm' && values['astm.framing'] === 'e1381';
+    case 'astm.idleGapMs':
+      return values.protocol === 'astm' && values['astm.framing'] === 'raw';
     case 'hl7.mllpCommitAck':
       return values.protocol === 'hl7';
     default:
@@ -526,12 +530,22 @@ export function InstrumentForm({ editingId, initial, initialResults }: Props) {
                   </select>
                 )}
               </Field>
-              {numberField(
-                'astm.frameSize',
-                'Frame size we send (bytes)',
-                'Most analyzers expect 240.',
+              {values['astm.framing'] === 'raw' ? (
+                numberField(
+                  'astm.idleGapMs',
+                  'End a message without L after (ms)',
+                  'For analyzers that send no L record; 0 waits for L or the next H.',
+                )
+              ) : (
+                <>
+                  {numberField(
+                    'astm.frameSize',
+                    'Frame size we send (bytes)',
+                    'Most analyzers expect 240.',
+                  )}
+                  {numberField('astm.maxFrameText', 'Largest frame accepted (bytes)')}
+                </>
               )}
-              {numberField('astm.maxFrameText', 'Largest frame accepted (bytes)')}
             </div>
           </fieldset>
         ) : (
