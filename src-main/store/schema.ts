@@ -344,6 +344,14 @@ const migrations: readonly string[] = [
     SELECT RAISE(ABORT, 'a stored message cannot be changed');
   END;
   `,
+  /* 8 */ `
+  -- When the cancellation of an order already sent to a worklist instrument went out to it
+  -- (ASTM O-12 C, HL7 ORC-1 CA). Orders cancelled before this column existed are not sent again.
+  ALTER TABLE orders ADD COLUMN cancel_sent_at INTEGER;
+  UPDATE orders SET cancel_sent_at = updated_at WHERE state = 'cancelled';
+  CREATE INDEX orders_cancels_to_send ON orders (instrument_id, id)
+    WHERE state = 'cancelled' AND sent_at IS NOT NULL AND cancel_sent_at IS NULL;
+  `,
 ];
 
 export const SCHEMA_VERSION = migrations.length;

@@ -155,10 +155,18 @@ export interface OrderStore {
   applyOrders(changes: readonly OrderChange[]): OrderChangeOutcome[];
   /** Open orders for the sample meant for this instrument or any. */
   openOrdersFor(sampleId: string, instrumentId: string): Order[];
+  /** Open orders for the samples from `from` to `to`, both included, this instrument's or any. */
+  openOrdersBetween(from: string, to: string, instrumentId: string): Order[];
+  /** Pending orders for this instrument or any, oldest first, at most `limit`. */
+  pendingOrdersFor(instrumentId: string, limit: number): Order[];
   /** Orders meant for this instrument not sent yet, oldest first. */
   ordersToPush(instrumentId: string): Order[];
   /** The orders went out in message `messageId` (stored, direction out). */
   markOrdersSent(ids: readonly number[], instrumentId: string, messageId: number | null): void;
+  /** Cancelled orders this instrument was sent and still has to be told about, oldest first. */
+  cancelsToPush(instrumentId: string): Order[];
+  /** The instrument was told, in message `messageId`, that these orders are cancelled. */
+  markCancelsSent(ids: readonly number[], instrumentId: string, messageId: number | null): void;
   /** Results of a stored message moved these orders (or nobody ordered them). */
   trackResults(
     instrumentId: string,
@@ -522,6 +530,14 @@ class SqliteStore implements Store {
     return this.read('read the orders', () => this.orders.openFor(sampleId, instrumentId));
   }
 
+  openOrdersBetween(from: string, to: string, instrumentId: string): Order[] {
+    return this.read('read the orders', () => this.orders.openBetween(from, to, instrumentId));
+  }
+
+  pendingOrdersFor(instrumentId: string, limit: number): Order[] {
+    return this.read('read the orders', () => this.orders.pendingFor(instrumentId, limit));
+  }
+
   ordersToPush(instrumentId: string): Order[] {
     return this.read('read the orders', () => this.orders.toPush(instrumentId));
   }
@@ -541,6 +557,20 @@ class SqliteStore implements Store {
     this.assertWritable();
     return this.write('record results against orders', () =>
       this.inTransaction(() => this.orders.track(instrumentId, messageId, results, this.now())),
+    );
+  }
+
+  cancelsToPush(instrumentId: string): Order[] {
+    return this.read('read the orders', () => this.orders.cancelsToPush(instrumentId));
+  }
+
+  markCancelsSent(ids: readonly number[], instrumentId: string, messageId: number | null): void {
+    this.assertWritable();
+    if (ids.length === 0) return;
+    this.write('record the cancellations sent', () =>
+      this.inTransaction(() =>
+        this.orders.markCancelsSent(ids, instrumentId, messageId, this.now()),
+      ),
     );
   }
 
