@@ -270,6 +270,7 @@ const migrations: readonly string[] = [
   CREATE INDEX outbox_pending ON outbox (destination_id, id) WHERE state = 'pending';
   CREATE INDEX outbox_by_destination ON outbox (destination_id, state, id);
   CREATE INDEX outbox_by_message ON outbox (message_id);
+  CREATE INDEX outbox_delivered ON outbox (destination_id, delivered_at) WHERE state = 'delivered';
 
   -- Every delivery attempt: what was sent and what the destination answered.
   CREATE TABLE outbox_attempts (
