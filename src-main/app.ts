@@ -55,8 +55,6 @@ export interface GatewayRuntime {
   orders: OrderDesk;
   orderSources: OrderSource[];
   forwarder: Forwarder;
-  /** Told when a destination's status may have changed; returns the unsubscribe function. */
-  onForwardingChange(listener: (destinationId: string) => void): () => void;
   service: CommandService;
   close(deadlineMs?: number): Promise<void>;
 }
@@ -112,12 +110,7 @@ export function createGatewayRuntime(options: GatewayRuntimeOptions): GatewayRun
     instrument: (id) => gateway.config(id),
     log: (level, kind, code, message, destinationId) =>
       gateway.log(null, level, kind, code, `${destinationId}: ${message}`, { destinationId }),
-    changed: (id) => forwardingChanged(id),
   });
-  const forwardingListeners = new Set<(id: string) => void>();
-  const forwardingChanged = (id: string) => {
-    for (const listener of forwardingListeners) listener(id);
-  };
   forwarder.start(options.config?.destinations ?? []);
   const orderSources = (options.config?.orderSources ?? [])
     .filter((source) => source.enabled)
@@ -146,6 +139,7 @@ export function createGatewayRuntime(options: GatewayRuntimeOptions): GatewayRun
     runtime: options.runtime ?? 'browser',
     version: options.version ?? '0.0.0',
     configFile: options.configFile,
+    forwarding: forwarder,
     ...(options.clock ? { clock: options.clock } : {}),
     ...(startDemo ? { startDemo: () => startDemo(gateway) } : {}),
     ...(options.deliverExport ? { deliverExport: options.deliverExport } : {}),
@@ -156,10 +150,6 @@ export function createGatewayRuntime(options: GatewayRuntimeOptions): GatewayRun
     orders,
     orderSources,
     forwarder,
-    onForwardingChange: (listener) => {
-      forwardingListeners.add(listener);
-      return () => forwardingListeners.delete(listener);
-    },
     service,
     close: async (deadlineMs) => {
       service.close();

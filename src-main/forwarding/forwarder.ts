@@ -70,6 +70,7 @@ export class Forwarder {
   private readonly alarmed = new Set<string>();
   private readonly unsubscribe: () => void;
   private closed = false;
+  private readonly changeListeners = new Set<(destinationId: string) => void>();
 
   constructor(private readonly deps: ForwarderDeps) {
     this.syncTimer = new Timer(deps.clock);
@@ -120,6 +121,16 @@ export class Forwarder {
     return [...this.running.keys()];
   }
 
+  /** Told when a destination's status may have changed; returns the unsubscribe function. */
+  onChange(listener: (destinationId: string) => void): () => void {
+    this.changeListeners.add(listener);
+    return () => this.changeListeners.delete(listener);
+  }
+
+  sourceOf(id: string): InstrumentSource | null {
+    return this.running.get(id)?.source ?? null;
+  }
+
   config(id: string): DestinationConfig | null {
     return this.running.get(id)?.worker.config ?? null;
   }
@@ -151,7 +162,7 @@ export class Forwarder {
     this.running.delete(id);
     this.deps.store.deleteDestination(id);
     this.deps.log('info', 'config', null, 'destination removed; its waiting messages are held', id);
-    this.deps.changed?.(id);
+    this.changed(id);
   }
 
   hold(id: string): void {
@@ -285,11 +296,22 @@ export class Forwarder {
       ...(this.deps.env ? { env: this.deps.env } : {}),
       instrument: (instrumentId) => this.deps.instrument(instrumentId),
       log: (level, code, message) => this.deps.log(level, 'forwarding', code, message, id),
-      changed: () => this.deps.changed?.(id),
+      changed: () => this.changed(id),
     });
     this.running.set(id, { worker, source });
     worker.start();
+    this.changed(id);
+  }
+
+  private changed(id: string): void {
     this.deps.changed?.(id);
+    for (const listener of this.changeListeners) {
+      try {
+        listener(id);
+      } catch {
+        // A listener's bug must not stop delivery.
+      }
+    }
   }
 
   private require(id: string): Running {
@@ -339,11 +361,11 @@ export class Forwarder {
             `the oldest message waiting for this destination is ${minutes} min old (${summary.pending + summary.held} waiting)`,
             id,
           );
-          this.deps.changed?.(id);
+          this.changed(id);
         } else if (!late && this.alarmed.has(id)) {
           this.alarmed.delete(id);
           this.deps.log('info', 'alarm', 'FORWARD_BACKLOG_CLEARED', 'the backlog is cleared', id);
-          this.deps.changed?.(id);
+          this.changed(id);
         }
       }
     } catch {
