@@ -48,8 +48,16 @@ export const astmOptionsSchema = z
     frameSize: z.number().int().min(16).max(64_000).default(240),
     /** Largest frame text accepted. */
     maxFrameText: z.number().int().min(16).max(1_000_000).default(64_000),
-    /** `e1381` for ENQ/frames/EOT; `raw` for bare records over TCP without E1381 framing. */
+    /**
+     * `e1381` for ENQ/frames/EOT; `raw` for bare E1394 records without E1381 framing (records
+     * end with CR, a message with its L record; nothing is sent back), over TCP or serial.
+     */
     framing: z.enum(['e1381', 'raw']).default('e1381'),
+    /**
+     * Bare records only: a message without an L record is ended after this long without a byte
+     * (for devices that send no L). 0: wait for L, the next H or the end of the connection.
+     */
+    idleGapMs: millis(5_000),
   })
   .prefault({});
 
@@ -68,6 +76,8 @@ export const hl7OptionsSchema = z
 export const instrumentOrdersSchema = z
   .strictObject({
     download: z.enum(['query', 'push']).default('query'),
+    /** HL7 analyzers: what orders are sent as (each answered ORL^O34 or ACK). */
+    hl7Message: z.enum(['OML^O33', 'ORM^O01']).default('OML^O33'),
   })
   .prefault({});
 
@@ -219,6 +229,18 @@ const instrumentFieldsSchema = z.strictObject({
 
 /** An instrument's settings, also checked together. */
 export const instrumentConfigSchema = instrumentFieldsSchema.superRefine((config, ctx) => {
+  if (
+    config.protocol === 'astm' &&
+    config.astm.framing === 'raw' &&
+    config.orders.download === 'push'
+  ) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['orders', 'download'],
+      message:
+        '"push" sends orders in E1381 sessions, which a link set to bare records (astm.framing "raw") does not have; use "query" or set astm.framing to "e1381"',
+    });
+  }
   if (config.profile === undefined) return;
   const profile = profileNamed(config.profile);
   if (profile === null) {

@@ -17,8 +17,11 @@ export interface InstrumentContext {
   persist(message: NewMessage): Promise<InsertOutcome>;
   /** A message is stored: counters, events. */
   stored(message: NewMessage, outcome: InsertOutcome): void;
-  /** Storage failed for a message of this instrument: nothing was acknowledged. */
-  storageFailed(error: unknown, what: string): void;
+  /**
+   * Storage failed for a message of this instrument: nothing was acknowledged. `withholds`
+   * false: the line has no acknowledgement to withhold (bare ASTM records).
+   */
+  storageFailed(error: unknown, what: string, withholds?: boolean): void;
   protocolError(error: ProtocolError, connectionId: string): void;
   /** Something worth a line in the event log. */
   note(level: 'info' | 'warn' | 'error', code: string | null, message: string): void;
@@ -28,8 +31,12 @@ export interface InstrumentContext {
   nextControlId(): string;
   /** The order side, when the gateway has one: host query answers, downloads. */
   readonly orders: InstrumentOrders | null;
-  /** Orders went out to this instrument in stored message `messageId`. */
-  ordersSent(orderIds: readonly number[], messageId: number | null): void;
+  /** Orders (and cancellations) went out to this instrument in stored message `messageId`. */
+  ordersSent(
+    orderIds: readonly number[],
+    messageId: number | null,
+    cancelledIds?: readonly number[],
+  ): void;
 }
 
 /** Identifies a resend of the same message: same instrument (the store scopes it), same bytes. */

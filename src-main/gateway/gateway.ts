@@ -9,8 +9,10 @@ import type { ProtocolError } from '../protocols/errors';
 import type { GatewayStore } from '../store/store';
 import type { InsertOutcome, NewMessage } from '../store/types';
 import { forwardingTargets } from '../profiles/forwarding';
+import { describeKeys, planChange, type ChangePlan } from '../../src-shared/config-effects';
 import { systemClock } from '../system-clock';
 import { AstmConnectionHandler } from './astm-handler';
+import { AstmRawConnectionHandler } from './astm-raw-handler';
 import { storageProblem, type InstrumentContext } from './context';
 import type { GatewayEvent, GatewayListener, LogEntry, LogLevel } from './events';
 import { Hl7ConnectionHandler } from './hl7-handler';
@@ -51,8 +53,8 @@ export class Gateway {
   private readonly listeners = new Set<GatewayListener>();
   private readonly scheduler: Scheduler;
   private controlSeq = 0;
-  /** Open ASTM connections per instrument, for worklist downloads. */
-  private readonly downloaders = new Map<string, Set<AstmConnectionHandler>>();
+  /** Open connections per instrument, for worklist downloads. */
+  private readonly downloaders = new Map<string, Set<{ pushOrders(): void }>>();
   private closing: Promise<void> | null = null;
 
   constructor(options: GatewayOptions) {
@@ -145,16 +147,47 @@ export class Gateway {
     this.emitStatus(runtime);
   }
 
-  /** Applies a changed configuration; only this instrument's link restarts. */
-  async updateInstrument(config: InstrumentConfig): Promise<void> {
+  /**
+   * Applies a changed configuration. Settings read per message (name, alarms, mapping, profile,
+   * QC, forwarding) apply at once and the analyzer stays connected; settings of the connection
+   * itself restart only this instrument's link, after a message in flight has finished.
+   */
+  async updateInstrument(config: InstrumentConfig): Promise<ChangePlan> {
     const runtime = this.require(config.id);
+    const plan = planChange(runtime.config, config);
+    if (plan.changed.length === 0) return plan;
+    if (plan.reconnect.length === 0) {
+      runtime.config = config;
+      this.store.upsertInstrument(config.id, config, runtime.source);
+      if (!config.silence) runtime.silent = false;
+      this.log(
+        config.id,
+        'info',
+        'config',
+        null,
+        `settings changed (${describeKeys(plan.changed)}); applied without reconnecting`,
+      );
+      this.emitStatus(runtime);
+      return plan;
+    }
     await this.stopLink(runtime);
     runtime.config = config;
     this.store.upsertInstrument(config.id, config, runtime.source);
     if (config.enabled) this.startLink(runtime);
     else runtime.markDisabled(this.clock.now());
-    this.log(config.id, 'info', 'config', null, 'settings changed');
+    this.log(
+      config.id,
+      'info',
+      'config',
+      null,
+      plan.reconnect.length === 1 && plan.reconnect[0] === 'enabled'
+        ? config.enabled
+          ? 'enabled'
+          : 'disabled'
+        : `settings changed (${describeKeys(plan.changed)}); the link was restarted for the ${describeKeys(plan.reconnect)}`,
+    );
     this.emitStatus(runtime);
+    return plan;
   }
 
   async setEnabled(id: string, enabled: boolean): Promise<void> {
@@ -235,10 +268,14 @@ export class Gateway {
   }
 
   private handlerFor(connection: LinkConnection, context: InstrumentContext): ConnectionHandler {
-    if (context.config.protocol !== 'astm') return new Hl7ConnectionHandler(connection, context);
-    const handler = new AstmConnectionHandler(connection, context);
+    if (context.config.protocol === 'astm' && context.config.astm.framing === 'raw')
+      return new AstmRawConnectionHandler(connection, context);
+    const handler =
+      context.config.protocol === 'astm'
+        ? new AstmConnectionHandler(connection, context)
+        : new Hl7ConnectionHandler(connection, context);
     const id = context.config.id;
-    const set = this.downloaders.get(id) ?? new Set<AstmConnectionHandler>();
+    const set = this.downloaders.get(id) ?? new Set<{ pushOrders(): void }>();
     this.downloaders.set(id, set);
     set.add(handler);
     // Orders waiting for this instrument go out as soon as it connects.
@@ -255,7 +292,7 @@ export class Gateway {
         set.delete(handler);
         handler.onClose(reason);
       },
-      shutdown: () => handler.shutdown(),
+      shutdown: () => handler.shutdown?.(),
     };
   }
 
@@ -269,18 +306,22 @@ export class Gateway {
   private contextFor(runtime: InstrumentRuntime): InstrumentContext {
     const id = runtime.config.id;
     return {
-      config: runtime.config,
+      // Read per message, so live settings apply without a new connection.
+      get config() {
+        return runtime.config;
+      },
       clock: this.clock,
       persist: (message: NewMessage) => this.store.enqueue(withOutbox(message, runtime.config)),
       stored: (message, outcome) => this.onStored(runtime, message, outcome),
-      storageFailed: (error, what) => this.onStorageFailed(runtime, error, what),
+      storageFailed: (error, what, withholds = true) =>
+        this.onStorageFailed(runtime, error, what, withholds),
       protocolError: (error, connectionId) => this.onProtocolError(runtime, error, connectionId),
       note: (level, code, message) => this.log(id, level, 'protocol', code, message),
       nextControlId: () => this.nextControlId(),
       orders: this.options.orders ?? null,
-      ordersSent: (orderIds, messageId) => {
+      ordersSent: (orderIds, messageId, cancelledIds = []) => {
         try {
-          this.options.orders?.sent(runtime.config, orderIds, messageId);
+          this.options.orders?.sent(runtime.config, orderIds, messageId, cancelledIds);
         } catch (error) {
           this.log(id, 'warn', 'orders', null, `could not record orders as sent: ${String(error)}`);
         }
@@ -374,7 +415,12 @@ export class Gateway {
     }
   }
 
-  private onStorageFailed(runtime: InstrumentRuntime, error: unknown, what: string): void {
+  private onStorageFailed(
+    runtime: InstrumentRuntime,
+    error: unknown,
+    what: string,
+    withholds: boolean,
+  ): void {
     const problem = storageProblem(error);
     runtime.storageFailing = true;
     runtime.counters.errors++;
@@ -384,7 +430,7 @@ export class Gateway {
       'error',
       'storage',
       problem.code,
-      `not acknowledging: storage failed (${problem.message}); ${what}`,
+      `${withholds ? 'not acknowledging: ' : ''}storage failed (${problem.message}); ${what}`,
     );
     this.emitStatus(runtime);
   }

@@ -28,6 +28,10 @@ export type ProtocolErrorCode =
   | 'ASTM_UNKNOWN_RECORD'
   | 'ASTM_NO_TERMINATOR'
   | 'ASTM_NOT_ASTM'
+  // bare records (no E1381 framing)
+  | 'ASTM_ENDED_WITHOUT_L'
+  | 'ASTM_FRAMING_MISMATCH'
+  | 'ASTM_QUERY_NOT_ANSWERED'
   // MLLP / HL7
   | 'MLLP_MESSAGE_TOO_LARGE'
   | 'MLLP_UNEXPECTED_BYTES'

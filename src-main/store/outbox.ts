@@ -11,6 +11,7 @@ import {
   type OutboxState,
 } from '../../src-shared/outbox';
 import type { StoredResult } from '../../src-shared/results';
+import { resultsFromJson, storedText } from './compact';
 import type { MessageRow } from './prepare';
 import type { InstrumentSource } from './types';
 
@@ -95,7 +96,9 @@ interface ItemRow {
   received_at: number;
   control_id: string | null;
   text: string;
+  text_is_raw: number;
   raw: Buffer;
+  results: string | null;
   profile: string | null;
 }
 
@@ -202,7 +205,8 @@ export class OutboxTable {
     this.updateHeld = db.prepare('UPDATE destinations SET held = ?, updated_at = ? WHERE id = ?');
     this.selectItems = db.prepare(
       `SELECT o.id, o.message_id, o.instrument_id, o.scope, o.attempts, o.created_at,
-         m.protocol, m.received_at, m.control_id, m.text, m.raw, m.profile
+         m.protocol, m.received_at, m.control_id, m.text, m.text_is_raw, m.raw, m.results,
+         m.profile
        FROM outbox o JOIN messages m ON m.id = o.message_id
        WHERE o.destination_id = ? AND o.state = 'pending' AND o.id > ?
        ORDER BY o.id LIMIT ?`,
@@ -286,8 +290,13 @@ export class OutboxTable {
     const rows = this.selectItems.all(destinationId, afterId, limit);
     if (rows.length === 0) return [];
     const results = new Map<number, StoredResult[]>();
-    const ids = [...new Set(rows.map((r) => r.message_id))];
-    for (const row of this.selectResultsOf.all(JSON.stringify(ids))) {
+    for (const row of rows) {
+      if (row.results !== null) results.set(row.message_id, resultsFromJson(row.results));
+    }
+    // Messages stored before results moved into their row, not converted yet.
+    const older = [...new Set(rows.filter((r) => r.results === null).map((r) => r.message_id))];
+    const oldRows = older.length === 0 ? [] : this.selectResultsOf.all(JSON.stringify(older));
+    for (const row of oldRows) {
       let list = results.get(row.message_id);
       if (!list) results.set(row.message_id, (list = []));
       list.push({
@@ -312,7 +321,7 @@ export class OutboxTable {
       protocol: row.protocol,
       receivedAt: row.received_at,
       messageControlId: row.control_id,
-      text: row.text,
+      text: storedText(row.text, row.text_is_raw, row.raw),
       raw: row.raw,
       profile: row.profile,
       results: results.get(row.message_id) ?? [],

@@ -40,6 +40,7 @@ export interface FormValues {
   'astm.framing': 'e1381' | 'raw';
   'astm.frameSize': string;
   'astm.maxFrameText': string;
+  'astm.idleGapMs': string;
   'hl7.mllpCommitAck': boolean;
 }
 
@@ -82,6 +83,7 @@ export function toFormValues(config: InstrumentConfig): FormValues {
     'astm.framing': config.astm.framing,
     'astm.frameSize': String(config.astm.frameSize),
     'astm.maxFrameText': String(config.astm.maxFrameText),
+    'astm.idleGapMs': String(config.astm.idleGapMs),
     'hl7.mllpCommitAck': config.hl7.mllpCommitAck,
   };
 }
@@ -152,6 +154,7 @@ export function readForm(
       framing: values['astm.framing'],
       frameSize: number('astm.frameSize'),
       maxFrameText: number('astm.maxFrameText'),
+      idleGapMs: number('astm.idleGapMs'),
     },
     hl7: { mllpCommitAck: values['hl7.mllpCommitAck'] },
   };
