@@ -22,7 +22,17 @@ export const LAYERS = {
   forwarding: ['links', 'store', 'profiles', 'protocols', 'system-clock'],
   service: ['forwarding', 'orders', 'gateway', 'store', 'profiles', 'protocols', 'system-clock'],
   demo: ['gateway', 'links', 'simulator', 'protocols', 'system-clock'],
-  app: ['service', 'forwarding', 'orders', 'gateway', 'links', 'store', 'profiles', 'protocols', 'system-clock'],
+  app: [
+    'service',
+    'forwarding',
+    'orders',
+    'gateway',
+    'links',
+    'store',
+    'profiles',
+    'protocols',
+    'system-clock',
+  ],
   electron: [
     'app',
     'service',
