@@ -6,7 +6,12 @@
  */
 import { z } from 'zod';
 import { instrumentConfigSchema } from './config';
-import { orderHistoryEntrySchema, orderSchema, orderStateSchema } from './orders';
+import {
+  orderHistoryEntrySchema,
+  orderSchema,
+  orderSourceStatusSchema,
+  orderStateSchema,
+} from './orders';
 import { RESULT_FIELDS } from './result-fields';
 import { protocolSchema, resultSchema, storedResultSchema } from './results';
 import {
@@ -322,6 +327,8 @@ export const commands = {
   },
   /** Pending orders per instrument they are meant for; '' counts those for any instrument. */
   getPendingOrderCounts: { request: empty, response: z.record(z.string(), z.number()) },
+  /** The order sources (LIS listeners): link state, connected peers, orders today, last error. */
+  listOrderSources: { request: empty, response: z.array(orderSourceStatusSchema) },
   /** Built-in simulators on loopback: one ASTM and one HL7 analyzer, a server and a client link. */
   startDemo: { request: empty, response: z.object({ instrumentIds: z.array(z.string()) }) },
 } as const;

@@ -59,6 +59,7 @@ const api = {
   cancelOrder: command('cancelOrder'),
   getOrderHistory: command('getOrderHistory'),
   getPendingOrderCounts: command('getPendingOrderCounts'),
+  listOrderSources: command('listOrderSources'),
   startDemo: command('startDemo'),
   onLinkStatus: subscription('linkStatus'),
   onMessagesStored: subscription('messagesStored'),

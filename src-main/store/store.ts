@@ -180,6 +180,8 @@ export interface OrderStore {
   ordersResultedBy(messageId: number): Order[];
   /** Pending orders per target instrument ('' for orders meant for any). */
   pendingOrderCounts(): Record<string, number>;
+  /** Orders received since `since` (ms), per source. */
+  orderCountsBySource(since: number): Record<string, number>;
 }
 
 /**
@@ -575,6 +577,10 @@ class SqliteStore implements Store {
 
   ordersResultedBy(messageId: number): Order[] {
     return this.read('read the orders', () => this.orders.resultedByMessage(messageId));
+  }
+
+  orderCountsBySource(since: number): Record<string, number> {
+    return this.read('count the orders', () => this.orders.countsBySource(since));
   }
 
   pendingOrderCounts(): Record<string, number> {

@@ -92,6 +92,7 @@ export function createFakeApi(): FakeApi {
     })),
     getOrderHistory: vi.fn(answer<'getOrderHistory'>([])),
     getPendingOrderCounts: vi.fn(answer<'getPendingOrderCounts'>({})),
+    listOrderSources: vi.fn(answer<'listOrderSources'>([])),
   };
 
   const subscribe = (event: EventName) => (listener: (payload: unknown) => void) => {
