@@ -105,14 +105,30 @@ export type ResultView = z.infer<typeof resultViewSchema>;
 
 export const messageDetailSchema = messageSummarySchema.extend({
   text: z.string(),
-  /** The wire bytes, base64. */
+  /**
+   * The wire bytes, base64: the exact bytes the sender put on the wire for this message, framing
+   * included (ASTM ENQ, frames with their line ends, EOT; HL7 the MLLP block).
+   */
   raw: z.string(),
+  /** `wire`: from the connection's trace, exactly; `stored`: the trace is gone, the bytes as stored. */
+  rawFrom: z.enum(['wire', 'stored']).optional(),
+  /** The character set the text was read with, to show `raw` in. */
+  rawCharset: z.enum(['utf8', 'latin1']).optional(),
+  /** Where the exchange lies in the trace: its connection, first and last row and byte. */
+  exchange: z
+    .object({
+      connectionId: z.string(),
+      first: z.object({ traceId: z.number(), offset: z.number() }),
+      last: z.object({ traceId: z.number(), offset: z.number() }),
+    })
+    .nullable()
+    .optional(),
   /** The profile the results were read with; null for the generic reading. */
   profile: z.string().nullable(),
   results: z.array(resultViewSchema),
   errors: z.array(codedErrorSchema),
   parsed: z.array(parsedSegmentSchema),
-  /** Chunks in and out around this message: the ENQ/ACK/NAK/EOT or MLLP exchange. */
+  /** This message's exchange, chunk by chunk: ENQ to EOT, or the MLLP block and its ACK. */
   trace: z.array(traceEntrySchema),
   /** Orders this message's results moved (partially resulted or resulted), as they are now. */
   orders: z.array(orderSchema).optional(),

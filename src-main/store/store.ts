@@ -33,7 +33,9 @@ import {
 import { migrate, registerSchemaFunctions, requireCurrent, schemaVersion } from './schema';
 import { OutboxTable, type DestinationRecord, type OutboxFilter } from './outbox';
 import { SearchIndexer } from './search-index';
+import { MessageCompactor } from './compact';
 import { TraceLog } from './trace';
+import { WalMeter } from './wal-meter';
 import type {
   CheckpointMode,
   CheckpointOutcome,
@@ -250,7 +252,15 @@ export function storeTestHooks(store: Store): StoreTestHooks {
 }
 
 const DEFAULT_PURGE_BATCH = 100;
-/** Messages indexed per side transaction; a backlog is worked off in steps of this size. */
+/**
+ * Messages indexed per side transaction while instruments talk: each step holds the event loop,
+ * and so every acknowledgement due meanwhile, for about 60 µs per message; a backlog is worked
+ * off in steps of this size, one per turn of the loop.
+ */
+const INDEX_STEP = 100;
+/** Messages stored before the compact forms, converted per side transaction. */
+const COMPACT_STEP = 200;
+/** Per transaction when nothing waits: before a search, on open, on close. */
 const INDEX_BATCH = 1000;
 const MAX_PURGE_BATCH = 10_000;
 
@@ -270,10 +280,14 @@ class SqliteStore implements Store {
   private readonly writeListeners = new Set<(failure: WriteFailure) => void>();
   private readonly writeBatchTx: (batch: WriteBatch) => BatchOutcome;
   private readonly shortTx: (work: () => unknown) => unknown;
-  private readonly sideTx: (events: EventRow[], trace: TraceRow[]) => number;
+  private readonly sideTx: (events: EventRow[], trace: TraceRow[], indexLimit: number) => number;
   private readonly indexer: SearchIndexer | null;
+  private readonly compactor: MessageCompactor | null;
+  /** Messages stored before the compact forms wait to be converted (compact.ts). */
+  private compactBehind = false;
   private readonly fullSync: boolean;
   private readonly checkpointEveryMs: number;
+  private readonly walMeter: WalMeter | null;
   /** Messages were committed that the search index does not hold yet. */
   private indexBehind = false;
   private writtenSinceCheckpoint = false;
@@ -287,6 +301,7 @@ class SqliteStore implements Store {
     duplicates: 0,
     largestBatch: 0,
     droppedEntries: 0,
+    walBytes: 0,
   };
 
   constructor(options: StoreOptions) {
@@ -296,8 +311,12 @@ class SqliteStore implements Store {
     this.db = openDatabase(options);
     this.fullSync = options.durability !== 'normal';
     this.checkpointEveryMs = Math.max(0, options.checkpointEveryMs ?? 1000);
+    this.walMeter = this.readonly ? null : new WalMeter(`${options.file}-shm`);
+    this.walMeter?.read();
     try {
       this.indexer = this.readonly ? null : new SearchIndexer(this.db);
+      this.compactor = this.readonly ? null : new MessageCompactor(this.db);
+      this.compactBehind = this.compactor?.behind() ?? false;
       this.history = new MessageHistory(this.db);
       this.messages = new MessageTable(this.db, this.history);
       this.events = new EventLog(this.db);
@@ -324,14 +343,20 @@ class SqliteStore implements Store {
       return outcome;
     });
     this.writeBatchTx = (batch) => transaction.immediate(batch);
-    const side = this.db.transaction((events: EventRow[], trace: TraceRow[]): number => {
-      for (const row of events) this.events.insert(row);
-      for (const row of trace) this.trace.insert(row);
-      const indexed = this.indexBehind && this.indexer ? this.indexer.indexSome(INDEX_BATCH) : 0;
-      this.faultInjector?.('write');
-      return indexed;
-    });
-    this.sideTx = (events, trace) => side.immediate(events, trace);
+    const side = this.db.transaction(
+      (events: EventRow[], trace: TraceRow[], indexLimit: number): number => {
+        for (const row of events) this.events.insert(row);
+        for (const row of trace) this.trace.insert(row);
+        const indexed = this.indexBehind && this.indexer ? this.indexer.indexSome(indexLimit) : 0;
+        if (this.compactBehind && this.compactor) {
+          const converted = this.compactor.convertSome(COMPACT_STEP);
+          if (converted < COMPACT_STEP) this.compactBehind = this.compactor.behind();
+        }
+        this.faultInjector?.('write');
+        return indexed;
+      },
+    );
+    this.sideTx = (events, trace, indexLimit) => side.immediate(events, trace, indexLimit);
     const short = this.db.transaction((work: () => unknown) => {
       const result = work();
       this.faultInjector?.('write');
@@ -352,6 +377,8 @@ class SqliteStore implements Store {
         this.db.close();
         throw storeErrorFrom(error, `open the database ${options.file}`, 'STORE_OPEN_FAILED');
       }
+      // Messages of an older version are converted by the side work, a step at a time.
+      if (this.compactBehind) this.queue.wake();
     }
   }
 
@@ -674,6 +701,8 @@ class SqliteStore implements Store {
 
   checkpoint(mode: CheckpointMode = 'passive'): CheckpointOutcome {
     this.assertOpen();
+    // The log may start over after this checkpoint: count what it holds first.
+    this.walMeter?.read();
     const row = this.db.pragma(`wal_checkpoint(${mode.toUpperCase()})`) as {
       busy: number;
       log: number;
@@ -688,7 +717,7 @@ class SqliteStore implements Store {
   }
 
   metrics(): StoreMetrics {
-    return { ...this.counters };
+    return { ...this.counters, walBytes: this.walMeter?.walBytes ?? 0 };
   }
 
   settings(): StoreSettings {
@@ -710,6 +739,7 @@ class SqliteStore implements Store {
     try {
       this.queue.close();
       this.catchUpIndex();
+      this.walMeter?.read();
     } finally {
       this.closed = true;
       if (!this.readonly) {
@@ -763,31 +793,32 @@ class SqliteStore implements Store {
    */
   private sideWork(events: EventRow[], trace: TraceRow[]): void {
     if (this.closed) return;
-    if (events.length > 0 || trace.length > 0 || this.indexBehind) {
+    if (events.length > 0 || trace.length > 0 || this.indexBehind || this.compactBehind) {
       try {
         this.sideWrite(events, trace);
       } catch (error) {
         this.counters.droppedEntries += events.length + trace.length;
         throw error;
       }
-      if (this.indexBehind) this.queue.wake();
+      // The rest of a backlog follows in the next turn of the loop, after what waits there.
+      if (this.indexBehind || this.compactBehind) this.queue.wakeSoon();
     }
     this.checkpointIfDue();
   }
 
   /** One side transaction; clears indexBehind once the index has caught up. */
-  private sideWrite(events: EventRow[], trace: TraceRow[]): void {
+  private sideWrite(events: EventRow[], trace: TraceRow[], indexLimit = INDEX_STEP): void {
     const indexing = this.indexBehind;
     let indexed: number;
     try {
-      indexed = this.relaxed(() => this.sideTx(events, trace));
+      indexed = this.relaxed(() => this.sideTx(events, trace, indexLimit));
     } catch (error) {
       this.counters.failedWrites++;
       throw error;
     }
     this.counters.writeTransactions++;
     this.writtenSinceCheckpoint = true;
-    if (indexing && indexed < INDEX_BATCH) this.indexBehind = false;
+    if (indexing && indexed < indexLimit) this.indexBehind = false;
   }
 
   /**
@@ -806,7 +837,7 @@ class SqliteStore implements Store {
   }
 
   private catchUpIndex(): void {
-    while (this.indexBehind && !this.closed) this.sideWrite([], []);
+    while (this.indexBehind && !this.closed) this.sideWrite([], [], INDEX_BATCH);
   }
 
   /** A search finds every stored message, also one committed a moment ago. */

@@ -312,6 +312,11 @@ export interface StoreMetrics {
   largestBatch: number;
   /** Events and trace entries lost: the write carrying them failed, or the store was closed. */
   droppedEntries: number;
+  /**
+   * Bytes this store appended to the write-ahead log since it was opened (frames of a page and
+   * its 24-byte header): what the disk is asked to write before anything is checkpointed.
+   */
+  walBytes: number;
 }
 
 /** Reported when a queued write fails; the messages of the batch were rejected, nothing stored. */
