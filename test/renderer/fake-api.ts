@@ -114,6 +114,7 @@ export function createFakeApi(): FakeApi {
     resendMessage: vi.fn(answer<'resendMessage'>({ resent: 0 })),
     listOutbox: vi.fn(answer<'listOutbox'>([])),
     getMessageForwarding: vi.fn(answer<'getMessageForwarding'>([])),
+    listOrderSources: vi.fn(answer<'listOrderSources'>([])),
   };
 
   const subscribe = (event: EventName) => (listener: (payload: unknown) => void) => {
