@@ -140,6 +140,18 @@ function validateConfig(input: unknown): InstrumentConfig {
 }
 
 function checkPortFree(gateway: InstrumentControl, config: InstrumentConfig): void {
+  if (config.serial && config.transport === 'serial' && config.enabled) {
+    const path = config.serial.path;
+    for (const other of gateway.statuses()) {
+      if (other.id === config.id || !other.enabled || other.serial?.path !== path) continue;
+      throw new CommandFailure(
+        'PORT_IN_USE',
+        `the serial port ${path} is already used by "${other.name}"`,
+        [{ field: 'serial.path', message: `already used by "${other.name}"` }],
+      );
+    }
+    return;
+  }
   if (config.mode !== 'server' || !config.enabled) return;
   for (const other of gateway.statuses()) {
     if (other.id === config.id || other.mode !== 'server' || !other.enabled) continue;
