@@ -19,6 +19,8 @@ import { fmt, type Row, type Suite, type SuiteReport } from './support';
 
 const HL7_RESULTS = 20;
 const ASTM_RESULTS = 10;
+/** The small ORU of the comparison with python-hl7. */
+const FEW_RESULTS = 3;
 const MANY = 50;
 
 /** An answer shaped like the gateway's own (enhanced mode: MSH-15 AL asks for a commit ACK). */
@@ -35,6 +37,10 @@ interface Measured {
   /** CPU time of this process (the server side) during the timed part. */
   serverCpuMs: number;
   peakRssBytes: number;
+  /** Write-ahead log bytes the store appended while timed (gateway rows only). */
+  walBytes?: number;
+  /** Database file after a full checkpoint, per message stored in the row (gateway rows only). */
+  dbBytesPerMessage?: number;
 }
 
 function cpuMs(): number {
@@ -131,8 +137,9 @@ async function until(check: () => boolean, what: string, timeoutMs = 10_000): Pr
 }
 
 /** Runs a phase against a server in this process, measuring this process while it is timed. */
-async function measure(load: LoadProcess, spec: LoadSpec): Promise<Measured> {
+async function measure(load: LoadProcess, spec: LoadSpec, store?: Store): Promise<Measured> {
   let cpuAtStart = NaN;
+  let walAtStart = 0;
   let peak = 0;
   const sample = () => {
     if (!Number.isNaN(cpuAtStart)) peak = Math.max(peak, process.memoryUsage.rss());
@@ -141,11 +148,13 @@ async function measure(load: LoadProcess, spec: LoadSpec): Promise<Measured> {
   try {
     const result = await load.run(spec, () => {
       cpuAtStart = cpuMs();
+      walAtStart = store?.metrics().walBytes ?? 0;
       sample();
     });
     const serverCpuMs = cpuMs() - cpuAtStart;
+    const walBytes = store ? store.metrics().walBytes - walAtStart : undefined;
     sample();
-    return { load: result, serverCpuMs, peakRssBytes: peak };
+    return { load: result, serverCpuMs, peakRssBytes: peak, walBytes };
   } finally {
     clearInterval(sampler);
   }
@@ -177,7 +186,7 @@ interface GatewaySetup {
 async function throughGateway(
   work: string,
   setup: GatewaySetup,
-  drive: (port: number) => Promise<Measured>,
+  drive: (port: number, store?: Store) => Promise<Measured>,
 ): Promise<Measured> {
   const dir = mkdtempSync(path.join(work, 'gateway-'));
   const store = openStore({ file: path.join(dir, 'bench.sqlite'), durability: setup.durability });
@@ -194,10 +203,15 @@ async function throughGateway(
       }),
     ]);
     await until(() => gateway.status('bench')?.state === 'listening', 'the gateway to listen');
-    const measured = await drive(port);
+    const measured = await drive(port, setup.stubStorage ? undefined : store);
     const stored = store.metrics().messagesStored;
     if (!setup.stubStorage && stored < measured.load.ackedTotal) {
       throw new Error(`${measured.load.ackedTotal} messages acknowledged but ${stored} stored`);
+    }
+    if (!setup.stubStorage && stored > 0) {
+      store.flush();
+      store.checkpoint('truncate');
+      measured.dbBytesPerMessage = store.fileSize() / stored;
     }
     return measured;
   } finally {
@@ -272,11 +286,12 @@ export const gatewaySuite: Suite = async ({ quick }) => {
       (port) => measure(load, { ...hl7(tag, senders), port }),
     );
   const gateway = (setup: GatewaySetup) => (tag: string) =>
-    throughGateway(work, setup, (port) =>
-      measure(load, {
-        ...(setup.protocol === 'hl7' ? hl7(tag, setup.senders) : astm(tag)),
-        port,
-      }),
+    throughGateway(work, setup, (port, store) =>
+      measure(
+        load,
+        { ...(setup.protocol === 'hl7' ? hl7(tag, setup.senders) : astm(tag)), port },
+        store,
+      ),
     );
   /** The NORMAL sequential rate of the current round, to size the simulator's run. */
   let normalRate = 100;
@@ -306,6 +321,15 @@ export const gatewaySuite: Suite = async ({ quick }) => {
       name: 'HL7 gateway, FULL',
       senders: 1,
       run: gateway({ protocol: 'hl7', durability: 'full', senders: 1 }),
+    },
+    {
+      key: 'full3',
+      name: `HL7 gateway, FULL, ORU^R01 with ${FEW_RESULTS} OBX`,
+      senders: 1,
+      run: (tag) =>
+        throughGateway(work, { protocol: 'hl7', durability: 'full', senders: 1 }, (port, store) =>
+          measure(load, { ...hl7(tag, 1), results: FEW_RESULTS, port }, store),
+        ),
     },
     {
       key: 'fullMany',
@@ -421,6 +445,8 @@ function report(
       'server CPU': `${fmt((m.serverCpuMs / m.load.elapsedMs) * 100)} %`,
       'sender CPU µs/msg': fmt((m.load.cpuMs * 1000) / n),
       'peak RSS MiB': fmt(Math.max(...runs(phase.key).map((r) => r.peakRssBytes)) / 2 ** 20),
+      'WAL KiB/msg': m.walBytes === undefined ? '-' : fmt(m.walBytes / n / 1024, 1),
+      'DB KiB/msg': m.dbBytesPerMessage === undefined ? '-' : fmt(m.dbBytesPerMessage / 1024, 1),
       failed: runs(phase.key).reduce((sum, r) => sum + r.load.failed, 0),
     };
   });
@@ -436,7 +462,26 @@ function report(
     return `${what} = ${r.text}; goal ≥ ${target}×: ${r.value >= target ? 'met' : 'missed'}`;
   };
   const cpuPerMessage = (m: Measured) => m.load.cpuMs / Math.max(1, m.load.messages);
+  const serverCpuUs = (key: string) => {
+    const m = typical(key);
+    return (m.serverCpuMs * 1000) / Math.max(1, m.load.messages);
+  };
+  /** WAL bytes per message against the message's own bytes on the wire. */
+  const walPerBytes = (key: string) => {
+    const m = typical(key);
+    return (m.walBytes ?? NaN) / Math.max(1, m.load.messages) / m.load.bytesPerMessage;
+  };
+  const walLine = (label: string, key: string) => {
+    const r = walPerBytes(key);
+    return `${label}: WAL bytes per message / the message's bytes = ${r.toFixed(1)}×; goal ≤ 4×: ${r <= 4 ? 'met' : 'missed'}`;
+  };
   const ratios = [
+    `Server CPU per stored message, HL7 FULL, 1 sender: ${fmt(serverCpuUs('full'))} µs ` +
+      `(${HL7_RESULTS} OBX), ${fmt(serverCpuUs('full3'))} µs (${FEW_RESULTS} OBX), ` +
+      `${fmt(serverCpuUs('fullMany'))} µs (${HL7_RESULTS} OBX, ${MANY} senders); goal ≤ 300 µs`,
+    walLine(`HL7 FULL, 1 sender, ${HL7_RESULTS} OBX`, 'full'),
+    walLine(`HL7 FULL, 1 sender, ${FEW_RESULTS} OBX`, 'full3'),
+    walLine(`HL7 FULL, ${MANY} senders`, 'fullMany'),
     goal('HL7 sequential FULL / fdatasync ping-pong', 'full', 'sync', 0.8),
     goal('HL7 sequential NORMAL / raw ping-pong', 'normal', 'raw', 0.5),
     goal(`HL7 ${MANY} senders FULL / sequential FULL`, 'fullMany', 'full', 8),
@@ -495,8 +540,11 @@ function report(
     `messages sent in the timed part; latency is send → ACK as the sender sees it (ASTM: ENQ ` +
     `→ ACK of the last frame); server CPU is this process's user + system time while timed ` +
     `(% of one core); peak RSS is this process (server plus harness), sampled every 20 ms, ` +
-    `highest of the rounds. After every gateway row the store is checked to hold every ` +
-    `acknowledged message.`;
+    `highest of the rounds. WAL KiB/msg is what the store appended to its write-ahead log while ` +
+    `timed (every transaction: messages, events, trace, search index; read from the WAL ` +
+    `index's frame count) per acknowledged message; DB KiB/msg is the database file after a ` +
+    `full checkpoint at the end of the row, per message stored in it (session trace included). ` +
+    `After every gateway row the store is checked to hold every acknowledged message.`;
 
   return { title: 'Gateway throughput (persist before ACK)', method, rows, ratios };
 }

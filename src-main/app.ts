@@ -16,6 +16,7 @@ import type { DeliverExport } from './service/exports';
 import { systemClock } from './system-clock';
 import type { OrderDeskDeps } from './orders/order-desk';
 import { createCommandService } from './service/service';
+import type { ReservedPort } from './service/instruments';
 import type { CommandService } from './service/types';
 import { openStore, type Store } from './store/store';
 import type { InstrumentRecord } from './store/types';
@@ -46,6 +47,8 @@ export interface GatewayRuntimeOptions {
   deliverExport?: DeliverExport;
   /** Told about saved instruments that could not be started (their settings are invalid). */
   onSkippedInstrument?: (id: string, problem: string) => void;
+  /** Other ports this process listens on (the web UI), refused as an instrument's port. */
+  reservedPorts?: () => readonly ReservedPort[];
 }
 
 export interface GatewayRuntime {
@@ -102,6 +105,7 @@ export function createGatewayRuntime(options: GatewayRuntimeOptions): GatewayRun
   );
   if (options.onEvent) gateway.subscribe(options.onEvent);
   startInstruments(gateway, store, options);
+  syncFileDestinations(store, options.config);
   const orderSources = (options.config?.orderSources ?? [])
     .filter((source) => source.enabled)
     .map(
@@ -129,6 +133,14 @@ export function createGatewayRuntime(options: GatewayRuntimeOptions): GatewayRun
     runtime: options.runtime ?? 'browser',
     version: options.version ?? '0.0.0',
     configFile: options.configFile,
+    reservedPorts: () => [
+      ...(options.reservedPorts?.() ?? []),
+      ...orderSources.map((source) => ({
+        host: source.config.host,
+        port: source.config.port,
+        what: `the order source "${source.config.id}"`,
+      })),
+    ],
     ...(options.clock ? { clock: options.clock } : {}),
     ...(startDemo ? { startDemo: () => startDemo(gateway) } : {}),
     ...(options.deliverExport ? { deliverExport: options.deliverExport } : {}),
@@ -178,4 +190,20 @@ function startInstruments(gateway: Gateway, store: Store, options: GatewayRuntim
   }
   gateway.start(fileInstruments, 'file');
   gateway.start(savedInstruments(fromApp, options.onSkippedInstrument), 'app');
+}
+
+/**
+ * The configuration file's destinations, recorded in the database so that every reader of the
+ * outbox knows them; one the file no longer names is forgotten, and its waiting entries show as
+ * held until it is configured again.
+ */
+function syncFileDestinations(store: Store, config: GatewayConfig | undefined): void {
+  if (!config) return;
+  const named = new Set(config.destinations.map((d) => d.id));
+  for (const record of store.listDestinations()) {
+    if (record.source === 'file' && !named.has(record.id)) store.deleteDestination(record.id);
+  }
+  for (const destination of config.destinations) {
+    store.upsertDestination(destination.id, destination, 'file');
+  }
 }

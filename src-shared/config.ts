@@ -265,6 +265,8 @@ const instrumentFieldsSchema = z.strictObject({
   /** A built-in instrument profile (src-shared/profiles.ts); the generic reading when absent. */
   profile: z.string({ error: 'must be text' }).optional(),
   testCodes: testCodesSchema.default({}),
+  /** Destinations (ids from `destinations`) that receive this instrument's patient results. */
+  forwardTo: z.array(instrumentIdSchema).default([]),
   qc: qcRulesSchema,
   orders: instrumentOrdersSchema,
 });
@@ -381,13 +383,131 @@ export const orderSourceConfigSchema = z.strictObject({
 });
 export type OrderSourceConfig = z.output<typeof orderSourceConfigSchema>;
 
+/** How often a transient delivery failure is retried: without limit, each wait longer. */
+export const retrySchema = z
+  .strictObject({
+    initialDelayMs: millis(1_000, 10),
+    maxDelayMs: millis(300_000, 10),
+    factor: z.number().min(1, 'must be at least 1').max(10, 'must be at most 10').default(2),
+    jitter: z
+      .number()
+      .min(0, 'must be between 0 and 1')
+      .max(1, 'must be between 0 and 1')
+      .default(0.2),
+  })
+  .prefault({});
+
+const destinationCommon = {
+  id: instrumentIdSchema,
+  name: z.string().trim().min(1, 'must not be empty').max(200).optional(),
+  enabled: z.boolean({ error: 'must be true or false' }).default(true),
+  retry: retrySchema,
+  /** Alarm when the oldest entry still waiting for this destination is older than this. */
+  alarmAfterMs: millis(600_000, 1_000),
+};
+
+/** ORU^R01 over MLLP; the gateway connects to the LIS. */
+export const hl7DestinationSchema = z.strictObject({
+  ...destinationCommon,
+  type: z.literal('hl7'),
+  host: z.string().trim().min(1, 'must not be empty'),
+  port,
+  connectTimeoutMs: millis(10_000, 100),
+  keepAliveMs: millis(30_000),
+  reconnect: reconnectSchema,
+  /** How long the LIS may take to answer a message before it is sent again. */
+  ackTimeoutMs: millis(30_000, 100),
+  /** Messages in flight at once (1: each waits for the previous one's ACK). */
+  window: z.number().int('must be a whole number').min(1).max(64).default(1),
+  /** HL7 instruments: forward the bytes the analyzer sent instead of a rebuilt ORU^R01. */
+  passthrough: z.boolean({ error: 'must be true or false' }).default(false),
+  encoding: z.enum(['latin1', 'utf8']).default('utf8'),
+  /** MSH-5 and MSH-6 of what is sent. */
+  receivingApplication: z.string().trim().max(180).optional(),
+  receivingFacility: z.string().trim().max(180).optional(),
+});
+
+const headerName = z
+  .string()
+  .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/u, 'must be an HTTP header name');
+const envName = z
+  .string({ error: 'must be the name of an environment variable' })
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/u, 'must be the name of an environment variable');
+
+/** A POST per message. */
+export const httpDestinationSchema = z.strictObject({
+  ...destinationCommon,
+  type: z.literal('http'),
+  url: z
+    .string({ error: 'must be a URL' })
+    .trim()
+    .regex(/^https?:\/\/\S+$/iu, 'must be an http:// or https:// URL'),
+  format: z.enum(['json', 'fhir']).default('json'),
+  /** A PEM file of the certificate authorities to trust instead of the system's. */
+  caFile: z.string().trim().min(1, 'must not be empty').optional(),
+  /**
+   * Header name → the environment variable holding its value (e.g. `"Authorization":
+   * "LIS_AUTH"`), read when the gateway starts; the value itself is never stored.
+   */
+  headersFromEnv: z.record(headerName, envName).default({}),
+  timeoutMs: millis(30_000, 100),
+});
+
+/** One file per message, written atomically into a folder. */
+export const fileDestinationSchema = z.strictObject({
+  ...destinationCommon,
+  type: z.literal('file'),
+  directory: z.string().trim().min(1, 'must not be empty'),
+  format: z.enum(['hl7', 'json', 'csv']).default('hl7'),
+});
+
+export const destinationConfigSchema = z.discriminatedUnion(
+  'type',
+  [hl7DestinationSchema, httpDestinationSchema, fileDestinationSchema],
+  { error: 'must have "type" "hl7", "http" or "file"' },
+);
+export type DestinationConfigInput = z.input<typeof destinationConfigSchema>;
+export type DestinationConfig = z.output<typeof destinationConfigSchema>;
+export type DestinationType = DestinationConfig['type'];
+
 export const gatewayConfigSchema = z
   .strictObject({
     instruments: z.array(instrumentConfigSchema),
     orderSources: z.array(orderSourceConfigSchema).default([]),
+    destinations: z.array(destinationConfigSchema).default([]),
     storage: storageConfigSchema,
   })
   .superRefine((config, ctx) => {
+    const destinationIds = new Map<string, number>();
+    config.destinations.forEach((destination, index) => {
+      const first = destinationIds.get(destination.id);
+      if (first !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['destinations', index, 'id'],
+          message: `duplicate id "${destination.id}" (also used by destinations[${first}])`,
+        });
+      } else {
+        destinationIds.set(destination.id, index);
+      }
+    });
+    const known =
+      config.destinations.length === 0
+        ? 'no destinations are configured'
+        : `the destinations are ${config.destinations.map((d) => `"${d.id}"`).join(', ')}`;
+    config.instruments.forEach((instrument, index) => {
+      const check = (ids: readonly string[], path: (string | number)[]) =>
+        ids.forEach((id, at) => {
+          if (destinationIds.has(id)) return;
+          ctx.addIssue({
+            code: 'custom',
+            path: ['instruments', index, ...path, at],
+            message: `names the destination "${id}", which does not exist; ${known}`,
+          });
+        });
+      check(instrument.forwardTo, ['forwardTo']);
+      check(instrument.qc.forwardTo, ['qc', 'forwardTo']);
+    });
     const seen = new Map<string, number>();
     config.instruments.forEach((instrument, index) => {
       const first = seen.get(instrument.id);

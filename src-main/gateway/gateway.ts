@@ -9,6 +9,8 @@ import type { Clock } from '../protocols/clock';
 import type { ProtocolError } from '../protocols/errors';
 import type { GatewayStore } from '../store/store';
 import type { InsertOutcome, NewMessage } from '../store/types';
+import { forwardingTargets } from '../profiles/forwarding';
+import { describeKeys, planChange, type ChangePlan } from '../../src-shared/config-effects';
 import { systemClock } from '../system-clock';
 import { AstmConnectionHandler } from './astm-handler';
 import { AstmRawConnectionHandler } from './astm-raw-handler';
@@ -148,16 +150,47 @@ export class Gateway {
     this.emitStatus(runtime);
   }
 
-  /** Applies a changed configuration; only this instrument's link restarts. */
-  async updateInstrument(config: InstrumentConfig): Promise<void> {
+  /**
+   * Applies a changed configuration. Settings read per message (name, alarms, mapping, profile,
+   * QC, forwarding) apply at once and the analyzer stays connected; settings of the connection
+   * itself restart only this instrument's link, after a message in flight has finished.
+   */
+  async updateInstrument(config: InstrumentConfig): Promise<ChangePlan> {
     const runtime = this.require(config.id);
+    const plan = planChange(runtime.config, config);
+    if (plan.changed.length === 0) return plan;
+    if (plan.reconnect.length === 0) {
+      runtime.config = config;
+      this.store.upsertInstrument(config.id, config, runtime.source);
+      if (!config.silence) runtime.silent = false;
+      this.log(
+        config.id,
+        'info',
+        'config',
+        null,
+        `settings changed (${describeKeys(plan.changed)}); applied without reconnecting`,
+      );
+      this.emitStatus(runtime);
+      return plan;
+    }
     await this.stopLink(runtime);
     runtime.config = config;
     this.store.upsertInstrument(config.id, config, runtime.source);
     if (config.enabled) this.startLink(runtime);
     else runtime.markDisabled(this.clock.now());
-    this.log(config.id, 'info', 'config', null, 'settings changed');
+    this.log(
+      config.id,
+      'info',
+      'config',
+      null,
+      plan.reconnect.length === 1 && plan.reconnect[0] === 'enabled'
+        ? config.enabled
+          ? 'enabled'
+          : 'disabled'
+        : `settings changed (${describeKeys(plan.changed)}); the link was restarted for the ${describeKeys(plan.reconnect)}`,
+    );
     this.emitStatus(runtime);
+    return plan;
   }
 
   async setEnabled(id: string, enabled: boolean): Promise<void> {
@@ -275,9 +308,12 @@ export class Gateway {
   private contextFor(runtime: InstrumentRuntime): InstrumentContext {
     const id = runtime.config.id;
     return {
-      config: runtime.config,
+      // Read per message, so live settings apply without a new connection.
+      get config() {
+        return runtime.config;
+      },
       clock: this.clock,
-      persist: (message: NewMessage) => this.store.enqueue(message),
+      persist: (message: NewMessage) => this.store.enqueue(withOutbox(message, runtime.config)),
       stored: (message, outcome) => this.onStored(runtime, message, outcome),
       storageFailed: (error, what, withholds = true) =>
         this.onStorageFailed(runtime, error, what, withholds),
@@ -561,4 +597,16 @@ export class Gateway {
       }
     }
   }
+}
+
+/**
+ * A complete incoming message with results goes to the instrument's destinations: its outbox
+ * entries are named here and written by the store in the message's own transaction.
+ */
+export function withOutbox(message: NewMessage, config: InstrumentConfig): NewMessage {
+  if (message.direction !== 'in' || message.status === 'incomplete') return message;
+  if (message.results.length === 0 || message.outbox !== undefined) return message;
+  const results = message.results.map((result) => ({ ...result, qc: result.qc === true }));
+  const outbox = forwardingTargets(results, config);
+  return outbox.length === 0 ? message : { ...message, outbox };
 }

@@ -1,5 +1,5 @@
 /**
- * The gateway's command line: `serve`, `simulate`, `decode`, `messages`, `orders`, `demo`. Exit codes:
+ * The gateway's command line: `serve`, `simulate`, `decode`, `messages`, `orders`, `outbox`, `demo`. Exit codes:
  * 0 success, 1 failure at run time, 2 bad usage or configuration. Data on stdout, plain words on
  * stderr. main.ts runs it as the `lab-gateway` program; tests call `runCli` directly.
  */
@@ -15,6 +15,7 @@ Usage:
   lab-gateway orders --db FILE [--sample ID] [--state S] --json
   lab-gateway orders add --db FILE --sample ID --tests GLU,CREA [--patient ID] [--instrument ID]
   lab-gateway orders import --db FILE FILE.csv
+  lab-gateway outbox --db FILE [--destination ID] [--state S] [--limit N] --json
   lab-gateway demo [--web HOST:PORT] [--token SECRET] [--db FILE]   (simulated analyzers + the UI)
 
 Run "lab-gateway COMMAND --help" for the options of one command.`;
@@ -25,6 +26,7 @@ const commands: Record<string, () => Promise<CommandFn>> = {
   simulate: async () => (await import('./commands/simulate')).simulateCommand,
   messages: async () => (await import('./commands/messages')).messagesCommand,
   orders: async () => (await import('./commands/orders')).ordersCommand,
+  outbox: async () => (await import('./commands/outbox')).outboxCommand,
   demo: async () => (await import('./commands/demo')).demoCommand,
 };
 

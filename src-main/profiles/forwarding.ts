@@ -27,3 +27,43 @@ export function planForwarding(
   }
   return { patient, qc, qcDestinations: [...instrument.qc.forwardTo] };
 }
+
+/** One destination of a message and which of its results it receives. */
+export interface ForwardingTarget {
+  destinationId: string;
+  scope: 'patient' | 'qc' | 'all';
+}
+
+/**
+ * The destinations a stored incoming message goes to: the instrument's `forwardTo` when it
+ * carries patient results, `qc.forwardTo` when it carries QC results; none for a message whose
+ * results are all excluded, or that has none.
+ */
+export function forwardingTargets(
+  results: readonly StoredResult[],
+  instrument: Pick<InstrumentConfig, 'testCodes' | 'qc' | 'forwardTo'>,
+): ForwardingTarget[] {
+  if (instrument.forwardTo.length === 0 && instrument.qc.forwardTo.length === 0) return [];
+  const plan = planForwarding(results, instrument);
+  const patient = plan.patient.length > 0 ? instrument.forwardTo : [];
+  const qc = plan.qc.length > 0 ? plan.qcDestinations : [];
+  const targets = new Map<string, ForwardingTarget>();
+  for (const id of patient) targets.set(id, { destinationId: id, scope: 'patient' });
+  for (const id of qc) {
+    const both = targets.has(id);
+    targets.set(id, { destinationId: id, scope: both ? 'all' : 'qc' });
+  }
+  return [...targets.values()];
+}
+
+/** The results of a stored message that one outbox entry sends, mapped for the LIS. */
+export function resultsForScope(
+  results: readonly StoredResult[],
+  instrument: Pick<InstrumentConfig, 'testCodes' | 'qc'>,
+  scope: ForwardingTarget['scope'],
+): MappedResult[] {
+  const plan = planForwarding(results, instrument);
+  if (scope === 'patient') return plan.patient;
+  if (scope === 'qc') return plan.qc;
+  return mapResults(results, instrument).filter((r) => !r.excluded);
+}

@@ -37,6 +37,15 @@ export interface InstrumentCommandDeps {
   probe: ConnectionProbe;
   /** The configuration file the gateway was started with, named when refusing to edit its instruments. */
   configFile?: string | undefined;
+  /** Ports the gateway itself listens on (the web UI, order sources), never an instrument's. */
+  reservedPorts?: (() => readonly ReservedPort[]) | undefined;
+}
+
+export interface ReservedPort {
+  host: string;
+  port: number;
+  /** "the web UI", "the order source lis1". */
+  what: string;
 }
 
 export type InstrumentCommand =
@@ -90,14 +99,14 @@ export function instrumentCommands(
           [{ field: 'id', message: `"${parsed.id}" is already used by another instrument` }],
         );
       }
-      checkPortFree(gateway, parsed);
+      checkPortFree(gateway, parsed, deps.reservedPorts?.() ?? []);
       gateway.addInstrument(parsed, 'app');
       return gateway.status(parsed.id)!;
     },
     updateInstrument: async ({ config }) => {
       const parsed = validateConfig(config);
       editable(parsed.id);
-      checkPortFree(gateway, parsed);
+      checkPortFree(gateway, parsed, deps.reservedPorts?.() ?? []);
       await gateway.updateInstrument(parsed);
       return gateway.status(parsed.id)!;
     },
@@ -139,7 +148,17 @@ function validateConfig(input: unknown): InstrumentConfig {
   );
 }
 
-function checkPortFree(gateway: InstrumentControl, config: InstrumentConfig): void {
+/** Two listeners clash on one port when either takes every address or both take the same. */
+function sameListener(a: string, b: string): boolean {
+  const any = (host: string) => host === '0.0.0.0' || host === '::' || host === '';
+  return a === b || any(a) || any(b);
+}
+
+function checkPortFree(
+  gateway: InstrumentControl,
+  config: InstrumentConfig,
+  reserved: readonly ReservedPort[],
+): void {
   if (config.serial && config.transport === 'serial' && config.enabled) {
     const path = config.serial.path;
     for (const other of gateway.statuses()) {
@@ -153,6 +172,15 @@ function checkPortFree(gateway: InstrumentControl, config: InstrumentConfig): vo
     return;
   }
   if (config.mode !== 'server' || !config.enabled) return;
+  for (const taken of reserved) {
+    if (taken.port === config.port && sameListener(taken.host, config.host)) {
+      throw new CommandFailure(
+        'PORT_IN_USE',
+        `port ${config.port} is used by ${taken.what} of this gateway; choose another port for the analyzer`,
+        [{ field: 'port', message: `used by ${taken.what} of this gateway` }],
+      );
+    }
+  }
   for (const other of gateway.statuses()) {
     if (other.id === config.id || other.mode !== 'server' || !other.enabled) continue;
     if (other.port === config.port && other.host === config.host) {

@@ -19,7 +19,12 @@ import { planExport, type DeliverExport } from './exports';
 import { CommandFailure, toCommandError } from './failure';
 import type { CommandHandlers } from './handlers';
 import { historyCommands } from './history';
-import { instrumentCommands, type ConnectionProbe, type InstrumentControl } from './instruments';
+import {
+  instrumentCommands,
+  type ConnectionProbe,
+  type InstrumentControl,
+  type ReservedPort,
+} from './instruments';
 import { profileCommands } from './profiles';
 import { orderCommands } from './orders';
 import { lastHourStats } from './stats';
@@ -39,6 +44,8 @@ export interface CommandServiceDeps {
   version: string;
   /** The configuration file the gateway was started with, if any. */
   configFile?: string | undefined;
+  /** Ports the gateway itself listens on; the instrument editor refuses them. */
+  reservedPorts?: () => readonly ReservedPort[];
   clock?: Clock;
   /** Where exports go (a save dialog, a download); absent where nothing can receive them. */
   deliverExport?: DeliverExport;
@@ -64,7 +71,12 @@ export function createCommandService(deps: CommandServiceDeps): CommandService &
       configFile: deps.configFile ?? null,
       demoAvailable: deps.startDemo !== undefined,
     }),
-    ...instrumentCommands({ gateway, probe: deps.probe, configFile: deps.configFile }),
+    ...instrumentCommands({
+      gateway,
+      probe: deps.probe,
+      configFile: deps.configFile,
+      reservedPorts: deps.reservedPorts,
+    }),
     ...historyCommands(
       store,
       (id) => gateway.config(id),

@@ -4,3 +4,4 @@ export { StoreError, simulatedFault } from './errors';
 export type { SimulatedFault, StoreErrorCode } from './errors';
 export { SCHEMA_VERSION } from './schema';
 export type * from './types';
+export type { DestinationRecord, OutboxFilter } from './outbox';

@@ -5,7 +5,7 @@
 import { RESULT_FIELDS } from '../../src-shared/result-fields';
 import type { Result, StoredResult } from '../../src-shared/results';
 import { StoreError } from './errors';
-import type { MessageError, NewEvent, NewMessage, NewTraceEntry } from './types';
+import type { MessageError, NewEvent, NewMessage, NewTraceEntry, OutboxTarget } from './types';
 
 const MAX_NAME = 200;
 const MAX_WORD = 64;
@@ -36,6 +36,8 @@ export interface MessageRow {
   /** Any result is QC. */
   qc: boolean;
   profile: string | null;
+  /** Outbox entries to write with the message. */
+  outbox: OutboxTarget[];
 }
 
 export interface EventRow {
@@ -93,7 +95,21 @@ export function prepareMessage(message: NewMessage): MessageRow {
     results,
     qc: results.some((r) => r.qc),
     profile: optionalText(message.profile, 'profile', MAX_WORD),
+    outbox: prepareOutbox(message.outbox),
   };
+}
+
+function prepareOutbox(targets: readonly OutboxTarget[] | undefined): OutboxTarget[] {
+  if (targets === undefined) return [];
+  const seen = new Set<string>();
+  return list(targets, 'outbox').map((target, index) => {
+    if (typeof target !== 'object' || target === null) invalid(`outbox ${index + 1} is missing`);
+    const destinationId = name(target.destinationId, `outbox ${index + 1}: destinationId`);
+    if (seen.has(destinationId)) invalid(`outbox names the destination ${destinationId} twice`);
+    seen.add(destinationId);
+    const scope = oneOf(target.scope, ['patient', 'qc', 'all'], `outbox ${index + 1}: scope`);
+    return { destinationId, scope };
+  });
 }
 
 function prepareResult(result: Result & { qc?: boolean }, index: number): StoredResult {

@@ -247,6 +247,53 @@ const migrations: readonly string[] = [
   -- Which orders a stored message resulted, for the message detail.
   CREATE INDEX order_history_by_message ON order_history (message_id) WHERE message_id IS NOT NULL;
   `,
+  /* 6 */ `
+  -- Results to the LIS. A message's outbox entries are written in the transaction that stores
+  -- it, one per destination, so none is lost between storing and forwarding. AUTOINCREMENT: an
+  -- entry's ID is also the control ID every resend of it carries, and must never be handed out
+  -- twice. scope: which of the message's results the destination receives (patient, qc or all).
+  CREATE TABLE outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    message_id INTEGER NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+    destination_id TEXT NOT NULL,
+    instrument_id TEXT NOT NULL,
+    scope TEXT NOT NULL CHECK (scope IN ('patient', 'qc', 'all')),
+    state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'delivered', 'failed')),
+    created_at INTEGER NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL DEFAULT 0,
+    last_attempt_at INTEGER,
+    delivered_at INTEGER,
+    error TEXT
+  ) STRICT;
+  -- What the forwarder reads: the open entries of one destination in the order they were stored.
+  CREATE INDEX outbox_pending ON outbox (destination_id, id) WHERE state = 'pending';
+  CREATE INDEX outbox_by_destination ON outbox (destination_id, state, id);
+  CREATE INDEX outbox_by_message ON outbox (message_id);
+
+  -- Every delivery attempt: what was sent and what the destination answered.
+  CREATE TABLE outbox_attempts (
+    id INTEGER PRIMARY KEY,
+    entry_id INTEGER NOT NULL REFERENCES outbox (id) ON DELETE CASCADE,
+    at INTEGER NOT NULL,
+    outcome TEXT NOT NULL CHECK (outcome IN ('delivered', 'failed', 'retry')),
+    sent TEXT NOT NULL,
+    answer TEXT
+  ) STRICT;
+  CREATE INDEX outbox_attempts_by_entry ON outbox_attempts (entry_id, at);
+
+  -- The destinations the gateway runs (from its configuration file, or added in the app), so that
+  -- the command line and the UI can tell an entry waiting for a destination on hold, or for one
+  -- that no longer exists (held), from one in delivery (pending). held: on hold by a user.
+  CREATE TABLE destinations (
+    id TEXT PRIMARY KEY NOT NULL,
+    config TEXT NOT NULL CHECK (json_valid(config)),
+    source TEXT NOT NULL CHECK (source IN ('file', 'app')),
+    held INTEGER NOT NULL DEFAULT 0 CHECK (held IN (0, 1)),
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  ) STRICT;
+  `,
 ];
 
 export const SCHEMA_VERSION = migrations.length;

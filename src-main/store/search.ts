@@ -86,7 +86,7 @@ export function planSearch(input: string): SearchPlan | null {
 
 /**
  * The text indexed for a message: the words of its text, then those of its IDs and every part of
- * MIN_PART characters or more of every word of its sample and patient IDs. Between words only
+ * MIN_PART characters or more of every word of its sample and patient IDs, each once. Between words only
  * spaces, so the tokenizer splits exactly where this module does (unicode61 alone would keep
  * some combining marks and unassigned characters inside words). Depends on nothing but its
  * arguments, so that the same row always gives the same document.
@@ -96,16 +96,18 @@ export function searchDocument(
   ids: readonly string[],
   partIds: readonly string[],
 ): string {
-  const words = ASCII.test(text)
-    ? text.replace(ASCII_SEPARATORS, ' ')
-    : text.replace(SEPARATORS, ' ');
-  const more = new Set<string>();
-  for (const id of ids) for (const token of id.match(WORD_CHARS) ?? []) more.add(token);
+  // Each word once: the index keeps no positions or counts (detail=none), so a word repeated in
+  // a document adds nothing to it, or to what deleting the document must name, but costs the
+  // tokenizer and the index's pending list each time. Messages repeat most of their words
+  // (segment names, units, flags, the analyzer's name in every OBX).
+  const words = new Set(text.split(ASCII.test(text) ? ASCII_SEPARATORS : SEPARATORS));
+  words.delete('');
+  for (const id of ids) for (const token of id.match(WORD_CHARS) ?? []) words.add(token);
   for (const id of partIds) {
     if ([...id].length > MAX_SUBSTRING_ID) continue;
-    for (const token of id.match(WORD_CHARS) ?? []) addParts(more, token);
+    for (const token of id.match(WORD_CHARS) ?? []) addParts(words, token);
   }
-  return `${words} ${[...more].join(' ')}`;
+  return [...words].join(' ');
 }
 
 function addParts(words: Set<string>, token: string): void {

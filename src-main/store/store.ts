@@ -18,6 +18,7 @@ import {
   type TrackingOutcome,
 } from './orders';
 import type { Order, OrderHistoryEntry } from '../../src-shared/orders';
+import type { OutboxEntry } from '../../src-shared/outbox';
 import {
   name,
   prepareConfig,
@@ -30,8 +31,10 @@ import {
   type TraceRow,
 } from './prepare';
 import { migrate, registerSchemaFunctions, requireCurrent, schemaVersion } from './schema';
+import { OutboxTable, type DestinationRecord, type OutboxFilter } from './outbox';
 import { SearchIndexer } from './search-index';
 import { TraceLog } from './trace';
+import { WalMeter } from './wal-meter';
 import type {
   CheckpointMode,
   CheckpointOutcome,
@@ -172,6 +175,22 @@ export interface OrderStore {
   pendingOrderCounts(): Record<string, number>;
 }
 
+/**
+ * The outbox and the destinations it delivers to. Entries are written with their messages
+ * (`NewMessage.outbox`); these read them and keep the destinations' records.
+ */
+export interface OutboxStore {
+  /** Oldest first. */
+  listOutbox(filter?: OutboxFilter): OutboxEntry[];
+  upsertDestination(id: string, config: unknown, source?: InstrumentSource): DestinationRecord;
+  getDestination(id: string): DestinationRecord | null;
+  listDestinations(): DestinationRecord[];
+  /** Its entries stay, shown as held, until it is configured again. */
+  deleteDestination(id: string): boolean;
+  /** False when no destination has the id. */
+  setDestinationHeld(id: string, held: boolean): boolean;
+}
+
 /** What the history, event log and statistics screens read. */
 export interface HistoryReader {
   readonly file: string;
@@ -183,7 +202,7 @@ export interface HistoryReader {
 }
 
 /** The whole store, for the composition root, the command line and benchmarks. */
-export interface Store extends GatewayStore, HistoryReader, OrderStore {
+export interface Store extends GatewayStore, HistoryReader, OrderStore, OutboxStore {
   readonly readonly: boolean;
   /** Stores the batch in one transaction: all of it, or nothing and a StoreError. */
   insertMessages(batch: readonly NewMessage[]): InsertOutcome[];
@@ -222,7 +241,13 @@ export function storeTestHooks(store: Store): StoreTestHooks {
 }
 
 const DEFAULT_PURGE_BATCH = 100;
-/** Messages indexed per side transaction; a backlog is worked off in steps of this size. */
+/**
+ * Messages indexed per side transaction while instruments talk: each step holds the event loop,
+ * and so every acknowledgement due meanwhile, for about 60 µs per message; a backlog is worked
+ * off in steps of this size, one per turn of the loop.
+ */
+const INDEX_STEP = 100;
+/** Per transaction when nothing waits: before a search, on open, on close. */
 const INDEX_BATCH = 1000;
 const MAX_PURGE_BATCH = 10_000;
 
@@ -237,14 +262,16 @@ class SqliteStore implements Store {
   private readonly trace: TraceLog;
   private readonly instruments: InstrumentTable;
   private readonly orders: OrderTable;
+  private readonly outbox: OutboxTable;
   private readonly queue: WriteQueue;
   private readonly writeListeners = new Set<(failure: WriteFailure) => void>();
   private readonly writeBatchTx: (batch: WriteBatch) => BatchOutcome;
   private readonly shortTx: (work: () => unknown) => unknown;
-  private readonly sideTx: (events: EventRow[], trace: TraceRow[]) => number;
+  private readonly sideTx: (events: EventRow[], trace: TraceRow[], indexLimit: number) => number;
   private readonly indexer: SearchIndexer | null;
   private readonly fullSync: boolean;
   private readonly checkpointEveryMs: number;
+  private readonly walMeter: WalMeter | null;
   /** Messages were committed that the search index does not hold yet. */
   private indexBehind = false;
   private writtenSinceCheckpoint = false;
@@ -258,6 +285,7 @@ class SqliteStore implements Store {
     duplicates: 0,
     largestBatch: 0,
     droppedEntries: 0,
+    walBytes: 0,
   };
 
   constructor(options: StoreOptions) {
@@ -267,6 +295,8 @@ class SqliteStore implements Store {
     this.db = openDatabase(options);
     this.fullSync = options.durability !== 'normal';
     this.checkpointEveryMs = Math.max(0, options.checkpointEveryMs ?? 1000);
+    this.walMeter = this.readonly ? null : new WalMeter(`${options.file}-shm`);
+    this.walMeter?.read();
     try {
       this.indexer = this.readonly ? null : new SearchIndexer(this.db);
       this.history = new MessageHistory(this.db);
@@ -275,13 +305,19 @@ class SqliteStore implements Store {
       this.trace = new TraceLog(this.db);
       this.instruments = new InstrumentTable(this.db);
       this.orders = new OrderTable(this.db);
+      this.outbox = new OutboxTable(this.db);
     } catch (error) {
       this.db.close();
       throw storeErrorFrom(error, `open the database ${options.file}`, 'STORE_OPEN_FAILED');
     }
     const transaction = this.db.transaction((batch: WriteBatch): BatchOutcome => {
       const outcome: BatchOutcome = {
-        messages: batch.messages.map((row) => this.messages.insert(row)),
+        messages: batch.messages.map((row) => {
+          const inserted = this.messages.insert(row);
+          // A message and its outbox entries commit together or not at all.
+          if (!inserted.duplicate && row.outbox.length > 0) this.outbox.add(inserted.id, row);
+          return inserted;
+        }),
         events: batch.events.map((row) => this.events.insert(row)),
         trace: batch.trace.map((row) => this.trace.insert(row)),
       };
@@ -289,14 +325,16 @@ class SqliteStore implements Store {
       return outcome;
     });
     this.writeBatchTx = (batch) => transaction.immediate(batch);
-    const side = this.db.transaction((events: EventRow[], trace: TraceRow[]): number => {
-      for (const row of events) this.events.insert(row);
-      for (const row of trace) this.trace.insert(row);
-      const indexed = this.indexBehind && this.indexer ? this.indexer.indexSome(INDEX_BATCH) : 0;
-      this.faultInjector?.('write');
-      return indexed;
-    });
-    this.sideTx = (events, trace) => side.immediate(events, trace);
+    const side = this.db.transaction(
+      (events: EventRow[], trace: TraceRow[], indexLimit: number): number => {
+        for (const row of events) this.events.insert(row);
+        for (const row of trace) this.trace.insert(row);
+        const indexed = this.indexBehind && this.indexer ? this.indexer.indexSome(indexLimit) : 0;
+        this.faultInjector?.('write');
+        return indexed;
+      },
+    );
+    this.sideTx = (events, trace, indexLimit) => side.immediate(events, trace, indexLimit);
     const short = this.db.transaction((work: () => unknown) => {
       const result = work();
       this.faultInjector?.('write');
@@ -526,6 +564,45 @@ class SqliteStore implements Store {
     return this.read('count the orders', () => this.orders.pending());
   }
 
+  listOutbox(filter: OutboxFilter = {}): OutboxEntry[] {
+    return this.read('read the outbox', () => this.outbox.list(filter));
+  }
+
+  upsertDestination(
+    id: string,
+    config: unknown,
+    source: InstrumentSource = 'app',
+  ): DestinationRecord {
+    this.assertWritable();
+    const checkedId = name(id, 'the destination ID');
+    const json = prepareConfig(config);
+    return this.write('save the destination', () =>
+      this.inTransaction(() => this.outbox.upsertDestination(checkedId, json, source, this.now())),
+    );
+  }
+
+  getDestination(id: string): DestinationRecord | null {
+    return this.read('read the destination', () => this.outbox.getDestination(id));
+  }
+
+  listDestinations(): DestinationRecord[] {
+    return this.read('read the destinations', () => this.outbox.listDestinations());
+  }
+
+  deleteDestination(id: string): boolean {
+    this.assertWritable();
+    return this.write('remove the destination', () =>
+      this.inTransaction(() => this.outbox.deleteDestination(id)),
+    );
+  }
+
+  setDestinationHeld(id: string, held: boolean): boolean {
+    this.assertWritable();
+    return this.write(held ? 'hold the destination' : 'release the destination', () =>
+      this.inTransaction(() => this.outbox.setHeld(id, held, this.now())),
+    );
+  }
+
   stats(request: StatsRequest): TrafficStats {
     return this.read('count the traffic', () => this.messages.stats(request, this.now()));
   }
@@ -574,6 +651,8 @@ class SqliteStore implements Store {
 
   checkpoint(mode: CheckpointMode = 'passive'): CheckpointOutcome {
     this.assertOpen();
+    // The log may start over after this checkpoint: count what it holds first.
+    this.walMeter?.read();
     const row = this.db.pragma(`wal_checkpoint(${mode.toUpperCase()})`) as {
       busy: number;
       log: number;
@@ -588,7 +667,7 @@ class SqliteStore implements Store {
   }
 
   metrics(): StoreMetrics {
-    return { ...this.counters };
+    return { ...this.counters, walBytes: this.walMeter?.walBytes ?? 0 };
   }
 
   settings(): StoreSettings {
@@ -610,6 +689,7 @@ class SqliteStore implements Store {
     try {
       this.queue.close();
       this.catchUpIndex();
+      this.walMeter?.read();
     } finally {
       this.closed = true;
       if (!this.readonly) {
@@ -670,24 +750,25 @@ class SqliteStore implements Store {
         this.counters.droppedEntries += events.length + trace.length;
         throw error;
       }
-      if (this.indexBehind) this.queue.wake();
+      // The rest of a backlog follows in the next turn of the loop, after what waits there.
+      if (this.indexBehind) this.queue.wakeSoon();
     }
     this.checkpointIfDue();
   }
 
   /** One side transaction; clears indexBehind once the index has caught up. */
-  private sideWrite(events: EventRow[], trace: TraceRow[]): void {
+  private sideWrite(events: EventRow[], trace: TraceRow[], indexLimit = INDEX_STEP): void {
     const indexing = this.indexBehind;
     let indexed: number;
     try {
-      indexed = this.relaxed(() => this.sideTx(events, trace));
+      indexed = this.relaxed(() => this.sideTx(events, trace, indexLimit));
     } catch (error) {
       this.counters.failedWrites++;
       throw error;
     }
     this.counters.writeTransactions++;
     this.writtenSinceCheckpoint = true;
-    if (indexing && indexed < INDEX_BATCH) this.indexBehind = false;
+    if (indexing && indexed < indexLimit) this.indexBehind = false;
   }
 
   /**
@@ -706,7 +787,7 @@ class SqliteStore implements Store {
   }
 
   private catchUpIndex(): void {
-    while (this.indexBehind && !this.closed) this.sideWrite([], []);
+    while (this.indexBehind && !this.closed) this.sideWrite([], [], INDEX_BATCH);
   }
 
   /** A search finds every stored message, also one committed a moment ago. */

@@ -6,6 +6,7 @@ import type { Protocol, Result, StoredResult } from '../../src-shared/results';
 import type { Direction, EventLevel, MessageStatus, MessageSummary } from '../../src-shared/status';
 import type { InstrumentSource } from '../../src-shared/config';
 import type { StoreError } from './errors';
+import type { OutboxScope } from '../../src-shared/outbox';
 
 export type { Direction, EventLevel, MessageStatus, MessageSummary };
 
@@ -43,6 +44,17 @@ export interface NewMessage {
    * hash of its text): a second message with the key is not stored again.
    */
   dedupeKey?: string | null;
+  /**
+   * Destinations that receive this message: an outbox entry each, written in the same
+   * transaction as the message (none for a duplicate, whose entries already exist).
+   */
+  outbox?: readonly OutboxTarget[];
+}
+
+/** One destination of a stored message, and which of its results it receives. */
+export interface OutboxTarget {
+  destinationId: string;
+  scope: OutboxScope;
 }
 
 export interface InsertOutcome {
@@ -300,6 +312,11 @@ export interface StoreMetrics {
   largestBatch: number;
   /** Events and trace entries lost: the write carrying them failed, or the store was closed. */
   droppedEntries: number;
+  /**
+   * Bytes this store appended to the write-ahead log since it was opened (frames of a page and
+   * its 24-byte header): what the disk is asked to write before anything is checkpointed.
+   */
+  walBytes: number;
 }
 
 /** Reported when a queued write fails; the messages of the batch were rejected, nothing stored. */

@@ -113,6 +113,19 @@ export class WriteQueue {
     if (!this.closed) this.scheduleSide();
   }
 
+  /** Side work is due and should not wait for the timer: more of a backlog, say. */
+  wakeSoon(): void {
+    if (this.closed || this.sideImmediate !== null) return;
+    if (this.timer !== null) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    this.sideImmediate = setImmediate(() => {
+      this.sideImmediate = null;
+      this.runSide();
+    });
+  }
+
   /** Writes what is pending, then refuses new work. Idempotent. */
   close(): void {
     if (this.closed) return;

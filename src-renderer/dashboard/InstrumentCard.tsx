@@ -1,4 +1,4 @@
-import { useId } from 'react';
+import { useId, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { describeLine } from '../../src-shared/config';
 import { StatusBadge } from '../components/StatusBadge';
@@ -13,6 +13,7 @@ import {
 import { PendingOrders } from '../orders/PendingOrders';
 import { useAppStore } from '../store';
 import { useNow } from '../use-now';
+import { ConfirmLinkAction } from './ConfirmLinkAction';
 import { Sparkline } from './Sparkline';
 
 export function InstrumentCard({ id }: { id: string }) {
@@ -29,6 +30,7 @@ export function InstrumentCard({ id }: { id: string }) {
   const openEditor = useAppStore((state) => state.openEditor);
   const now = useNow();
   const titleId = useId();
+  const [confirming, setConfirming] = useState<'reconnect' | 'disconnect' | null>(null);
   if (!status) return null;
 
   const { word, tone } = statusWord(status, now);
@@ -36,6 +38,11 @@ export function InstrumentCard({ id }: { id: string }) {
   const counters = status.counters;
   const countersDay = counters.day === localDay(now) ? 'Today' : `On ${counters.day}`;
   const busy = pending !== undefined;
+  /** A working connection is not cut without asking. */
+  const linkAction = (action: 'reconnect' | 'disconnect') => {
+    if (status.state === 'connected') setConfirming(action);
+    else void run(id, action);
+  };
 
   return (
     <article className={`card card-${tone}`} aria-labelledby={titleId} aria-busy={busy}>
@@ -127,13 +134,13 @@ export function InstrumentCard({ id }: { id: string }) {
       <div className="card-actions">
         {status.enabled ? (
           <>
-            <button type="button" disabled={busy} onClick={() => void run(id, 'reconnect')}>
+            <button type="button" disabled={busy} onClick={() => linkAction('reconnect')}>
               Reconnect
             </button>
             <button
               type="button"
               disabled={busy || status.disconnectedByUser}
-              onClick={() => void run(id, 'disconnect')}
+              onClick={() => linkAction('disconnect')}
             >
               Disconnect
             </button>
@@ -151,6 +158,18 @@ export function InstrumentCard({ id }: { id: string }) {
           Settings
         </button>
       </div>
+      {confirming && (
+        <ConfirmLinkAction
+          action={confirming}
+          name={status.name}
+          peers={status.peers}
+          onConfirm={() => {
+            setConfirming(null);
+            void run(id, confirming);
+          }}
+          onCancel={() => setConfirming(null)}
+        />
+      )}
       {actionError && (
         <p className="action-error" role="alert">
           {actionError}

@@ -1,4 +1,6 @@
 import { useId, useState, type FormEvent } from 'react';
+import { instrumentConfigSchema, type InstrumentConfig } from '../../src-shared/config';
+import { describeKeys, planChange, type ChangePlan } from '../../src-shared/config-effects';
 import type { InstrumentStatus } from '../../src-shared/status';
 import { getApi } from '../api';
 import { formatAddress } from '../format';
@@ -15,7 +17,11 @@ import {
   type FormValues,
 } from './form-values';
 import { ResultSettingsSection } from './ResultSettingsSection';
-import { readResultSettings, type ResultSettingsValues } from './result-settings';
+import {
+  readResultSettings,
+  type ResultSettings,
+  type ResultSettingsValues,
+} from './result-settings';
 
 const advancedFields: readonly FieldName[] = [
   'encoding',
@@ -85,9 +91,11 @@ interface Props {
   initial: FormValues;
   /** Profile, test codes and QC rules, edited in their own section. */
   initialResults: ResultSettingsValues;
+  /** The settings as the gateway has them now; null for a new instrument. */
+  original?: InstrumentConfig | null;
 }
 
-export function InstrumentForm({ editingId, initial, initialResults }: Props) {
+export function InstrumentForm({ editingId, initial, initialResults, original = null }: Props) {
   const formId = useId().replace(/:/g, '');
   const titleId = `${formId}-title`;
   const [values, setValues] = useState(initial);
@@ -101,6 +109,11 @@ export function InstrumentForm({ editingId, initial, initialResults }: Props) {
   const [confirming, setConfirming] = useState(false);
   const [results, setResults] = useState(initialResults);
   const [removeError, setRemoveError] = useState<string | null>(null);
+  /** What the gateway has now: the loaded settings, then each saved version. */
+  const [baseline, setBaseline] = useState(original);
+  const status = useAppStore((state) =>
+    editingId === null ? undefined : state.instruments.byId[editingId],
+  );
   const applyStatuses = useAppStore((state) => state.applyStatuses);
   const removeInstrument = useAppStore((state) => state.removeInstrument);
   const openEditor = useAppStore((state) => state.openEditor);
@@ -109,6 +122,7 @@ export function InstrumentForm({ editingId, initial, initialResults }: Props) {
   const readResults = readResultSettings(results, values.protocol);
   const resultErrors = submitted && !readResults.ok ? readResults.errors : { rows: {} };
   const errorOf = (field: FieldName) => clientErrors[field] ?? serverErrors[field];
+  const plan = changePlan(baseline, values, readResults);
   const hiddenProblems = fieldOrder
     .filter((field) => !isShown(field, values) && errorOf(field))
     .map((field) => `${field}: ${errorOf(field)}`);
@@ -158,7 +172,8 @@ export function InstrumentForm({ editingId, initial, initialResults }: Props) {
       );
       return;
     }
-    const config = { ...read.config, ...readResults.settings };
+    const config = candidateConfig(read.config, readResults.settings);
+    const planned = baseline ? planChange(baseline, config) : null;
     setSaving(true);
     const api = getApi();
     const result = await call(() =>
@@ -180,7 +195,10 @@ export function InstrumentForm({ editingId, initial, initialResults }: Props) {
     applyStatuses([status]);
     setServerErrors({});
     if (editingId === null) openEditor({ kind: 'edit', id: status.id });
-    else setSaved('Changes saved.');
+    else {
+      setBaseline(config);
+      setSaved(savedWords(planned));
+    }
   };
 
   const testConnection = async () => {
@@ -241,7 +259,9 @@ export function InstrumentForm({ editingId, initial, initialResults }: Props) {
       onSubmit={(event) => void submit(event)}
     >
       <h2 id={titleId}>
-        {editingId === null ? 'New instrument' : `Edit ${initial.name || initial.id}`}
+        {editingId === null
+          ? 'New instrument'
+          : `Edit ${baseline?.name ?? initial.name ?? initial.id}`}
       </h2>
 
       {(general.length > 0 || hiddenProblems.length > 0) && (
@@ -587,6 +607,17 @@ export function InstrumentForm({ editingId, initial, initialResults }: Props) {
         </div>
       )}
 
+      {plan && plan.reconnect.length > 0 && (
+        <p className="banner banner-warn save-effect" role="note">
+          {reconnectWarning(plan, status)}
+        </p>
+      )}
+      {plan && plan.changed.length > 0 && plan.reconnect.length === 0 && (
+        <p className="muted save-effect" role="note">
+          These changes apply without reconnecting the analyzer.
+        </p>
+      )}
+
       <div className="form-actions">
         <button type="submit" className="button-primary" disabled={saving}>
           {editingId === null ? 'Create instrument' : 'Save changes'}
@@ -617,6 +648,48 @@ export function InstrumentForm({ editingId, initial, initialResults }: Props) {
       )}
     </form>
   );
+}
+
+/** The settings the form would save: its own fields, then profile, test codes and QC. */
+function candidateConfig(config: InstrumentConfig, settings: ResultSettings): InstrumentConfig {
+  const merged = { ...config, ...settings };
+  // Defaults filled in, so comparing with the gateway's settings sees only real changes.
+  const parsed = instrumentConfigSchema.safeParse(merged);
+  return parsed.success ? parsed.data : (merged as InstrumentConfig);
+}
+
+/** What saving the form as it is now would change; null while new or not valid. */
+function changePlan(
+  baseline: InstrumentConfig | null,
+  values: FormValues,
+  results: ReturnType<typeof readResultSettings>,
+): ChangePlan | null {
+  if (!baseline || !results.ok) return null;
+  const read = readForm(values);
+  if (!read.ok) return null;
+  return planChange(baseline, candidateConfig(read.config, results.settings));
+}
+
+function reconnectWarning(plan: ChangePlan, status: InstrumentStatus | undefined): string {
+  const what = describeKeys(plan.reconnect);
+  if (plan.reconnect.length === 1 && plan.reconnect[0] === 'enabled') {
+    return status?.enabled
+      ? 'Saving disables the instrument: its link closes once a message in progress has finished.'
+      : 'Saving enables the instrument and opens its link.';
+  }
+  const connected =
+    status && status.peers.length > 0
+      ? ` The analyzer connected from ${status.peers.join(', ')} has to connect again.`
+      : '';
+  return `Saving reconnects the link because the ${what} changed: a message in progress is finished first, then the connection is closed and opened again.${connected}`;
+}
+
+function savedWords(plan: ChangePlan | null): string {
+  if (!plan || plan.changed.length === 0) return 'Saved; nothing had changed.';
+  if (plan.reconnect.length === 0)
+    return 'Changes saved and applied; the analyzer stayed connected.';
+  if (plan.reconnect.length === 1 && plan.reconnect[0] === 'enabled') return 'Changes saved.';
+  return `Changes saved; the link was restarted because the ${describeKeys(plan.reconnect)} changed.`;
 }
 
 function readErrors(values: FormValues): FieldErrors {

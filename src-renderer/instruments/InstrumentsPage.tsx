@@ -139,6 +139,7 @@ function EditInstrument({ id }: { id: string }) {
   return (
     <InstrumentForm
       editingId={id}
+      original={loaded.config}
       initial={toFormValues(loaded.config)}
       initialResults={toResultSettings(loaded.config)}
     />

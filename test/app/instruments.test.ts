@@ -135,3 +135,30 @@ describe('instruments from the configuration file and from the UI', () => {
     expect(update.ok).toBe(true);
   });
 });
+
+describe('ports the gateway itself listens on', () => {
+  it('refuses the web UI’s port for an analyzer before creating anything', async () => {
+    const runtime = createGatewayRuntime({
+      dbFile: path.join(temp.dir, 'reserved.sqlite'),
+      reservedPorts: () => [{ host: '127.0.0.1', port: 8080, what: 'the web UI' }],
+    });
+    running.push(runtime);
+    const server = { id: 'an1', protocol: 'hl7', mode: 'server', host: '0.0.0.0', port: 8080 };
+    const created = await runtime.service.dispatch('createInstrument', { config: server });
+    expect(created).toEqual({
+      ok: false,
+      error: {
+        code: 'PORT_IN_USE',
+        message:
+          'port 8080 is used by the web UI of this gateway; choose another port for the analyzer',
+        fields: [{ field: 'port', message: 'used by the web UI of this gateway' }],
+      },
+    });
+    expect(runtime.gateway.status('an1')).toBeNull();
+    // A client link only connects out, so the same port number elsewhere is fine.
+    const client = await runtime.service.dispatch('createInstrument', {
+      config: { ...server, mode: 'client', host: '10.0.0.9', enabled: false },
+    });
+    expect(client.ok).toBe(true);
+  });
+});

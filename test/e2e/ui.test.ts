@@ -181,6 +181,8 @@ describe('the UI in Chromium', { timeout: 60_000 }, () => {
       );
     }, 25);
     await coag.getByRole('button', { name: 'Reconnect' }).click();
+    // The link is healthy, so the card asks first.
+    await coag.getByRole('button', { name: 'Reconnect now' }).click();
     // First the link is seen connecting again…
     await expect.poll(() => seen.includes('Connecting'), { timeout: 10_000 }).toBe(true);
     clearInterval(watch);

@@ -462,3 +462,64 @@ describe('run-time changes', () => {
     expect(events.some((e) => e.type === 'instrumentRemoved' && e.id === 'x')).toBe(true);
   });
 });
+
+describe('saving settings while an analyzer is connected', () => {
+  const oru = (id: string) =>
+    frameMllp(
+      Buffer.from(
+        `MSH|^~\\&|X|Y|Z|W|20240101||ORU^R01|${id}|P|2.5.1\rPID|1||P1\rOBR|1||S1\rOBX|1|NM|GLU||5.4|mmol/L`,
+      ),
+    );
+
+  it('keeps the connection for a new name, alarm or mapping, and reconnects for a new port', async () => {
+    const [port, newPort] = [await freePort(), await freePort()];
+    const input = { id: 'h', protocol: 'hl7', mode: 'server', port } as const;
+    const { gateway, store, events } = startGateway([input]);
+    await waitFor(() => gateway.status('h')?.state === 'listening', 'listening');
+    const socket = net.connect(port, '127.0.0.1');
+    const received: Buffer[] = [];
+    let closed = false;
+    socket.on('data', (chunk) => received.push(chunk));
+    socket.on('close', () => (closed = true));
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.write(oru('BEFORE1'));
+    await waitFor(() => Buffer.concat(received).includes('MSA|AA|BEFORE1'), 'first ACK');
+
+    const plan = await gateway.updateInstrument(
+      instrumentConfigSchema.parse({
+        ...input,
+        name: 'Chemistry 2',
+        silence: { afterMs: 60_000 },
+        testCodes: { GLU: 'GLUC' },
+        qc: { sampleIds: ['S1'] },
+      }),
+    );
+    expect(plan.reconnect).toEqual([]);
+    expect(gateway.status('h')!.name).toBe('Chemistry 2');
+    expect(gateway.status('h')!.state).toBe('connected');
+    socket.write(oru('AFTER1'));
+    await waitFor(() => Buffer.concat(received).includes('MSA|AA|AFTER1'), 'ACK after saving');
+    expect(closed).toBe(false);
+    // The new QC rule applies to the next message on the same connection.
+    const qcOf = (controlId: string) =>
+      storedMessages(store, 'h')
+        .find((m) => m.controlId === controlId)!
+        .results.map((r) => r.qc);
+    expect(qcOf('BEFORE1')).toEqual([false]);
+    expect(qcOf('AFTER1')).toEqual([true]);
+    const logged = events.flatMap((e) => (e.type === 'log' ? [e.entry.message] : []));
+    expect(logged).toContain(
+      'settings changed (name, QC rules, silence alarm and test-code mapping); applied without reconnecting',
+    );
+    expect(logged.some((m) => m.includes('stopped'))).toBe(false);
+
+    const moved = await gateway.updateInstrument(
+      instrumentConfigSchema.parse({ ...input, name: 'Chemistry 2', port: newPort }),
+    );
+    expect(moved.reconnect).toEqual(['port']);
+    await waitFor(() => closed, 'the old connection closed');
+    await waitFor(() => gateway.status('h')?.state === 'listening', 'listening on the new port');
+    expect(gateway.status('h')!.port).toBe(newPort);
+    socket.destroy();
+  });
+});

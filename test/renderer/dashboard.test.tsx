@@ -129,11 +129,21 @@ describe('Dashboard', () => {
       value: makeStatus({ id: 'f', name: 'Atellica', state: 'connecting' }),
     });
 
+    // A working connection is not cut without asking; "Keep connected" leaves it alone.
     fireEvent.click(within(card('Cobas')).getByRole('button', { name: 'Reconnect' }));
+    const ask = within(card('Cobas')).getByRole('alertdialog', { name: 'Reconnect Cobas?' });
+    expect(ask.textContent).toContain('a message it is sending now stops half-way');
+    fireEvent.click(within(ask).getByRole('button', { name: 'Keep connected' }));
+    await settle();
+    expect(commands.reconnectInstrument).not.toHaveBeenCalled();
+    fireEvent.click(within(card('Cobas')).getByRole('button', { name: 'Reconnect' }));
+    fireEvent.click(within(card('Cobas')).getByRole('button', { name: 'Reconnect now' }));
     await settle();
     expect(commands.reconnectInstrument).toHaveBeenCalledWith({ id: 'a' });
 
     fireEvent.click(within(card('Cobas')).getByRole('button', { name: 'Disconnect' }));
+    expect(commands.disconnectInstrument).not.toHaveBeenCalled();
+    fireEvent.click(within(card('Cobas')).getByRole('button', { name: 'Disconnect now' }));
     await settle();
     expect(commands.disconnectInstrument).toHaveBeenCalledWith({ id: 'a' });
 
@@ -145,7 +155,9 @@ describe('Dashboard', () => {
   });
 
   it('says when a command failed', async () => {
-    useAppStore.getState().applyStatuses([makeStatus({ id: 'a', name: 'Cobas' })]);
+    useAppStore
+      .getState()
+      .applyStatuses([makeStatus({ id: 'a', name: 'Cobas', state: 'listening', mode: 'server' })]);
     gateway.fake.commands.disconnectInstrument.mockResolvedValue({
       ok: false,
       error: { code: 'BUSY', message: 'the link is shutting down' },

@@ -261,3 +261,32 @@ describe('silence alarm period', () => {
     expect(descriptionOf(afterField())).toContain('must be at least 1000 ms');
   });
 });
+
+describe('what saving does to a connected analyzer', () => {
+  it('says before saving whether the link reconnects, and after saving what happened', async () => {
+    useAppStore
+      .getState()
+      .applyStatuses([makeStatus({ id: 'cobas', name: 'Cobas', peers: ['10.0.0.7:4001'] })]);
+    await openExisting();
+    expect(screen.queryByRole('note')).toBeNull();
+
+    type('Name', 'Cobas 2');
+    expect(screen.getByRole('note').textContent).toBe(
+      'These changes apply without reconnecting the analyzer.',
+    );
+    type('Port', '5009');
+    const warning = screen.getByRole('note').textContent ?? '';
+    expect(warning).toContain('Saving reconnects the link because the port changed');
+    expect(warning).toContain('a message in progress is finished first');
+    type('Port', String(makeConfig().port));
+
+    fireEvent.click(screen.getByRole('button', { name: 'Save changes' }));
+    await settle();
+    expect(
+      screen.getByText('Changes saved and applied; the analyzer stayed connected.'),
+    ).toBeTruthy();
+    // The heading names the instrument as it is now saved.
+    expect(screen.getByRole('heading', { name: 'Edit Cobas 2' })).toBeTruthy();
+    expect(screen.queryByRole('note')).toBeNull();
+  });
+});

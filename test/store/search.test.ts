@@ -17,12 +17,12 @@ describe('search plans', () => {
     expect(planSearch('a OR b')?.match).toBe('"a" "OR" "b"');
   });
 
-  it('indexes the words of text and IDs, and the parts of sample and patient IDs', () => {
-    expect(searchDocument('R|1|^^^GLU\rL|1', ['S-26', 'GLU'], [])).toBe('R 1 GLU L 1 S 26 GLU');
+  it('indexes the words of text and IDs, and the parts of sample and patient IDs, each once', () => {
+    expect(searchDocument('R|1|^^^GLU\rL|1', ['S-26', 'GLU'], [])).toBe('R 1 GLU L S 26');
     expect(searchDocument('x', ['S2601'], ['S2601'])).toBe('x S2601 S26 S260 260 2601 601');
     expect(searchDocument('é|ß', ['Ab€9'], [])).toBe('é ß Ab 9');
     expect(searchDocument('e\u0301t', ['😀7z'], [])).toBe('e t 7z');
-    expect(searchDocument('', ['x'.repeat(40)], ['x'.repeat(40)])).toBe(` ${'x'.repeat(40)}`);
+    expect(searchDocument('', ['x'.repeat(40)], ['x'.repeat(40)])).toBe('x'.repeat(40));
   });
 
   it('matches whole words of text and IDs, and parts of sample and patient IDs', () => {

@@ -13,8 +13,10 @@ import {
   printableUrl,
   uiIsBuilt,
   waitForStopSignal,
+  webUiPort,
 } from '../web/cli-options';
 import { DownloadRegistry } from '../web/downloads';
+import type { WebServer } from '../web/server';
 
 const HELP = `Usage: lab-gateway demo [--web HOST:PORT] [--token SECRET] [--db FILE] [--interval-ms N]
                     [--log text|json]
@@ -59,7 +61,9 @@ export async function demoCommand(argv: string[], io: Io): Promise<number> {
     io.stderr.write(format === 'json' ? `${JSON.stringify(record)}\n` : `${text}\n`);
   const demo: { control?: DemoControl } = {};
   const downloads = new DownloadRegistry();
+  let server: WebServer | undefined;
   const runtime = createGatewayRuntime({
+    reservedPorts: () => (server ? [webUiPort(server)] : []),
     dbFile,
     onEvent: createEventLogger(format, (line) => io.stderr.write(`${line}\n`)),
     runtime: 'browser',
@@ -74,7 +78,6 @@ export async function demoCommand(argv: string[], io: Io): Promise<number> {
     if (tempFolder) rmSync(tempFolder, { recursive: true, force: true });
   };
 
-  let server;
   try {
     const started = await runtime.service.dispatch('startDemo', {});
     if (!started.ok) throw new Error(started.error.message);

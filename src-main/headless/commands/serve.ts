@@ -12,6 +12,7 @@ import {
   printableUrl,
   uiIsBuilt,
   waitForStopSignal,
+  webUiPort,
 } from '../web/cli-options';
 import { DownloadRegistry } from '../web/downloads';
 import type { WebServer } from '../web/server';
@@ -70,7 +71,9 @@ export async function serveCommand(argv: string[], io: Io): Promise<number> {
   const offerDemo = config.instruments.length === 0;
   const demo: { control?: DemoControl } = {};
   const downloads = new DownloadRegistry();
+  let server: WebServer | null = null;
   const runtime = createGatewayRuntime({
+    reservedPorts: () => (server ? [webUiPort(server)] : []),
     config,
     configFile: values.config,
     dbFile: values.db,
@@ -89,7 +92,6 @@ export async function serveCommand(argv: string[], io: Io): Promise<number> {
     `gateway running: ${enabled} of ${config.instruments.length} instruments enabled, database ${values.db}`,
   );
 
-  let server: WebServer | null = null;
   if (web) {
     const uiDir = values.ui ?? defaultUiDir();
     try {

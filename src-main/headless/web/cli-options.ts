@@ -118,3 +118,8 @@ export async function keepRunningUntil<T>(stopSignal: Promise<T>): Promise<T> {
     clearInterval(hold);
   }
 }
+
+/** The web UI's own address, which no instrument may listen on. */
+export function webUiPort(server: WebServer): { host: string; port: number; what: string } {
+  return { host: server.host, port: server.port, what: 'the web UI' };
+}
