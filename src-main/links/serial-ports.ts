@@ -32,17 +32,15 @@ let loaded: Promise<SerialPortModule> | null = null;
  * does not work.
  */
 function serialport(): Promise<SerialPortModule> {
-  loaded ??= (loadSerialport() as Promise<SerialPortModule>).catch(
-    (error: unknown) => {
-      loaded = null;
-      throw Object.assign(
-        new Error(
-          `serial ports are not available: the serialport module could not be loaded (${error instanceof Error ? error.message : String(error)})`,
-        ),
-        { code: 'SERIAL_UNAVAILABLE' },
-      );
-    },
-  );
+  loaded ??= (loadSerialport() as Promise<SerialPortModule>).catch((error: unknown) => {
+    loaded = null;
+    throw Object.assign(
+      new Error(
+        `serial ports are not available: the serialport module could not be loaded (${error instanceof Error ? error.message : String(error)})`,
+      ),
+      { code: 'SERIAL_UNAVAILABLE' },
+    );
+  });
   return loaded;
 }
 
