@@ -219,6 +219,33 @@ describe('upgrading a database written before the compact forms', () => {
     store.close();
   });
 
+  it('previews a message whose text is its bytes exactly as its text', () => {
+    const store = sandbox.open();
+    const texts = ['MSH|^~\\&|A', '', 'MSH|é'.padEnd(200, 'ü'), 'MSH|€'.padEnd(199, 'x'), 'x\r'];
+    const base = hl7Message(1);
+    const outcomes = store.insertMessages(
+      texts.map((text, i) => ({
+        ...base,
+        controlId: `P${i}`,
+        receivedAt: T0 + i,
+        text,
+        raw: Buffer.from(`${text}\r`, 'utf8'),
+      })),
+    );
+    expect(
+      columns(sandbox.file(), 'SELECT text_is_raw FROM messages ORDER BY id').map(
+        (row) => (row as { text_is_raw: number }).text_is_raw,
+      ),
+    ).toEqual([1, 1, 1, 1, 1]);
+    const previews = new Map(
+      store.queryMessages({ limit: 10 }).items.map((m) => [m.id, m.preview]),
+    );
+    texts.forEach((text, i) => {
+      expect(previews.get(outcomes[i]!.id)).toBe([...text].slice(0, 200).join(''));
+    });
+    store.close();
+  });
+
   it('stores new messages compactly and finds them like before', async () => {
     const store = sandbox.open();
     const hl7 = unframed(hl7Message(1, { patientId: 'PÖ1' }));
