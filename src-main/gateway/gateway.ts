@@ -2,6 +2,7 @@ import type { InstrumentConfig, InstrumentSource } from '../../src-shared/config
 import type { InstrumentStatus } from '../../src-shared/status';
 import { createInstrumentLink } from '../links/instrument-link';
 import type { ConnectFactory } from '../links/client-link';
+import type { SerialPorts } from '../links/serial-stream';
 import type { ListenFactory } from '../links/server-link';
 import { formatDuration } from '../links/words';
 import type { ConnectionHandler, LinkConnection, LinkEvent } from '../links/types';
@@ -31,6 +32,8 @@ export interface GatewayOptions {
   /** Socket factories, for tests. */
   listen?: ListenFactory;
   connect?: ConnectFactory;
+  /** The machine's serial ports, for tests. */
+  serialPorts?: SerialPorts;
   retention?: { messagesDays: number; traceDays: number };
   /** How often the retention purge runs; default hourly. */
   purgeEveryMs?: number;
@@ -54,8 +57,8 @@ export class Gateway {
   private readonly listeners = new Set<GatewayListener>();
   private readonly scheduler: Scheduler;
   private controlSeq = 0;
-  /** Open ASTM connections per instrument, for worklist downloads. */
-  private readonly downloaders = new Map<string, Set<AstmConnectionHandler>>();
+  /** Open connections per instrument, for worklist downloads. */
+  private readonly downloaders = new Map<string, Set<{ pushOrders(): void }>>();
   private closing: Promise<void> | null = null;
 
   constructor(options: GatewayOptions) {
@@ -277,6 +280,7 @@ export class Gateway {
       ...(this.options.random ? { random: this.options.random } : {}),
       ...(this.options.listen ? { listen: this.options.listen } : {}),
       ...(this.options.connect ? { connect: this.options.connect } : {}),
+      ...(this.options.serialPorts ? { serialPorts: this.options.serialPorts } : {}),
       handlerFactory: (connection) => this.handlerFor(connection, context),
       onEvent: (event) => this.onLinkEvent(runtime, event),
     });
@@ -294,12 +298,14 @@ export class Gateway {
   }
 
   private handlerFor(connection: LinkConnection, context: InstrumentContext): ConnectionHandler {
-    if (context.config.protocol !== 'astm') return new Hl7ConnectionHandler(connection, context);
-    if (context.config.astm.framing === 'raw')
+    if (context.config.protocol === 'astm' && context.config.astm.framing === 'raw')
       return new AstmRawConnectionHandler(connection, context);
-    const handler = new AstmConnectionHandler(connection, context);
+    const handler =
+      context.config.protocol === 'astm'
+        ? new AstmConnectionHandler(connection, context)
+        : new Hl7ConnectionHandler(connection, context);
     const id = context.config.id;
-    const set = this.downloaders.get(id) ?? new Set<AstmConnectionHandler>();
+    const set = this.downloaders.get(id) ?? new Set<{ pushOrders(): void }>();
     this.downloaders.set(id, set);
     set.add(handler);
     // Orders waiting for this instrument go out as soon as it connects.
@@ -316,7 +322,7 @@ export class Gateway {
         set.delete(handler);
         handler.onClose(reason);
       },
-      shutdown: () => handler.shutdown(),
+      shutdown: () => handler.shutdown?.(),
     };
   }
 
@@ -343,9 +349,9 @@ export class Gateway {
       note: (level, code, message) => this.log(id, level, 'protocol', code, message),
       nextControlId: () => this.nextControlId(),
       orders: this.options.orders ?? null,
-      ordersSent: (orderIds, messageId) => {
+      ordersSent: (orderIds, messageId, cancelledIds = []) => {
         try {
-          this.options.orders?.sent(runtime.config, orderIds, messageId);
+          this.options.orders?.sent(runtime.config, orderIds, messageId, cancelledIds);
         } catch (error) {
           this.log(id, 'warn', 'orders', null, `could not record orders as sent: ${String(error)}`);
         }
