@@ -7,6 +7,12 @@
 import { z } from 'zod';
 import { instrumentConfigSchema } from './config';
 import {
+  destinationStatusSchema,
+  messageForwardingSchema,
+  outboxEntrySchema,
+  outboxStateSchema,
+} from './outbox';
+import {
   orderHistoryEntrySchema,
   orderSchema,
   orderSourceStatusSchema,
@@ -343,6 +349,45 @@ export const commands = {
   },
   /** Pending orders per instrument they are meant for; '' counts those for any instrument. */
   getPendingOrderCounts: { request: empty, response: z.record(z.string(), z.number()) },
+  /** Destinations (the LIS side), each with its queue. */
+  listDestinations: { request: empty, response: z.array(destinationStatusSchema) },
+  /** The config is validated in main; problems come back with `fields`. */
+  createDestination: {
+    request: z.strictObject({ config: z.unknown() }),
+    response: destinationStatusSchema,
+  },
+  /** Only this destination restarts. */
+  updateDestination: {
+    request: z.strictObject({ config: z.unknown() }),
+    response: destinationStatusSchema,
+  },
+  /** Its waiting messages stay, held, until a destination with its id is back. */
+  deleteDestination: { request: byId, response: ok },
+  /** LIS maintenance: nothing is sent until it is released. */
+  holdDestination: { request: byId, response: destinationStatusSchema },
+  releaseDestination: { request: byId, response: destinationStatusSchema },
+  /** Every failed message of the destination sent again (same control IDs). */
+  retryFailed: { request: byId, response: z.object({ resent: z.number().int() }) },
+  /** One message sent again, to one destination or every one it went to. */
+  resendMessage: {
+    request: z.strictObject({ messageId: z.number().int().min(1), destinationId: id.optional() }),
+    response: z.object({ resent: z.number().int() }),
+  },
+  /** Outbox entries, oldest first. */
+  listOutbox: {
+    request: z.strictObject({
+      destinationId: id.optional(),
+      state: outboxStateSchema.optional(),
+      messageId: z.number().int().min(1).optional(),
+      limit: limit(10_000),
+    }),
+    response: z.array(outboxEntrySchema),
+  },
+  /** A message's deliveries, each with every attempt (time, what was sent, the answer). */
+  getMessageForwarding: {
+    request: z.strictObject({ messageId: z.number().int().min(1) }),
+    response: z.array(messageForwardingSchema),
+  },
   /** The order sources (LIS listeners): link state, connected peers, orders today, last error. */
   listOrderSources: { request: empty, response: z.array(orderSourceStatusSchema) },
   /** Built-in simulators on loopback: one ASTM and one HL7 analyzer, a server and a client link. */
@@ -356,6 +401,8 @@ export const events = {
   logged: z.object({ entries: z.array(logEntrySchema) }),
   statsTick: statsSchema,
   instrumentRemoved: z.object({ id: z.string() }),
+  /** Every destination's card, whenever one changed (coalesced). */
+  destinationStatus: z.object({ statuses: z.array(destinationStatusSchema) }),
 } as const;
 
 export type Commands = typeof commands;

@@ -59,6 +59,16 @@ const api = {
   cancelOrder: command('cancelOrder'),
   getOrderHistory: command('getOrderHistory'),
   getPendingOrderCounts: command('getPendingOrderCounts'),
+  listDestinations: command('listDestinations'),
+  createDestination: command('createDestination'),
+  updateDestination: command('updateDestination'),
+  deleteDestination: command('deleteDestination'),
+  holdDestination: command('holdDestination'),
+  releaseDestination: command('releaseDestination'),
+  retryFailed: command('retryFailed'),
+  resendMessage: command('resendMessage'),
+  listOutbox: command('listOutbox'),
+  getMessageForwarding: command('getMessageForwarding'),
   listOrderSources: command('listOrderSources'),
   startDemo: command('startDemo'),
   onLinkStatus: subscription('linkStatus'),
@@ -66,6 +76,7 @@ const api = {
   onLogged: subscription('logged'),
   onStatsTick: subscription('statsTick'),
   onInstrumentRemoved: subscription('instrumentRemoved'),
+  onDestinationStatus: subscription('destinationStatus'),
 } satisfies GatewayApi;
 
 contextBridge.exposeInMainWorld('gateway', api);

@@ -13,7 +13,7 @@ import {
 import type { OrderSourceStatus } from '../../src-shared/orders';
 import type { GatewayListener } from '../gateway/events';
 import type { Clock } from '../protocols/clock';
-import type { HistoryReader, OrderStore } from '../store/store';
+import type { HistoryReader, OrderStore, OutboxStore } from '../store/store';
 import { systemClock } from '../system-clock';
 import { EventStream } from './events';
 import { planExport, type DeliverExport } from './exports';
@@ -28,8 +28,29 @@ import {
 } from './instruments';
 import { profileCommands } from './profiles';
 import { orderCommands } from './orders';
+import { destinationViews, forwardingCommands, type ForwardingControl } from './forwarding';
 import { lastHourStats } from './stats';
-import type { CommandService } from './types';
+import type { CommandService, ServiceEvent } from './types';
+
+/** For a gateway without destinations: nothing to list, every action names the missing one. */
+const noForwarding: ForwardingControl = {
+  statuses: () => [],
+  config: () => null,
+  sourceOf: () => null,
+  add: () => {
+    throw new CommandFailure('NOT_AVAILABLE', 'this gateway does not forward results');
+  },
+  update: () => Promise.reject(new CommandFailure('NOT_FOUND', 'no such destination')),
+  remove: () => Promise.reject(new CommandFailure('NOT_FOUND', 'no such destination')),
+  hold: (id) => {
+    throw new Error(`no destination with the id "${id}"`);
+  },
+  release: (id) => {
+    throw new Error(`no destination with the id "${id}"`);
+  },
+  retryFailed: () => 0,
+  resend: () => 0,
+};
 
 export { CommandFailure };
 
@@ -38,7 +59,9 @@ export interface CommandServiceDeps {
     subscribe(listener: GatewayListener): () => void;
     ordersArrived(): void;
   };
-  store: HistoryReader & OrderStore;
+  store: HistoryReader & OrderStore & OutboxStore;
+  /** Destinations and their outbox; absent: a gateway that forwards nothing. */
+  forwarding?: ForwardingControl & { onChange(listener: (id: string) => void): () => void };
   /** Tries a TCP connection for the instrument editor's "Test connection". */
   probe: ConnectionProbe;
   runtime: 'electron' | 'browser';
@@ -87,6 +110,7 @@ export function createCommandService(deps: CommandServiceDeps): CommandService &
     ),
     ...profileCommands(store),
     ...orderCommands(store, () => gateway.ordersArrived()),
+    ...forwardingCommands(deps.forwarding ?? noForwarding, store, clock, deps.configFile),
     listOrderSources: () => deps.orderSources?.() ?? [],
     getStats: stats,
     exportMessages: async ({ query, format, max }) => {
@@ -113,6 +137,30 @@ export function createCommandService(deps: CommandServiceDeps): CommandService &
     ...(deps.statsEveryMs !== undefined ? { statsEveryMs: deps.statsEveryMs } : {}),
   });
 
+  // Destination cards: every change, coalesced like the other events.
+  const listeners = new Set<(event: ServiceEvent) => void>();
+  let destinationsDue: (() => void) | null = null;
+  const sendDestinations = () => {
+    destinationsDue = null;
+    if (!deps.forwarding || listeners.size === 0) return;
+    let statuses;
+    try {
+      statuses = destinationViews(deps.forwarding, clock.now());
+    } catch {
+      return;
+    }
+    for (const listener of listeners) {
+      try {
+        listener({ name: 'destinationStatus', payload: { statuses } });
+      } catch (error) {
+        process.emitWarning(`event listener failed: ${String(error)}`);
+      }
+    }
+  };
+  const stopForwarding = deps.forwarding?.onChange(() => {
+    destinationsDue ??= clock.schedule(deps.coalesceMs ?? 100, sendDestinations);
+  });
+
   return {
     async dispatch<C extends CommandName>(command: C, payload: unknown): Promise<CommandResult<C>> {
       if (!Object.hasOwn(handlers, command)) {
@@ -132,7 +180,18 @@ export function createCommandService(deps: CommandServiceDeps): CommandService &
         return { ok: false, error: toCommandError(error) };
       }
     },
-    subscribe: (listener) => events.subscribe(listener),
-    close: () => events.close(),
+    subscribe: (listener) => {
+      listeners.add(listener);
+      const stop = events.subscribe(listener);
+      return () => {
+        listeners.delete(listener);
+        stop();
+      };
+    },
+    close: () => {
+      stopForwarding?.();
+      destinationsDue?.();
+      events.close();
+    },
   };
 }

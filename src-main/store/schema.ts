@@ -352,6 +352,10 @@ const migrations: readonly string[] = [
   CREATE INDEX orders_cancels_to_send ON orders (instrument_id, id)
     WHERE state = 'cancelled' AND sent_at IS NOT NULL AND cancel_sent_at IS NULL;
   `,
+  /* 9 */ `
+  -- "Delivered today" on a destination's card, without reading every entry ever delivered.
+  CREATE INDEX outbox_delivered ON outbox (destination_id, delivered_at) WHERE state = 'delivered';
+  `,
 ];
 
 export const SCHEMA_VERSION = migrations.length;

@@ -31,7 +31,15 @@ import {
   type TraceRow,
 } from './prepare';
 import { migrate, registerSchemaFunctions, requireCurrent, schemaVersion } from './schema';
-import { OutboxTable, type DestinationRecord, type OutboxFilter } from './outbox';
+import {
+  OutboxTable,
+  type AttemptRecord,
+  type DeliveryItem,
+  type DestinationRecord,
+  type OutboxAttempt,
+  type OutboxFilter,
+  type OutboxSummary,
+} from './outbox';
 import { SearchIndexer } from './search-index';
 import { MessageCompactor } from './compact';
 import { TraceLog } from './trace';
@@ -200,6 +208,22 @@ export interface OutboxStore {
   deleteDestination(id: string): boolean;
   /** False when no destination has the id. */
   setDestinationHeld(id: string, held: boolean): boolean;
+  /** Pending entries of a destination above `afterId`, oldest first, with their messages. */
+  pendingDeliveries(destinationId: string, afterId: number, limit: number): DeliveryItem[];
+  hasDueDeliveries(destinationId: string): boolean;
+  /**
+   * The outcomes of many attempts in one transaction. Nobody waits on it, so its commit does not
+   * wait for the disk: a power cut may forget the last deliveries, and they are sent again.
+   */
+  recordAttempts(records: readonly AttemptRecord[]): void;
+  /** Sends a message again (to one destination or all of its own); returns the entries reset. */
+  resendMessage(messageId: number, destinationId?: string | null): number;
+  /** Sends every failed entry (of one destination) again; returns how many. */
+  resendFailed(destinationId?: string | null): number;
+  outboxAttempts(messageId: number, destinationId: string): OutboxAttempt[];
+  outboxSummaries(destinationIds: readonly string[], dayStart: number): OutboxSummary[];
+  /** Told after every commit that wrote outbox entries, with their destinations. */
+  onOutboxWritten(listener: (destinationIds: ReadonlySet<string>) => void): () => void;
 }
 
 /** What the history, event log and statistics screens read. */
@@ -278,6 +302,7 @@ class SqliteStore implements Store {
   private readonly outbox: OutboxTable;
   private readonly queue: WriteQueue;
   private readonly writeListeners = new Set<(failure: WriteFailure) => void>();
+  private readonly outboxListeners = new Set<(destinationIds: ReadonlySet<string>) => void>();
   private readonly writeBatchTx: (batch: WriteBatch) => BatchOutcome;
   private readonly shortTx: (work: () => unknown) => unknown;
   private readonly sideTx: (events: EventRow[], trace: TraceRow[], indexLimit: number) => number;
@@ -653,6 +678,53 @@ class SqliteStore implements Store {
     );
   }
 
+  pendingDeliveries(destinationId: string, afterId: number, limit: number): DeliveryItem[] {
+    return this.read('read the outbox', () =>
+      this.outbox.pendingItems(destinationId, afterId, limit),
+    );
+  }
+
+  hasDueDeliveries(destinationId: string): boolean {
+    return this.read('read the outbox', () => this.outbox.hasPending(destinationId));
+  }
+
+  recordAttempts(records: readonly AttemptRecord[]): void {
+    this.assertWritable();
+    if (records.length === 0) return;
+    this.write('record deliveries', () =>
+      this.relaxed(() => this.inTransaction(() => this.outbox.recordAttempts(records))),
+    );
+  }
+
+  resendMessage(messageId: number, destinationId: string | null = null): number {
+    this.assertWritable();
+    return this.write('resend the message', () =>
+      this.inTransaction(() => this.outbox.resend(messageId, destinationId)),
+    );
+  }
+
+  resendFailed(destinationId: string | null = null): number {
+    this.assertWritable();
+    return this.write('resend the failed messages', () =>
+      this.inTransaction(() => this.outbox.resendFailed(destinationId)),
+    );
+  }
+
+  outboxAttempts(messageId: number, destinationId: string): OutboxAttempt[] {
+    return this.read('read the delivery attempts', () =>
+      this.outbox.attempts(messageId, destinationId),
+    );
+  }
+
+  outboxSummaries(destinationIds: readonly string[], dayStart: number): OutboxSummary[] {
+    return this.read('count the outbox', () => this.outbox.summaries(destinationIds, dayStart));
+  }
+
+  onOutboxWritten(listener: (destinationIds: ReadonlySet<string>) => void): () => void {
+    this.outboxListeners.add(listener);
+    return () => this.outboxListeners.delete(listener);
+  }
+
   stats(request: StatsRequest): TrafficStats {
     return this.read('count the traffic', () => this.messages.stats(request, this.now()));
   }
@@ -771,7 +843,24 @@ class SqliteStore implements Store {
     this.counters.messagesStored += stored;
     this.counters.duplicates += outcome.messages.length - stored;
     this.counters.largestBatch = Math.max(this.counters.largestBatch, outcome.messages.length);
+    if (this.outboxListeners.size > 0) this.tellOutboxWritten(batch, outcome);
     return outcome;
+  }
+
+  private tellOutboxWritten(batch: WriteBatch, outcome: BatchOutcome): void {
+    const destinations = new Set<string>();
+    batch.messages.forEach((row, index) => {
+      if (outcome.messages[index]?.duplicate !== false) return;
+      for (const target of row.outbox) destinations.add(target.destinationId);
+    });
+    if (destinations.size === 0) return;
+    for (const listener of this.outboxListeners) {
+      try {
+        listener(destinations);
+      } catch {
+        // The forwarder also polls; a listener's bug must not fail a commit that succeeded.
+      }
+    }
   }
 
   /** A short write of its own, with the fault injector before its commit like any other. */

@@ -92,6 +92,28 @@ export function createFakeApi(): FakeApi {
     })),
     getOrderHistory: vi.fn(answer<'getOrderHistory'>([])),
     getPendingOrderCounts: vi.fn(answer<'getPendingOrderCounts'>({})),
+    listDestinations: vi.fn(answer<'listDestinations'>([])),
+    createDestination: vi.fn(async () => ({
+      ok: false as const,
+      error: { code: 'NOT_AVAILABLE', message: 'no destinations here' },
+    })),
+    updateDestination: vi.fn(async () => ({
+      ok: false as const,
+      error: { code: 'NOT_FOUND', message: 'no such destination' },
+    })),
+    deleteDestination: vi.fn(answer<'deleteDestination'>({ ok: true })),
+    holdDestination: vi.fn(async ({ id }) => ({
+      ok: false as const,
+      error: { code: 'NOT_FOUND', message: `no destination "${id}"` },
+    })),
+    releaseDestination: vi.fn(async ({ id }) => ({
+      ok: false as const,
+      error: { code: 'NOT_FOUND', message: `no destination "${id}"` },
+    })),
+    retryFailed: vi.fn(answer<'retryFailed'>({ resent: 0 })),
+    resendMessage: vi.fn(answer<'resendMessage'>({ resent: 0 })),
+    listOutbox: vi.fn(answer<'listOutbox'>([])),
+    getMessageForwarding: vi.fn(answer<'getMessageForwarding'>([])),
     listOrderSources: vi.fn(answer<'listOrderSources'>([])),
   };
 
@@ -109,6 +131,7 @@ export function createFakeApi(): FakeApi {
     [subscriberName('logged')]: subscribe('logged'),
     [subscriberName('statsTick')]: subscribe('statsTick'),
     [subscriberName('instrumentRemoved')]: subscribe('instrumentRemoved'),
+    [subscriberName('destinationStatus')]: subscribe('destinationStatus'),
   } as unknown as GatewayApi;
 
   return {
@@ -131,9 +154,11 @@ export function makeStatus(overrides: Partial<InstrumentStatus> = {}): Instrumen
     id,
     name: overrides.name ?? id,
     protocol: 'astm',
+    transport: 'tcp',
     mode: 'client',
     host: '10.0.0.5',
     port: nextPort++,
+    serial: null,
     enabled: true,
     state: 'connected',
     since: Date.now() - 180_000,
