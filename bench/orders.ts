@@ -40,6 +40,9 @@ function freePort(): Promise<number> {
   });
 }
 
+/** How the last large history was filled, for the report. */
+let filledNote: string | null = null;
+
 async function scenario(name: string, messages: number, queries: number): Promise<Row> {
   const work = mkdtempSync(path.join(os.tmpdir(), 'labgw-orders-bench-'));
   const file = path.join(work, 'orders.sqlite');
@@ -55,11 +58,12 @@ async function scenario(name: string, messages: number, queries: number): Promis
           }
         });
         const seconds = (ms: number) => fmt(ms / 1000, 1);
-        process.stderr.write(
-          `orders: ${fmt(filled.messages)} messages (a seed of ${fmt(filled.seed)} built in ` +
-            `${seconds(filled.buildMs)} s, stored in ${seconds(filled.insertMs)} s, ` +
-            `indexed in ${seconds(filled.indexMs)} s)\n`,
-        );
+        filledNote =
+          `the ${fmt(filled.messages)} stored messages were filled in ` +
+          `${seconds(filled.buildMs + filled.insertMs + filled.indexMs)} s (a seed of ` +
+          `${fmt(filled.seed)} built in ${seconds(filled.buildMs)} s, stored in ` +
+          `${seconds(filled.insertMs)} s, search index ${seconds(filled.indexMs)} s)`;
+        process.stderr.write(`orders: ${filledNote}\n`);
       }
       if (filler.counts().messages !== messages) {
         throw new Error(`the history holds ${filler.counts().messages} messages, not ${messages}`);
@@ -176,6 +180,9 @@ export const ordersSuite: Suite = async ({ quick }) => {
       '(query committed, orders looked up, answer committed, ENQ/ACK). The first 10 queries are ' +
       `not counted. ${loadNote(loadBefore)}`,
     rows,
-    ratios: [`worst p99 = ${fmt(worst, 2)} ms (goal < ${GOAL_P99_MS} ms)`],
+    ratios: [
+      `worst p99 = ${fmt(worst, 2)} ms (goal < ${GOAL_P99_MS} ms)`,
+      ...(filledNote ? [filledNote] : []),
+    ],
   };
 };
