@@ -48,6 +48,7 @@ const api = {
   reconnectInstrument: command('reconnectInstrument'),
   disconnectInstrument: command('disconnectInstrument'),
   testConnection: command('testConnection'),
+  listSerialPorts: command('listSerialPorts'),
   previewProfile: command('previewProfile'),
   queryMessages: command('queryMessages'),
   getMessage: command('getMessage'),

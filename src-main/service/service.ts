@@ -27,6 +27,7 @@ import {
 } from './instruments';
 import { profileCommands } from './profiles';
 import { orderCommands } from './orders';
+import type { SerialPortInfo } from '../../src-shared/serial';
 import { lastHourStats } from './stats';
 import type { CommandService } from './types';
 
@@ -38,8 +39,10 @@ export interface CommandServiceDeps {
     ordersArrived(): void;
   };
   store: HistoryReader & OrderStore;
-  /** Tries a TCP connection for the instrument editor's "Test connection". */
+  /** Tries a TCP connection or opens a serial port for the instrument editor's "Test connection". */
   probe: ConnectionProbe;
+  /** Lists the machine's serial ports for the instrument editor. */
+  serialPorts?: () => Promise<SerialPortInfo[]>;
   runtime: 'electron' | 'browser';
   version: string;
   /** The configuration file the gateway was started with, if any. */
@@ -74,6 +77,7 @@ export function createCommandService(deps: CommandServiceDeps): CommandService &
     ...instrumentCommands({
       gateway,
       probe: deps.probe,
+      serialPorts: deps.serialPorts,
       configFile: deps.configFile,
       reservedPorts: deps.reservedPorts,
     }),
