@@ -4,7 +4,7 @@
 import path from 'node:path';
 
 const ORDER =
-  'protocols → profiles → links → gateway (with store and orders beside it) → service → shells (electron, headless)';
+  'protocols → profiles → links → gateway (with store, orders and forwarding beside it) → service → shells (electron, headless)';
 
 /** Folder (or file) under src-main → the src-main layers it may import besides itself. */
 export const LAYERS = {
@@ -18,13 +18,26 @@ export const LAYERS = {
   gateway: ['links', 'store', 'profiles', 'protocols', 'system-clock'],
   // Beside the gateway: it implements the gateway's InstrumentOrders port (a type it may name).
   orders: ['gateway', 'links', 'store', 'profiles', 'protocols', 'system-clock'],
-  service: ['orders', 'gateway', 'store', 'profiles', 'protocols', 'system-clock'],
+  // Beside the gateway: delivery of stored results to the LIS through the outbox.
+  forwarding: ['links', 'store', 'profiles', 'protocols', 'system-clock'],
+  service: ['forwarding', 'orders', 'gateway', 'store', 'profiles', 'protocols', 'system-clock'],
   demo: ['gateway', 'links', 'simulator', 'protocols', 'system-clock'],
-  app: ['service', 'orders', 'gateway', 'links', 'store', 'profiles', 'protocols', 'system-clock'],
+  app: [
+    'service',
+    'forwarding',
+    'orders',
+    'gateway',
+    'links',
+    'store',
+    'profiles',
+    'protocols',
+    'system-clock',
+  ],
   electron: [
     'app',
     'service',
     'demo',
+    'forwarding',
     'orders',
     'gateway',
     'links',
@@ -38,6 +51,7 @@ export const LAYERS = {
     'service',
     'demo',
     'simulator',
+    'forwarding',
     'orders',
     'gateway',
     'links',

@@ -24,6 +24,7 @@ import { probeTarget } from './links/probe';
 import { listSerialPorts } from './links/serial-ports';
 import { OrderDesk } from './orders/order-desk';
 import { OrderSource } from './orders/order-source';
+import { Forwarder } from './forwarding/forwarder';
 
 export interface GatewayRuntimeOptions {
   /**
@@ -57,6 +58,7 @@ export interface GatewayRuntime {
   store: Store;
   orders: OrderDesk;
   orderSources: OrderSource[];
+  forwarder: Forwarder;
   service: CommandService;
   close(deadlineMs?: number): Promise<void>;
 }
@@ -106,7 +108,14 @@ export function createGatewayRuntime(options: GatewayRuntimeOptions): GatewayRun
   );
   if (options.onEvent) gateway.subscribe(options.onEvent);
   startInstruments(gateway, store, options);
-  syncFileDestinations(store, options.config);
+  const forwarder = new Forwarder({
+    store,
+    clock,
+    instrument: (id) => gateway.config(id),
+    log: (level, kind, code, message, destinationId) =>
+      gateway.log(null, level, kind, code, `${destinationId}: ${message}`, { destinationId }),
+  });
+  forwarder.start(options.config?.destinations ?? []);
   const orderSources = (options.config?.orderSources ?? [])
     .filter((source) => source.enabled)
     .map(
@@ -135,6 +144,7 @@ export function createGatewayRuntime(options: GatewayRuntimeOptions): GatewayRun
     runtime: options.runtime ?? 'browser',
     version: options.version ?? '0.0.0',
     configFile: options.configFile,
+    forwarding: forwarder,
     reservedPorts: () => [
       ...(options.reservedPorts?.() ?? []),
       ...orderSources.map((source) => ({
@@ -146,16 +156,38 @@ export function createGatewayRuntime(options: GatewayRuntimeOptions): GatewayRun
     ...(options.clock ? { clock: options.clock } : {}),
     ...(startDemo ? { startDemo: () => startDemo(gateway) } : {}),
     ...(options.deliverExport ? { deliverExport: options.deliverExport } : {}),
+    orderSources: () => {
+      const now = new Date(clock.now());
+      const midnight = new Date(now.getFullYear(), now.getMonth(), now.getDate()).getTime();
+      const today = store.orderCountsBySource(midnight);
+      return orderSources.map((source) => {
+        const status = source.status;
+        return {
+          id: source.config.id,
+          host: source.config.host,
+          port: source.config.port,
+          state: status.state,
+          since: status.since,
+          reason: status.reason,
+          peers: status.peers,
+          ordersToday: today[source.config.id] ?? 0,
+          lastOrderAt: source.lastOrderAt,
+          lastError: source.lastError,
+        };
+      });
+    },
   });
   return {
     gateway,
     store,
     orders,
     orderSources,
+    forwarder,
     service,
     close: async (deadlineMs) => {
       service.close();
       await Promise.all(orderSources.map((source) => source.close(deadlineMs)));
+      await forwarder.close();
       await gateway.close(deadlineMs);
     },
   };
@@ -192,20 +224,4 @@ function startInstruments(gateway: Gateway, store: Store, options: GatewayRuntim
   }
   gateway.start(fileInstruments, 'file');
   gateway.start(savedInstruments(fromApp, options.onSkippedInstrument), 'app');
-}
-
-/**
- * The configuration file's destinations, recorded in the database so that every reader of the
- * outbox knows them; one the file no longer names is forgotten, and its waiting entries show as
- * held until it is configured again.
- */
-function syncFileDestinations(store: Store, config: GatewayConfig | undefined): void {
-  if (!config) return;
-  const named = new Set(config.destinations.map((d) => d.id));
-  for (const record of store.listDestinations()) {
-    if (record.source === 'file' && !named.has(record.id)) store.deleteDestination(record.id);
-  }
-  for (const destination of config.destinations) {
-    store.upsertDestination(destination.id, destination, 'file');
-  }
 }

@@ -76,6 +76,8 @@ export const hl7OptionsSchema = z
 export const instrumentOrdersSchema = z
   .strictObject({
     download: z.enum(['query', 'push']).default('query'),
+    /** HL7 analyzers: what orders are sent as (each answered ORL^O34 or ACK). */
+    hl7Message: z.enum(['OML^O33', 'ORM^O01']).default('OML^O33'),
   })
   .prefault({});
 

@@ -6,7 +6,18 @@
  */
 import { z } from 'zod';
 import { instrumentConfigSchema, serialSettingsSchema } from './config';
-import { orderHistoryEntrySchema, orderSchema, orderStateSchema } from './orders';
+import {
+  destinationStatusSchema,
+  messageForwardingSchema,
+  outboxEntrySchema,
+  outboxStateSchema,
+} from './outbox';
+import {
+  orderHistoryEntrySchema,
+  orderSchema,
+  orderSourceStatusSchema,
+  orderStateSchema,
+} from './orders';
 import { RESULT_FIELDS } from './result-fields';
 import { serialPortInfoSchema } from './serial';
 import { protocolSchema, resultSchema, storedResultSchema } from './results';
@@ -101,14 +112,30 @@ export type ResultView = z.infer<typeof resultViewSchema>;
 
 export const messageDetailSchema = messageSummarySchema.extend({
   text: z.string(),
-  /** The wire bytes, base64. */
+  /**
+   * The wire bytes, base64: the exact bytes the sender put on the wire for this message, framing
+   * included (ASTM ENQ, frames with their line ends, EOT; HL7 the MLLP block).
+   */
   raw: z.string(),
+  /** `wire`: from the connection's trace, exactly; `stored`: the trace is gone, the bytes as stored. */
+  rawFrom: z.enum(['wire', 'stored']).optional(),
+  /** The character set the text was read with, to show `raw` in. */
+  rawCharset: z.enum(['utf8', 'latin1']).optional(),
+  /** Where the exchange lies in the trace: its connection, first and last row and byte. */
+  exchange: z
+    .object({
+      connectionId: z.string(),
+      first: z.object({ traceId: z.number(), offset: z.number() }),
+      last: z.object({ traceId: z.number(), offset: z.number() }),
+    })
+    .nullable()
+    .optional(),
   /** The profile the results were read with; null for the generic reading. */
   profile: z.string().nullable(),
   results: z.array(resultViewSchema),
   errors: z.array(codedErrorSchema),
   parsed: z.array(parsedSegmentSchema),
-  /** Chunks in and out around this message: the ENQ/ACK/NAK/EOT or MLLP exchange. */
+  /** This message's exchange, chunk by chunk: ENQ to EOT, or the MLLP block and its ACK. */
   trace: z.array(traceEntrySchema),
   /** Orders this message's results moved (partially resulted or resulted), as they are now. */
   orders: z.array(orderSchema).optional(),
@@ -341,6 +368,47 @@ export const commands = {
   },
   /** Pending orders per instrument they are meant for; '' counts those for any instrument. */
   getPendingOrderCounts: { request: empty, response: z.record(z.string(), z.number()) },
+  /** Destinations (the LIS side), each with its queue. */
+  listDestinations: { request: empty, response: z.array(destinationStatusSchema) },
+  /** The config is validated in main; problems come back with `fields`. */
+  createDestination: {
+    request: z.strictObject({ config: z.unknown() }),
+    response: destinationStatusSchema,
+  },
+  /** Only this destination restarts. */
+  updateDestination: {
+    request: z.strictObject({ config: z.unknown() }),
+    response: destinationStatusSchema,
+  },
+  /** Its waiting messages stay, held, until a destination with its id is back. */
+  deleteDestination: { request: byId, response: ok },
+  /** LIS maintenance: nothing is sent until it is released. */
+  holdDestination: { request: byId, response: destinationStatusSchema },
+  releaseDestination: { request: byId, response: destinationStatusSchema },
+  /** Every failed message of the destination sent again (same control IDs). */
+  retryFailed: { request: byId, response: z.object({ resent: z.number().int() }) },
+  /** One message sent again, to one destination or every one it went to. */
+  resendMessage: {
+    request: z.strictObject({ messageId: z.number().int().min(1), destinationId: id.optional() }),
+    response: z.object({ resent: z.number().int() }),
+  },
+  /** Outbox entries, oldest first. */
+  listOutbox: {
+    request: z.strictObject({
+      destinationId: id.optional(),
+      state: outboxStateSchema.optional(),
+      messageId: z.number().int().min(1).optional(),
+      limit: limit(10_000),
+    }),
+    response: z.array(outboxEntrySchema),
+  },
+  /** A message's deliveries, each with every attempt (time, what was sent, the answer). */
+  getMessageForwarding: {
+    request: z.strictObject({ messageId: z.number().int().min(1) }),
+    response: z.array(messageForwardingSchema),
+  },
+  /** The order sources (LIS listeners): link state, connected peers, orders today, last error. */
+  listOrderSources: { request: empty, response: z.array(orderSourceStatusSchema) },
   /** Built-in simulators on loopback: one ASTM and one HL7 analyzer, a server and a client link. */
   startDemo: { request: empty, response: z.object({ instrumentIds: z.array(z.string()) }) },
 } as const;
@@ -352,6 +420,8 @@ export const events = {
   logged: z.object({ entries: z.array(logEntrySchema) }),
   statsTick: statsSchema,
   instrumentRemoved: z.object({ id: z.string() }),
+  /** Every destination's card, whenever one changed (coalesced). */
+  destinationStatus: z.object({ statuses: z.array(destinationStatusSchema) }),
 } as const;
 
 export type Commands = typeof commands;

@@ -1,11 +1,7 @@
 import type { ConnectionHandler, LinkCloseReason, LinkConnection } from '../links/types';
-import {
-  decodeMessages,
-  encodeNoInformation,
-  recordsToBytes,
-  type AstmQuery,
-} from '../protocols/astm/message';
+import { decodeMessages, encodeNoInformation, recordsToBytes } from '../protocols/astm/message';
 import { AstmSession, type AstmEvent, type AstmInboundMessage } from '../protocols/astm/session';
+import { readAstmHostQueries, type HostQuery } from '../profiles/read-message';
 import type { NewMessage } from '../store/types';
 import { astmMessageRow } from './astm-rows';
 import type { InstrumentContext } from './context';
@@ -24,8 +20,11 @@ export class AstmConnectionHandler implements ConnectionHandler {
   private readonly queryCounts = new WeakMap<NewMessage, number>();
   /** Stored rows of answers still being delivered, by session message ID. */
   private readonly outbound = new Map<string, Promise<number | null>>();
-  /** Orders carried by answers still being delivered, by session message ID. */
-  private readonly sentOrders = new Map<string, readonly number[]>();
+  /** Orders (and cancellations) carried by answers still being delivered, by session message ID. */
+  private readonly sentOrders = new Map<
+    string,
+    { orderIds: readonly number[]; cancelledIds: readonly number[] }
+  >();
   /** The session ID of the worklist download under way, if any. */
   private download: string | null = null;
 
@@ -145,13 +144,16 @@ export class AstmConnectionHandler implements ConnectionHandler {
   private settleOutbound(id: string, change: { status: string; ack?: string }): void {
     const download = id === this.download;
     const row = this.outbound.get(id) ?? Promise.resolve(null);
-    const orderIds = this.sentOrders.get(id) ?? [];
+    const carried = this.sentOrders.get(id) ?? { orderIds: [], cancelledIds: [] };
     this.outbound.delete(id);
     this.sentOrders.delete(id);
     void row.then((rowId) => {
       if (rowId !== null) this.context.updateOutcome(rowId, change);
       // An order is sent once the instrument took the whole answer, not when it was queued.
-      if (change.status === 'sent' && orderIds.length > 0) this.context.ordersSent(orderIds, rowId);
+      const { orderIds, cancelledIds } = carried;
+      if (change.status === 'sent' && orderIds.length + cancelledIds.length > 0) {
+        this.context.ordersSent(orderIds, rowId, cancelledIds);
+      }
       // The next download is built only after these orders are marked sent, so none goes twice.
       if (download) {
         this.download = null;
@@ -187,13 +189,15 @@ export class AstmConnectionHandler implements ConnectionHandler {
     const decoded = decodeMessages(query.text);
     for (const message of decoded) {
       if (message.queries.length === 0) continue;
-      const answer = this.answerFor(message.queries);
+      // Where the instrument's profile says; its notes were logged when the query was stored.
+      const { queries } = readAstmHostQueries([message], this.context.config);
+      const answer = this.answerFor(queries);
       if (answer === null) continue;
       this.sendAnswer(query, answer);
     }
   }
 
-  private answerFor(queries: readonly AstmQuery[]): HostQueryAnswer | null {
+  private answerFor(queries: readonly HostQuery[]): HostQueryAnswer | null {
     const orders = this.context.orders;
     if (orders) {
       try {
@@ -213,7 +217,7 @@ export class AstmConnectionHandler implements ConnectionHandler {
   /** Stores what we send (pending until delivered) and queues it; returns its session ID. */
   private sendAnswer(
     query: NewMessage | null,
-    answer: HostQueryAnswer,
+    answer: HostQueryAnswer & { cancelledIds?: readonly number[] },
     kind: 'answer' | 'download' = 'answer',
   ): string {
     const { records } = answer;
@@ -235,7 +239,10 @@ export class AstmConnectionHandler implements ConnectionHandler {
       patientIds: answer.patientIds.length > 0 ? answer.patientIds : (query?.patientIds ?? []),
     }).catch(() => null);
     this.outbound.set(id, stored);
-    if (answer.orderIds.length > 0) this.sentOrders.set(id, answer.orderIds);
+    const cancelledIds = answer.cancelledIds ?? [];
+    if (answer.orderIds.length + cancelledIds.length > 0) {
+      this.sentOrders.set(id, { orderIds: answer.orderIds, cancelledIds });
+    }
     this.session.send(bytes, id);
     return id;
   }

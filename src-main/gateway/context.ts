@@ -31,8 +31,12 @@ export interface InstrumentContext {
   nextControlId(): string;
   /** The order side, when the gateway has one: host query answers, downloads. */
   readonly orders: InstrumentOrders | null;
-  /** Orders went out to this instrument in stored message `messageId`. */
-  ordersSent(orderIds: readonly number[], messageId: number | null): void;
+  /** Orders (and cancellations) went out to this instrument in stored message `messageId`. */
+  ordersSent(
+    orderIds: readonly number[],
+    messageId: number | null,
+    cancelledIds?: readonly number[],
+  ): void;
 }
 
 /** Identifies a resend of the same message: same instrument (the store scopes it), same bytes. */

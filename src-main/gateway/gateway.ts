@@ -56,8 +56,8 @@ export class Gateway {
   private readonly listeners = new Set<GatewayListener>();
   private readonly scheduler: Scheduler;
   private controlSeq = 0;
-  /** Open ASTM connections per instrument, for worklist downloads. */
-  private readonly downloaders = new Map<string, Set<AstmConnectionHandler>>();
+  /** Open connections per instrument, for worklist downloads. */
+  private readonly downloaders = new Map<string, Set<{ pushOrders(): void }>>();
   private closing: Promise<void> | null = null;
 
   constructor(options: GatewayOptions) {
@@ -272,12 +272,14 @@ export class Gateway {
   }
 
   private handlerFor(connection: LinkConnection, context: InstrumentContext): ConnectionHandler {
-    if (context.config.protocol !== 'astm') return new Hl7ConnectionHandler(connection, context);
-    if (context.config.astm.framing === 'raw')
+    if (context.config.protocol === 'astm' && context.config.astm.framing === 'raw')
       return new AstmRawConnectionHandler(connection, context);
-    const handler = new AstmConnectionHandler(connection, context);
+    const handler =
+      context.config.protocol === 'astm'
+        ? new AstmConnectionHandler(connection, context)
+        : new Hl7ConnectionHandler(connection, context);
     const id = context.config.id;
-    const set = this.downloaders.get(id) ?? new Set<AstmConnectionHandler>();
+    const set = this.downloaders.get(id) ?? new Set<{ pushOrders(): void }>();
     this.downloaders.set(id, set);
     set.add(handler);
     // Orders waiting for this instrument go out as soon as it connects.
@@ -294,7 +296,7 @@ export class Gateway {
         set.delete(handler);
         handler.onClose(reason);
       },
-      shutdown: () => handler.shutdown(),
+      shutdown: () => handler.shutdown?.(),
     };
   }
 
@@ -321,9 +323,9 @@ export class Gateway {
       note: (level, code, message) => this.log(id, level, 'protocol', code, message),
       nextControlId: () => this.nextControlId(),
       orders: this.options.orders ?? null,
-      ordersSent: (orderIds, messageId) => {
+      ordersSent: (orderIds, messageId, cancelledIds = []) => {
         try {
-          this.options.orders?.sent(runtime.config, orderIds, messageId);
+          this.options.orders?.sent(runtime.config, orderIds, messageId, cancelledIds);
         } catch (error) {
           this.log(id, 'warn', 'orders', null, `could not record orders as sent: ${String(error)}`);
         }

@@ -4,7 +4,7 @@
  */
 import type { InstrumentConfig } from '../../src-shared/config';
 import type { Result } from '../../src-shared/results';
-import type { AstmQuery } from '../protocols/astm/message';
+import type { HostQuery } from '../profiles/read-message';
 
 export interface HostQueryAnswer {
   /** The records of the answer, without CR: H, P/O groups, L. */
@@ -21,16 +21,49 @@ export interface OrderDownload extends HostQueryAnswer {
   cancelledIds: number[];
 }
 
+/** One HL7 order message for an analyzer (OML^O33 or ORM^O01), for one sample. */
+export interface Hl7OrderOut {
+  /** Segments ended by CR. */
+  text: string;
+  /** MSH-10, which the analyzer's ORL^O34 or ACK names in MSA-2. */
+  controlId: string;
+  /** New orders it carries (ORC-1 NW), and cancellations (ORC-1 CA). */
+  orderIds: number[];
+  cancelledIds: number[];
+  sampleIds: string[];
+  patientIds: string[];
+}
+
 export interface InstrumentOrders {
   /**
-   * The answer to the Q records of one message, or null when nothing is to be sent (an abort
-   * request). Sample unknown: `L|1|I`; query unreadable: `L|1|Q`.
+   * The answer to the Q records of one message (their samples read where the instrument's
+   * profile says), or null when nothing is to be sent (an abort request). Sample unknown:
+   * `L|1|I`; query unreadable: `L|1|Q`.
    */
-  answerHostQuery(config: InstrumentConfig, queries: readonly AstmQuery[]): HostQueryAnswer | null;
-  /** The answer or download was stored as message `messageId`: its orders are sent. */
-  sent(config: InstrumentConfig, orderIds: readonly number[], messageId: number | null): void;
+  answerHostQuery(config: InstrumentConfig, queries: readonly HostQuery[]): HostQueryAnswer | null;
+  /**
+   * The instrument took the answer or download stored as message `messageId`: its orders are
+   * sent, and the cancellations it carried told.
+   */
+  sent(
+    config: InstrumentConfig,
+    orderIds: readonly number[],
+    messageId: number | null,
+    cancelledIds?: readonly number[],
+  ): void;
   /** Results of a stored incoming message, for tracking. */
   resultsStored(config: InstrumentConfig, messageId: number, results: readonly Result[]): void;
-  /** Orders waiting to be pushed to this instrument, as one message; null when none. */
+  /**
+   * Orders waiting to be pushed to this instrument, and cancellations of orders it was sent
+   * (O-12 `C`), as one message; null when none.
+   */
   nextDownload(config: InstrumentConfig): OrderDownload | null;
+  /** HL7 analyzers: the open orders for the samples a QBP^Q11 names, one message per sample. */
+  hl7OrdersFor(
+    config: InstrumentConfig,
+    sampleIds: readonly string[],
+    nextControlId: () => string,
+  ): Hl7OrderOut[];
+  /** HL7 analyzers set to push: cancellations and orders waiting, one message per sample. */
+  nextHl7Download(config: InstrumentConfig, nextControlId: () => string): Hl7OrderOut[];
 }

@@ -1,5 +1,6 @@
 /**
- * The gateway's command line: `serve`, `simulate`, `decode`, `messages`, `orders`, `outbox`, `demo`. Exit codes:
+ * The gateway's command line: `serve`, `simulate`, `decode`, `messages`, `orders`, `outbox`, `resend`,
+ * `hold`, `release`, `demo`. Exit codes:
  * 0 success, 1 failure at run time, 2 bad usage or configuration. Data on stdout, plain words on
  * stderr. main.ts runs it as the `lab-gateway` program; tests call `runCli` directly.
  */
@@ -16,6 +17,8 @@ Usage:
   lab-gateway orders add --db FILE --sample ID --tests GLU,CREA [--patient ID] [--instrument ID]
   lab-gateway orders import --db FILE FILE.csv
   lab-gateway outbox --db FILE [--destination ID] [--state S] [--limit N] --json
+  lab-gateway resend --db FILE (--message ID | --failed) [--destination ID]
+  lab-gateway hold|release --db FILE --destination ID
   lab-gateway demo [--web HOST:PORT] [--token SECRET] [--db FILE]   (simulated analyzers + the UI)
 
 Run "lab-gateway COMMAND --help" for the options of one command.`;
@@ -27,6 +30,9 @@ const commands: Record<string, () => Promise<CommandFn>> = {
   messages: async () => (await import('./commands/messages')).messagesCommand,
   orders: async () => (await import('./commands/orders')).ordersCommand,
   outbox: async () => (await import('./commands/outbox')).outboxCommand,
+  resend: async () => (await import('./commands/outbox')).resendCommand,
+  hold: async () => (await import('./commands/outbox')).holdCommand('hold'),
+  release: async () => (await import('./commands/outbox')).holdCommand('release'),
   demo: async () => (await import('./commands/demo')).demoCommand,
 };
 

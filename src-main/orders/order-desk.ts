@@ -6,22 +6,29 @@
 import type { InstrumentConfig } from '../../src-shared/config';
 import type { Order } from '../../src-shared/orders';
 import type { Result } from '../../src-shared/results';
-import type { HostQueryAnswer, InstrumentOrders, OrderDownload } from '../gateway/orders-port';
+import type {
+  HostQueryAnswer,
+  Hl7OrderOut,
+  InstrumentOrders,
+  OrderDownload,
+} from '../gateway/orders-port';
+import type { HostQuery } from '../profiles/read-message';
 import type { Clock } from '../protocols/clock';
 import {
   encodeAstmMessage,
   type AstmOutboundHeader,
   type AstmOutboundPatient,
-  type AstmQuery,
 } from '../protocols/astm/message';
 import { formatAstmTimestamp } from '../protocols/astm/records-time';
 import type { OrderStore } from '../store/store';
-import { queriedSampleIds } from './query-sample';
+import { encodeHl7OrderMessage } from './hl7-order-message';
 import { instrumentCodesFor, lisCodeFor, mappedLisCodes } from './test-codes';
 
 const DAY_MS = 24 * 3600_000;
 /** Orders expired per transaction, so the job never holds the write lock for long. */
 const EXPIRY_BATCH = 500;
+/** A query for `ALL` is answered with at most this many orders, oldest first. */
+const ALL_LIMIT = 1_000;
 
 export interface OrderDeskDeps {
   store: OrderStore;
@@ -41,25 +48,25 @@ export interface OrderDeskDeps {
 export class OrderDesk implements InstrumentOrders {
   constructor(private readonly deps: OrderDeskDeps) {}
 
-  answerHostQuery(config: InstrumentConfig, queries: readonly AstmQuery[]): HostQueryAnswer | null {
+  answerHostQuery(config: InstrumentConfig, queries: readonly HostQuery[]): HostQueryAnswer | null {
     const asked = queries.filter((q) => (q.status ?? '').toUpperCase() !== 'A');
     if (asked.length === 0) return null;
-    const unreadable = asked.filter((q) => !q.all && queriedSampleIds(q).length === 0);
+    const unreadable = asked.filter((q) => !q.all && q.range === null && q.sampleIds.length === 0);
     for (const q of unreadable) {
       this.deps.log(
         config.id,
         'warn',
         'ASTM_QUERY_UNREADABLE',
-        `host query ${q.sequence ?? ''} names no sample ID in Q-3 ("${q.startingRange
-          .map((r) => r.join('^'))
-          .join(',')}"); answered "error in request" (L|1|Q)`,
+        `host query ${q.sequence ?? ''} names no sample ID in Q-3 ("${q.asked}"); answered "error in request" (L|1|Q)`,
       );
     }
     const orders: Order[] = [];
     for (const query of asked) {
-      if (query.all) orders.push(...this.openForAll(config.id));
-      else
-        for (const sample of queriedSampleIds(query)) orders.push(...this.openFor(sample, config));
+      if (query.all) orders.push(...this.deps.store.pendingOrdersFor(config.id, ALL_LIMIT));
+      else if (query.range) {
+        const { from, to } = query.range;
+        orders.push(...this.deps.store.openOrdersBetween(from, to, config.id));
+      } else for (const sample of query.sampleIds) orders.push(...this.openFor(sample, config));
     }
     const patients = this.patientsFor(config, dedupe(orders), 'query');
     if (patients.records.length > 0) {
@@ -69,22 +76,57 @@ export class OrderDesk implements InstrumentOrders {
     return {
       records: encodeAstmMessage({ header: this.header(config), termination }),
       orderIds: [],
-      sampleIds: asked.flatMap(queriedSampleIds),
+      sampleIds: asked.flatMap((q) => (q.range ? [q.range.from, q.range.to] : q.sampleIds)),
       patientIds: [],
     };
   }
 
   nextDownload(config: InstrumentConfig): OrderDownload | null {
     if (config.orders.download !== 'push') return null;
-    const pending = this.deps.store.ordersToPush(config.id);
-    const patients = this.patientsFor(config, pending, 'push');
+    // Cancellations first: a sample cancelled and ordered again ends with its new order.
+    const cancels = this.patientsFor(config, this.deps.store.cancelsToPush(config.id), 'cancel');
+    const pending = this.patientsFor(config, this.deps.store.ordersToPush(config.id), 'push');
+    const patients = {
+      records: [...cancels.records, ...pending.records],
+      orderIds: pending.orderIds,
+      sampleIds: [...new Set([...cancels.sampleIds, ...pending.sampleIds])],
+    };
     if (patients.records.length === 0) return null;
-    return { ...this.answer(config, patients, 'F'), cancelledIds: [] };
+    return { ...this.answer(config, patients, 'F'), cancelledIds: cancels.orderIds };
   }
 
-  sent(config: InstrumentConfig, orderIds: readonly number[], messageId: number | null): void {
-    if (orderIds.length === 0) return;
-    this.deps.store.markOrdersSent(orderIds, config.id, messageId);
+  hl7OrdersFor(
+    config: InstrumentConfig,
+    sampleIds: readonly string[],
+    nextControlId: () => string,
+  ): Hl7OrderOut[] {
+    const orders = dedupe(sampleIds.flatMap((sample) => this.openFor(sample, config)));
+    return this.hl7Messages(config, orders, 'query', nextControlId);
+  }
+
+  nextHl7Download(config: InstrumentConfig, nextControlId: () => string): Hl7OrderOut[] {
+    if (config.orders.download !== 'push') return [];
+    return [
+      ...this.hl7Messages(
+        config,
+        this.deps.store.cancelsToPush(config.id),
+        'cancel',
+        nextControlId,
+      ),
+      ...this.hl7Messages(config, this.deps.store.ordersToPush(config.id), 'push', nextControlId),
+    ];
+  }
+
+  sent(
+    config: InstrumentConfig,
+    orderIds: readonly number[],
+    messageId: number | null,
+    cancelledIds: readonly number[] = [],
+  ): void {
+    if (orderIds.length > 0) this.deps.store.markOrdersSent(orderIds, config.id, messageId);
+    if (cancelledIds.length > 0) {
+      this.deps.store.markCancelsSent(cancelledIds, config.id, messageId);
+    }
   }
 
   resultsStored(config: InstrumentConfig, messageId: number, results: readonly Result[]): void {
@@ -124,19 +166,12 @@ export class OrderDesk implements InstrumentOrders {
     return this.deps.store.openOrdersFor(sampleId, config.id);
   }
 
-  private openForAll(instrumentId: string): Order[] {
-    return this.deps.store
-      .listOrders({ state: 'pending', limit: 10_000 })
-      .filter((o) => o.instrumentId === null || o.instrumentId === instrumentId)
-      .reverse();
-  }
-
-  /** One P with one O per sample; tests in the instrument's codes, those it does not do left out. */
-  private patientsFor(
+  /** Orders by sample, with the tests in the instrument's codes; those it does not do left out. */
+  private samplesFor(
     config: InstrumentConfig,
     orders: readonly Order[],
-    why: 'query' | 'push',
-  ): { records: AstmOutboundPatient[]; orderIds: number[]; sampleIds: string[] } {
+    why: 'query' | 'push' | 'cancel',
+  ): SampleOrders[] {
     const others = mappedLisCodes(this.deps.instruments().filter((i) => i.id !== config.id));
     const bySample = new Map<string, Order[]>();
     for (const order of orders) {
@@ -144,13 +179,11 @@ export class OrderDesk implements InstrumentOrders {
       list.push(order);
       bySample.set(order.sampleId, list);
     }
-    const records: AstmOutboundPatient[] = [];
-    const orderIds: number[] = [];
-    const sampleIds: string[] = [];
+    const out: SampleOrders[] = [];
     for (const [sampleId, group] of bySample) {
       const lis = [...new Set(group.flatMap((o) => o.tests))];
       const { codes, notDone } = instrumentCodesFor(lis, config.testCodes, others);
-      if (notDone.length > 0) {
+      if (notDone.length > 0 && why !== 'cancel') {
         this.deps.log(
           config.id,
           'info',
@@ -158,7 +191,21 @@ export class OrderDesk implements InstrumentOrders {
           `sample ${sampleId}: ${notDone.join(', ')} not sent, another instrument does ${notDone.length === 1 ? 'it' : 'them'}`,
         );
       }
-      if (codes.length === 0) continue;
+      if (codes.length > 0) out.push({ sampleId, orders: group, codes });
+    }
+    return out;
+  }
+
+  /** One P with one O per sample. */
+  private patientsFor(
+    config: InstrumentConfig,
+    orders: readonly Order[],
+    why: 'query' | 'push' | 'cancel',
+  ): { records: AstmOutboundPatient[]; orderIds: number[]; sampleIds: string[] } {
+    const records: AstmOutboundPatient[] = [];
+    const orderIds: number[] = [];
+    const sampleIds: string[] = [];
+    for (const { sampleId, orders: group, codes } of this.samplesFor(config, orders, why)) {
       const first = group[0]!;
       records.push({
         patientId: first.patientId ?? undefined,
@@ -168,7 +215,7 @@ export class OrderDesk implements InstrumentOrders {
             specimenId: sampleId,
             tests: codes,
             priority: astmPriority(group.map((o) => o.priority)),
-            actionCode: why === 'query' ? 'A' : 'N',
+            actionCode: why === 'query' ? 'A' : why === 'cancel' ? 'C' : 'N',
             reportType: why === 'query' ? 'Q' : 'O',
           },
         ],
@@ -177,6 +224,47 @@ export class OrderDesk implements InstrumentOrders {
       sampleIds.push(sampleId);
     }
     return { records, orderIds, sampleIds };
+  }
+
+  /** One OML^O33 (or ORM^O01, as the instrument is set) per sample. */
+  private hl7Messages(
+    config: InstrumentConfig,
+    orders: readonly Order[],
+    why: 'query' | 'push' | 'cancel',
+    nextControlId: () => string,
+  ): Hl7OrderOut[] {
+    const now = this.deps.clock.now();
+    return this.samplesFor(config, orders, why).map(({ sampleId, orders: group, codes }) => {
+      const first = group[0]!;
+      const controlId = nextControlId();
+      const text = encodeHl7OrderMessage(
+        {
+          type: config.orders.hl7Message,
+          receiver: config.id,
+          controlId,
+          now,
+          utcOffsetMinutes: -new Date(now).getTimezoneOffset(),
+        },
+        {
+          sampleId,
+          patientId: first.patientId,
+          patientName: first.patientName,
+          tests: codes,
+          priority: astmPriority(group.map((o) => o.priority)),
+          control: why === 'cancel' ? 'CA' : 'NW',
+          placer: String(first.id),
+        },
+      );
+      const ids = group.map((o) => o.id);
+      return {
+        text,
+        controlId,
+        orderIds: why === 'cancel' ? [] : ids,
+        cancelledIds: why === 'cancel' ? ids : [],
+        sampleIds: [sampleId],
+        patientIds: first.patientId ? [first.patientId] : [],
+      };
+    });
   }
 
   private answer(
@@ -208,6 +296,13 @@ export class OrderDesk implements InstrumentOrders {
       timestamp: formatAstmTimestamp(now, -new Date(now).getTimezoneOffset()),
     };
   }
+}
+
+interface SampleOrders {
+  sampleId: string;
+  orders: Order[];
+  /** In the instrument's codes. */
+  codes: string[];
 }
 
 function dedupe(orders: readonly Order[]): Order[] {

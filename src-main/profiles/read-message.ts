@@ -115,40 +115,96 @@ export function readHl7Message(message: Hl7Message, settings: ReadSettings): Ins
 }
 
 /**
- * The sample IDs of the host queries (Q records) in the messages: where the profile says, else
- * the generic place (Q-3 component 2, else 3, of each repeat).
+ * What one host query (Q record) asks for, read where the instrument's profile says: the samples
+ * of Q-3 (one per repeat), every sample from Q-3 to Q-4 when Q-4 names another one, or `ALL`.
  */
+export interface HostQuery {
+  /** Q-2 */
+  sequence: string | null;
+  /** Q-3 is `ALL`: every open order for this instrument. */
+  all: boolean;
+  sampleIds: string[];
+  /** Q-3 … Q-4: the samples between the two, both included. */
+  range: { from: string; to: string } | null;
+  /** Q-13: `O` orders requested, `A` abort the last request. */
+  status: string | null;
+  /** Q-3 and Q-4 as sent, for the log. */
+  asked: string;
+}
+
+/**
+ * The host queries of the messages, their sample IDs read where the profile says, else at the
+ * generic place (Q-3 component 2, else 3, of each repeat); Q-4 is read at the same component.
+ */
+export function readAstmHostQueries(
+  messages: readonly DecodedAstmMessage[],
+  settings: ReadSettings,
+): { queries: HostQuery[]; notes: CodedError[] } {
+  const profile = profileOf(settings.profile);
+  const location = profile?.querySampleId ? parseLocation(profile.querySampleId) : null;
+  const queries: HostQuery[] = [];
+  const notes: CodedError[] = [];
+  for (const message of messages) {
+    for (const query of message.queries) {
+      const record = message.records[query.record]!;
+      const asked = [query.startingRange, query.endingRange]
+        .map((range) => range.map((r) => r.join('^')).join('\\'))
+        .filter(Boolean)
+        .join(' to ');
+      const out: HostQuery = {
+        sequence: query.sequence,
+        all: query.all,
+        sampleIds: [],
+        range: null,
+        status: query.status,
+        asked,
+      };
+      queries.push(out);
+      if (query.all) continue;
+      let sampleIds = query.specimenIds;
+      let end = genericSampleOf(query.endingRange[0]);
+      if (location !== null) {
+        const found: string[] = [];
+        let present = false;
+        for (let repeat = 1; repeat <= Math.max(1, query.startingRange.length); repeat++) {
+          const lookup = readAstmField(record, location, query.record, repeat);
+          if (typeof lookup === 'object') found.push(lookup.text);
+          if (lookup !== 'absent') present = true;
+        }
+        if (present) {
+          sampleIds = found;
+          const ending = { ...location, field: 4, text: location.text.replace(/^Q-3/, 'Q-4') };
+          const lookup = readAstmField(record, ending, query.record, 1);
+          end = typeof lookup === 'object' ? lookup.text : null;
+        } else {
+          notes.push({
+            code: PROFILE_MISMATCH,
+            message: `profile "${profile!.name}" (${profile!.title}): the host query has no ${location.text} ("${record.text.slice(0, 40)}"); the sample IDs were read the generic way`,
+          });
+        }
+      }
+      const start = sampleIds[0];
+      if (sampleIds.length === 1 && start !== undefined && end !== null && end !== start) {
+        out.range = start <= end ? { from: start, to: end } : { from: end, to: start };
+      } else out.sampleIds = [...sampleIds];
+    }
+  }
+  return { queries, notes };
+}
+
+/** Component 2, else 3, of one repeat of a range (the generic place of a sample ID). */
+function genericSampleOf(repeat: readonly string[] | undefined): string | null {
+  if (!repeat) return null;
+  return repeat[1]?.trim() || repeat[2]?.trim() || null;
+}
+
+/** The sample IDs the host queries of the messages name (a range by its two ends). */
 export function readAstmQuerySampleIds(
   messages: readonly DecodedAstmMessage[],
   settings: ReadSettings,
 ): { sampleIds: string[]; notes: CodedError[] } {
-  const profile = profileOf(settings.profile);
-  const location = profile?.querySampleId ? parseLocation(profile.querySampleId) : null;
-  const sampleIds: string[] = [];
-  const notes: CodedError[] = [];
-  for (const message of messages) {
-    for (const query of message.queries) {
-      if (location === null || query.all) {
-        sampleIds.push(...query.specimenIds);
-        continue;
-      }
-      const record = message.records[query.record]!;
-      const found: string[] = [];
-      let present = false;
-      for (let repeat = 1; repeat <= Math.max(1, query.startingRange.length); repeat++) {
-        const lookup = readAstmField(record, location, query.record, repeat);
-        if (typeof lookup === 'object') found.push(lookup.text);
-        if (lookup !== 'absent') present = true;
-      }
-      if (!present) {
-        notes.push({
-          code: PROFILE_MISMATCH,
-          message: `profile "${profile!.name}" (${profile!.title}): the host query has no ${location.text} ("${record.text.slice(0, 40)}"); the sample IDs were read the generic way`,
-        });
-      }
-      sampleIds.push(...(present ? found : query.specimenIds));
-    }
-  }
+  const { queries, notes } = readAstmHostQueries(messages, settings);
+  const sampleIds = queries.flatMap((q) => (q.range ? [q.range.from, q.range.to] : q.sampleIds));
   return { sampleIds, notes };
 }
 

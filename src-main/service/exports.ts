@@ -6,6 +6,7 @@
 import type { CommandRequest, CommandResponse, MessageQuery } from '../../src-shared/contract';
 import { csvCell } from '../../src-shared/csv';
 import { RESULT_FIELDS } from '../../src-shared/result-fields';
+import { frameMllp } from '../protocols/hl7/mllp';
 import type { HistoryReader } from '../store/store';
 import type { MessageDetail } from '../store/types';
 import { toMessageFilter } from './history';
@@ -108,10 +109,10 @@ export function planExport(
       },
     },
     raw: {
-      fileName: `messages-${stamp}.bin`,
+      fileName: `messages-${stamp}${captureExtension(query)}`,
       mimeType: 'application/octet-stream',
       *chunks() {
-        for (const m of messages()) yield Buffer.from(m.raw);
+        for (const m of messages()) yield wireCapture(m);
       },
     },
   } satisfies Record<ExportFormat, Omit<ExportPlan, 'count'>>;
@@ -124,6 +125,35 @@ export function planExport(
       return count;
     },
   };
+}
+
+/** `.astm` or `.hl7` when the export holds one protocol, so `decode` is told which to read. */
+function captureExtension(query: ExportQuery): string {
+  return query.protocol ? `.${query.protocol}` : '.bin';
+}
+
+const ENQ = Buffer.of(0x05);
+const EOT = Buffer.of(0x04);
+const CRLF = Buffer.of(0x0d, 0x0a);
+
+/**
+ * One message as a sender puts it on the wire, so a capture replays and `decode` reads it back:
+ * HL7 in its MLLP block, ASTM as ENQ, each frame with its CR LF, EOT. Messages follow each other
+ * with their framing as the only separator.
+ */
+export function wireCapture(message: Pick<MessageDetail, 'protocol' | 'raw'>): Buffer {
+  const raw = Buffer.from(message.raw);
+  if (message.protocol === 'hl7') return raw[0] === 0x0b ? raw : frameMllp(raw);
+  const parts: Buffer[] = [ENQ];
+  let start = 0;
+  for (let i = 1; i <= raw.length; i++) {
+    if (i === raw.length || raw[i] === 0x02) {
+      parts.push(raw.subarray(start, i), CRLF);
+      start = i;
+    }
+  }
+  parts.push(EOT);
+  return Buffer.concat(parts);
 }
 
 function indent(json: string): string {

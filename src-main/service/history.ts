@@ -7,6 +7,8 @@ import { mapResult } from '../profiles/mapping';
 import { explainStoredText, profileOf } from '../profiles/read-message';
 import type { HistoryReader } from '../store/store';
 import type { MessageDetail, MessageFilter } from '../store/types';
+import { frameMllp } from '../protocols/hl7/mllp';
+import { findExchange, type Exchange } from './exchange';
 import { CommandFailure } from './failure';
 import type { CommandHandlers } from './handlers';
 import { parseAstmForView, parseHl7ForView } from './parsed';
@@ -37,25 +39,15 @@ export function historyCommands(
           `message ${id} does not exist (it may have been purged)`,
         );
       }
-      const previous = store.queryMessages({
-        instrumentId: message.instrumentId,
-        to: message.receivedAt,
-        limit: 1,
-      }).items[0];
-      const from = Math.max(
-        message.receivedAt - 5 * MINUTE,
-        previous ? previous.receivedAt + 1 : 0,
-      );
-      const trace = store.getTrace({
-        instrumentId: message.instrumentId,
-        from,
-        to: message.receivedAt + 2_000,
-        limit: 500,
-      });
+      const exchange = exchangeOf(store, message);
+      const wire = exchange?.sent ?? storedWireBytes(message);
       return {
         ...toMessageSummary(message),
         text: message.text,
-        raw: Buffer.from(message.raw).toString('base64'),
+        raw: wire.toString('base64'),
+        rawFrom: exchange ? ('wire' as const) : ('stored' as const),
+        rawCharset: charsetOf(message, wire),
+        exchange: exchange?.bounds ?? null,
         profile: message.profile,
         results: resultViews(message, settingsOf(message.instrumentId)),
         errors: message.errors.map((e) => ({ code: e.code, message: e.message })),
@@ -63,7 +55,7 @@ export function historyCommands(
           message.protocol === 'astm'
             ? parseAstmForView(message.text)
             : parseHl7ForView(message.text),
-        trace: trace.items.map((t) => ({
+        trace: (exchange?.trace ?? []).map((t) => ({
           at: t.at,
           direction: t.direction,
           connectionId: t.connectionId,
@@ -80,6 +72,48 @@ export function historyCommands(
       };
     },
   };
+}
+
+/**
+ * The message's exchange from the trace of its instrument: the rows of the minutes before it was
+ * stored and the seconds after (its EOT or acknowledgement).
+ */
+function exchangeOf(store: HistoryReader, message: MessageDetail): Exchange | null {
+  if (message.raw.length === 0) return null;
+  const trace = store.getTrace({
+    instrumentId: message.instrumentId,
+    from: message.receivedAt - 5 * MINUTE,
+    to: message.receivedAt + 10_000,
+    limit: 10_000,
+  });
+  return findExchange(message, trace.items);
+}
+
+/**
+ * The bytes as stored when the trace no longer has them: an HL7 payload in its MLLP block (the
+ * framing it was read from), ASTM frames as they were accepted.
+ */
+function storedWireBytes(message: MessageDetail): Buffer {
+  const raw = Buffer.from(message.raw);
+  if (message.protocol === 'hl7' && raw.length > 0 && raw[0] !== 0x0b) return frameMllp(raw);
+  return raw;
+}
+
+// eslint-disable-next-line no-control-regex -- ETX/ETB C1 C2 CR LF STX n: where frames meet
+const FRAME_JOINT = /[\x03\x17][0-9A-Fa-f]{2}\r?\n?|\x02[0-7]/gu;
+
+/**
+ * The character set the message's text was read with (HL7 MSH-18, else the instrument's
+ * setting): UTF-8 when reading the wire bytes as UTF-8 gives the stored text, else Latin-1.
+ */
+export function charsetOf(message: Pick<MessageDetail, 'text'>, wire: Buffer): 'utf8' | 'latin1' {
+  const lines = message.text.split('\r').filter((line) => /[^\p{ASCII}]/u.test(line));
+  if (lines.length === 0) return 'latin1';
+  const decoded = wire.toString('utf8');
+  if (decoded.includes('\ufffd')) return 'latin1';
+  // ASTM frames split the text: drop each frame's checksum, line end, start and number.
+  const text = decoded.replace(FRAME_JOINT, '');
+  return lines.every((line) => text.includes(line)) ? 'utf8' : 'latin1';
 }
 
 /**

@@ -40,6 +40,8 @@ export function orderCommands(
           `order ${id} for sample ${order.sampleId} is ${order.state} and can no longer be cancelled`,
         );
       }
+      // An instrument that was pushed the order is told it is cancelled.
+      ordersArrived();
       return store.getOrder(id)!;
     },
     getOrderHistory: ({ id }) => store.orderHistory(id),

@@ -10,9 +10,10 @@ import {
   type CommandResponse,
   type CommandResult,
 } from '../../src-shared/contract';
+import type { OrderSourceStatus } from '../../src-shared/orders';
 import type { GatewayListener } from '../gateway/events';
 import type { Clock } from '../protocols/clock';
-import type { HistoryReader, OrderStore } from '../store/store';
+import type { HistoryReader, OrderStore, OutboxStore } from '../store/store';
 import { systemClock } from '../system-clock';
 import { EventStream } from './events';
 import { planExport, type DeliverExport } from './exports';
@@ -28,8 +29,29 @@ import {
 import { profileCommands } from './profiles';
 import { orderCommands } from './orders';
 import type { SerialPortInfo } from '../../src-shared/serial';
+import { destinationViews, forwardingCommands, type ForwardingControl } from './forwarding';
 import { lastHourStats } from './stats';
-import type { CommandService } from './types';
+import type { CommandService, ServiceEvent } from './types';
+
+/** For a gateway without destinations: nothing to list, every action names the missing one. */
+const noForwarding: ForwardingControl = {
+  statuses: () => [],
+  config: () => null,
+  sourceOf: () => null,
+  add: () => {
+    throw new CommandFailure('NOT_AVAILABLE', 'this gateway does not forward results');
+  },
+  update: () => Promise.reject(new CommandFailure('NOT_FOUND', 'no such destination')),
+  remove: () => Promise.reject(new CommandFailure('NOT_FOUND', 'no such destination')),
+  hold: (id) => {
+    throw new Error(`no destination with the id "${id}"`);
+  },
+  release: (id) => {
+    throw new Error(`no destination with the id "${id}"`);
+  },
+  retryFailed: () => 0,
+  resend: () => 0,
+};
 
 export { CommandFailure };
 
@@ -38,7 +60,9 @@ export interface CommandServiceDeps {
     subscribe(listener: GatewayListener): () => void;
     ordersArrived(): void;
   };
-  store: HistoryReader & OrderStore;
+  store: HistoryReader & OrderStore & OutboxStore;
+  /** Destinations and their outbox; absent: a gateway that forwards nothing. */
+  forwarding?: ForwardingControl & { onChange(listener: (id: string) => void): () => void };
   /** Tries a TCP connection or opens a serial port for the instrument editor's "Test connection". */
   probe: ConnectionProbe;
   /** Lists the machine's serial ports for the instrument editor. */
@@ -58,6 +82,8 @@ export interface CommandServiceDeps {
   coalesceMs?: number;
   /** How often statistics are pushed; default 10 s. */
   statsEveryMs?: number;
+  /** The order sources' status for the dashboard; none when absent. */
+  orderSources?: () => OrderSourceStatus[];
 }
 
 export function createCommandService(deps: CommandServiceDeps): CommandService & {
@@ -88,6 +114,8 @@ export function createCommandService(deps: CommandServiceDeps): CommandService &
     ),
     ...profileCommands(store),
     ...orderCommands(store, () => gateway.ordersArrived()),
+    ...forwardingCommands(deps.forwarding ?? noForwarding, store, clock, deps.configFile),
+    listOrderSources: () => deps.orderSources?.() ?? [],
     getStats: stats,
     exportMessages: async ({ query, format, max }) => {
       if (!deps.deliverExport) {
@@ -113,6 +141,30 @@ export function createCommandService(deps: CommandServiceDeps): CommandService &
     ...(deps.statsEveryMs !== undefined ? { statsEveryMs: deps.statsEveryMs } : {}),
   });
 
+  // Destination cards: every change, coalesced like the other events.
+  const listeners = new Set<(event: ServiceEvent) => void>();
+  let destinationsDue: (() => void) | null = null;
+  const sendDestinations = () => {
+    destinationsDue = null;
+    if (!deps.forwarding || listeners.size === 0) return;
+    let statuses;
+    try {
+      statuses = destinationViews(deps.forwarding, clock.now());
+    } catch {
+      return;
+    }
+    for (const listener of listeners) {
+      try {
+        listener({ name: 'destinationStatus', payload: { statuses } });
+      } catch (error) {
+        process.emitWarning(`event listener failed: ${String(error)}`);
+      }
+    }
+  };
+  const stopForwarding = deps.forwarding?.onChange(() => {
+    destinationsDue ??= clock.schedule(deps.coalesceMs ?? 100, sendDestinations);
+  });
+
   return {
     async dispatch<C extends CommandName>(command: C, payload: unknown): Promise<CommandResult<C>> {
       if (!Object.hasOwn(handlers, command)) {
@@ -132,7 +184,18 @@ export function createCommandService(deps: CommandServiceDeps): CommandService &
         return { ok: false, error: toCommandError(error) };
       }
     },
-    subscribe: (listener) => events.subscribe(listener),
-    close: () => events.close(),
+    subscribe: (listener) => {
+      listeners.add(listener);
+      const stop = events.subscribe(listener);
+      return () => {
+        listeners.delete(listener);
+        stop();
+      };
+    },
+    close: () => {
+      stopForwarding?.();
+      destinationsDue?.();
+      events.close();
+    },
   };
 }

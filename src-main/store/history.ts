@@ -4,6 +4,7 @@
  */
 import type Database from 'better-sqlite3';
 import type { Protocol } from '../../src-shared/results';
+import { storedText } from './compact';
 import { afterClause, decodeCursor, pageLimit, toPage, type Position } from './paging';
 import { matchesSearch, mayMatch, planSearch, type SearchPlan } from './search';
 import type { Direction, MessageFilter, MessageSummary, Page, SortOrder } from './types';
@@ -23,10 +24,12 @@ const FIRST_CHECK_CHUNK = 64;
 
 export const SUMMARY_COLUMNS = `m.id, m.instrument_id, m.protocol, m.direction, m.received_at,
   m.control_id, m.sample_ids, m.patient_ids, m.test_codes, m.status, m.ack, m.result_count,
-  m.error_count, m.qc, substr(m.text, 1, ${PREVIEW_CHARS}) AS preview, length(m.raw) AS size`;
+  m.error_count, m.qc,
+  substr(message_text(m.text, m.text_is_raw, m.raw), 1, ${PREVIEW_CHARS}) AS preview,
+  length(m.raw) AS size`;
 
-const SCAN_COLUMNS = `m.id, m.received_at, m.text, m.sample_ids, m.patient_ids, m.test_codes,
-  m.control_id`;
+const SCAN_COLUMNS = `m.id, m.received_at, m.text, m.text_is_raw, m.raw, m.sample_ids,
+  m.patient_ids, m.test_codes, m.control_id`;
 
 const POSITION_COLUMNS = 'm.id, m.received_at';
 
@@ -58,6 +61,8 @@ interface ScanRow {
   id: number;
   received_at: number;
   text: string;
+  text_is_raw: number;
+  raw: Buffer;
   sample_ids: string;
   patient_ids: string;
   test_codes: string;
@@ -344,14 +349,15 @@ function buildQuery(
 /** The quick test first: most rows fail it without their IDs being parsed. */
 function matches(search: SearchPlan, row: ScanRow): boolean {
   const idsJson = `${row.sample_ids}${row.patient_ids}${row.test_codes}${row.control_id ?? ''}`;
-  if (!mayMatch(search, row.text, idsJson)) return false;
+  const text = storedText(row.text, row.text_is_raw, row.raw);
+  if (!mayMatch(search, text, idsJson)) return false;
   const partIds = [
     ...(JSON.parse(row.sample_ids) as string[]),
     ...(JSON.parse(row.patient_ids) as string[]),
   ];
   const ids = [...partIds, ...(JSON.parse(row.test_codes) as string[])];
   if (row.control_id !== null) ids.push(row.control_id);
-  return matchesSearch(search, { text: row.text, ids, partIds });
+  return matchesSearch(search, { text, ids, partIds });
 }
 
 function positionOf(row: SummaryRow): Position {

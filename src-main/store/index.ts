@@ -4,4 +4,11 @@ export { StoreError, simulatedFault } from './errors';
 export type { SimulatedFault, StoreErrorCode } from './errors';
 export { SCHEMA_VERSION } from './schema';
 export type * from './types';
-export type { DestinationRecord, OutboxFilter } from './outbox';
+export type {
+  AttemptRecord,
+  DeliveryItem,
+  DestinationRecord,
+  OutboxAttempt,
+  OutboxFilter,
+  OutboxSummary,
+} from './outbox';

@@ -4,6 +4,7 @@
  */
 import type Database from 'better-sqlite3';
 import type { StoredResult } from '../../src-shared/results';
+import { resultsFromJson, storedText } from './compact';
 import { StoreError } from './errors';
 import { SUMMARY_COLUMNS, toSummary, type MessageHistory, type SummaryRow } from './history';
 import type { MessageRow } from './prepare';
@@ -21,13 +22,13 @@ import type {
 } from './types';
 
 const CLI_PAGE = 500;
-/** Rows per INSERT: fewer calls into SQLite than one per result, for a fifth of the write cost. */
-const RESULTS_PER_STATEMENT = 16;
 const MAX_BUCKETS = 10_000;
 
 interface DetailRow extends SummaryRow {
   text: string;
+  text_is_raw: number;
   raw: Buffer;
+  results: string | null;
   errors: string;
   dedupe_key: string | null;
   profile: string | null;
@@ -49,6 +50,9 @@ interface ResultRow {
 interface CliRow {
   id: number;
   text: string;
+  text_is_raw: number;
+  raw: Buffer;
+  results: string | null;
   errors: string;
   profile: string | null;
 }
@@ -56,8 +60,6 @@ interface CliRow {
 export class MessageTable {
   private readonly findDuplicate: Database.Statement<[string, string], number>;
   private readonly insertMessage: Database.Statement<unknown[]>;
-  /** By number of rows: one statement writes up to RESULTS_PER_STATEMENT results. */
-  private readonly insertResults: Database.Statement<unknown[]>[] = [];
   private readonly selectDetail: Database.Statement<[number], DetailRow>;
   private readonly selectResults: Database.Statement<[number], ResultRow>;
   private readonly selectResultsOf: Database.Statement<[string], ResultRow>;
@@ -91,18 +93,12 @@ export class MessageTable {
     this.insertMessage = db.prepare(
       `INSERT INTO messages (instrument_id, protocol, direction, received_at, status, ack,
          control_id, dedupe_key, result_count, error_count, sample_ids, patient_ids, test_codes,
-         errors, text, raw, qc, profile)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         errors, text, text_is_raw, raw, results, qc, profile)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
-    for (let rows = 1; rows <= RESULTS_PER_STATEMENT; rows++) {
-      this.insertResults[rows] = db.prepare(
-        `INSERT INTO results (message_id, seq, sample_id, patient_id, test_code, value, units,
-           flags, status, observed_at, qc)
-         VALUES ${new Array<string>(rows).fill('(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
-      );
-    }
     this.selectDetail = db.prepare(
-      `SELECT ${SUMMARY_COLUMNS}, m.text, m.raw, m.errors, m.dedupe_key, m.profile
+      `SELECT ${SUMMARY_COLUMNS}, m.text, m.text_is_raw, m.raw, m.results, m.errors,
+         m.dedupe_key, m.profile
        FROM messages m WHERE m.id = ?`,
     );
     const resultColumns = `message_id, sample_id, patient_id, test_code, value, units, flags,
@@ -115,7 +111,8 @@ export class MessageTable {
        WHERE message_id IN (SELECT value FROM json_each(?)) ORDER BY message_id, seq`,
     );
     this.selectCliRows = db.prepare(
-      `SELECT id, text, errors, profile FROM messages WHERE id IN (SELECT value FROM json_each(?))`,
+      `SELECT id, text, text_is_raw, raw, results, errors, profile FROM messages
+       WHERE id IN (SELECT value FROM json_each(?))`,
     );
     this.updateOutcome = db.prepare(
       `UPDATE messages SET status = coalesce(?, status), ack = iif(?, ?, ack),
@@ -127,7 +124,9 @@ export class MessageTable {
          SELECT id FROM messages WHERE received_at < ? ORDER BY received_at, id LIMIT ?)`,
     );
     this.countRows = db.prepare<[], number>('SELECT count(*) FROM messages').pluck();
-    this.countResults = db.prepare<[], number>('SELECT count(*) FROM results').pluck();
+    this.countResults = db
+      .prepare<[], number>('SELECT coalesce(sum(result_count), 0) FROM messages')
+      .pluck();
     this.selectLookupCounts = db.prepare(
       `SELECT (SELECT count(*) FROM message_samples) AS samples,
          (SELECT count(*) FROM message_patients) AS patients`,
@@ -167,21 +166,14 @@ export class MessageTable {
         row.patientIdsJson,
         row.testCodesJson,
         row.errorsJson,
-        row.text,
+        row.textIsRaw ? '' : row.text,
+        row.textIsRaw ? 1 : 0,
         row.raw,
+        row.resultsJson,
         row.qc ? 1 : 0,
         row.profile,
       ).lastInsertRowid,
     );
-    for (let first = 0; first < row.results.length; first += RESULTS_PER_STATEMENT) {
-      const chunk = row.results.slice(first, first + RESULTS_PER_STATEMENT);
-      const params: unknown[] = [];
-      chunk.forEach((r, i) => {
-        params.push(id, first + i, r.sampleId, r.patientId, r.testCode, r.value, r.units);
-        params.push(r.flags, r.status, r.observedAt, r.qc ? 1 : 0);
-      });
-      this.insertResults[chunk.length]?.run(...params);
-    }
     return { id, duplicate: false };
   }
 
@@ -219,9 +211,12 @@ export class MessageTable {
     if (!row) return null;
     return {
       ...toSummary(row),
-      text: row.text,
+      text: storedText(row.text, row.text_is_raw, row.raw),
       raw: row.raw,
-      results: this.selectResults.all(id).map(toResult),
+      results:
+        row.results === null
+          ? this.selectResults.all(id).map(toResult)
+          : resultsFromJson(row.results),
       errors: JSON.parse(row.errors) as MessageError[],
       dedupeKey: row.dedupe_key,
       profile: row.profile,
@@ -242,10 +237,16 @@ export class MessageTable {
       const ids = JSON.stringify(page.items.map((item) => item.id));
       const details = new Map(this.selectCliRows.all(ids).map((row) => [row.id, row]));
       const results = new Map<number, StoredResult[]>();
-      for (const row of this.selectResultsOf.all(ids)) {
-        const list = results.get(row.message_id) ?? [];
-        list.push(toResult(row));
-        results.set(row.message_id, list);
+      for (const row of details.values()) {
+        if (row.results !== null) results.set(row.id, resultsFromJson(row.results));
+      }
+      if (results.size < details.size) {
+        // Messages stored before results moved into their row, not converted yet.
+        for (const row of this.selectResultsOf.all(ids)) {
+          const list = results.get(row.message_id) ?? [];
+          list.push(toResult(row));
+          results.set(row.message_id, list);
+        }
       }
       for (const item of page.items) {
         const detail = details.get(item.id);
@@ -256,7 +257,7 @@ export class MessageTable {
           protocol: item.protocol,
           direction: item.direction,
           receivedAt: new Date(item.receivedAt).toISOString(),
-          text: detail.text,
+          text: storedText(detail.text, detail.text_is_raw, detail.raw),
           results: results.get(item.id) ?? [],
           controlId: item.controlId,
           sampleIds: item.sampleIds,

@@ -86,6 +86,13 @@ export class OrderTable {
   private readonly openForSample: Database.Statement<[string, string | null], Row>;
   private readonly openForInstrument: Database.Statement<[string, string, number], Row>;
   private readonly pushable: Database.Statement<[string], Row>;
+  private readonly cancellable: Database.Statement<[string], Row>;
+  private readonly updateCancelSent: Database.Statement;
+  private readonly openInRange: Database.Statement<
+    [{ from: string; to: string; instrument: string; length: number }],
+    Row
+  >;
+  private readonly openForAny: Database.Statement<[string, number], Row>;
   private readonly byId: Database.Statement<[number], Row>;
   private readonly historyOf: Database.Statement<[number], HistoryRow>;
   private readonly resultedBy: Database.Statement<[number], Row>;
@@ -94,6 +101,7 @@ export class OrderTable {
     [],
     { instrument_id: string | null; n: number }
   >;
+  private readonly bySourceSince: Database.Statement<[number], { source: string; n: number }>;
   private readonly db: Database.Database;
   /** One statement per combination of filters, prepared on first use. */
   private readonly listings = new Map<string, Database.Statement<unknown[], Row>>();
@@ -133,6 +141,26 @@ export class OrderTable {
     );
     this.pushable = db.prepare(
       `SELECT ${COLUMNS} FROM orders WHERE instrument_id = ? AND state = 'pending' ORDER BY id`,
+    );
+    // The same length as the range's ends when both have it: 0001 … 0100 are padded numbers.
+    this.openInRange = db.prepare(
+      `SELECT ${COLUMNS} FROM orders WHERE sample_id BETWEEN @from AND @to AND ${OPEN}
+         AND (instrument_id IS NULL OR instrument_id = @instrument)
+         AND (@length = 0 OR length(sample_id) = @length) ORDER BY sample_id, id`,
+    );
+    this.openForAny = db.prepare(
+      `SELECT ${COLUMNS} FROM orders WHERE state = 'pending'
+         AND (instrument_id IS NULL OR instrument_id = ?) ORDER BY id LIMIT ?`,
+    );
+    this.cancellable = db.prepare(
+      `SELECT ${COLUMNS} FROM orders WHERE instrument_id = ? AND state = 'cancelled'
+         AND sent_at IS NOT NULL AND cancel_sent_at IS NULL ORDER BY id`,
+    );
+    this.updateCancelSent = db.prepare(
+      'UPDATE orders SET cancel_sent_at = ?, updated_at = ? WHERE id = ?',
+    );
+    this.bySourceSince = db.prepare(
+      'SELECT source, count(*) AS n FROM orders WHERE received_at >= ? GROUP BY source',
     );
     this.byId = db.prepare(`SELECT ${COLUMNS} FROM orders WHERE id = ?`);
     this.historyOf = db.prepare(
@@ -211,9 +239,25 @@ export class OrderTable {
     return this.openForInstrument.all(sampleId, instrumentId, afterId).map(toOrder);
   }
 
+  /** Open orders for the samples from `from` to `to` (both included), this instrument's or any. */
+  openBetween(from: string, to: string, instrumentId: string): Order[] {
+    const length = from.length === to.length ? from.length : 0;
+    return this.openInRange.all({ from, to, instrument: instrumentId, length }).map(toOrder);
+  }
+
+  /** Pending orders for this instrument or any, oldest first (a query for `ALL`). */
+  pendingFor(instrumentId: string, limit: number): Order[] {
+    return this.openForAny.all(instrumentId, limit).map(toOrder);
+  }
+
   /** Orders meant for this instrument that were not sent yet, oldest first. */
   toPush(instrumentId: string): Order[] {
     return this.pushable.all(instrumentId).map(toOrder);
+  }
+
+  /** Orders meant for this instrument, sent to it, cancelled since, and not told to it yet. */
+  cancelsToPush(instrumentId: string): Order[] {
+    return this.cancellable.all(instrumentId).map(toOrder);
   }
 
   get(id: number): Order | null {
@@ -247,6 +291,19 @@ export class OrderTable {
     for (const id of ids) {
       this.updateSent.run(at, at, id);
       this.history(id, at, 'sent', instrumentId, messageId, `sent to ${instrumentId}`);
+    }
+  }
+
+  /** Call inside a write transaction. The instrument was told these orders are cancelled. */
+  markCancelsSent(
+    ids: readonly number[],
+    instrumentId: string,
+    messageId: number | null,
+    at: number,
+  ): void {
+    for (const id of ids) {
+      this.updateCancelSent.run(at, at, id);
+      this.history(id, at, 'sent', instrumentId, messageId, `cancellation sent to ${instrumentId}`);
     }
   }
 
@@ -347,6 +404,13 @@ export class OrderTable {
       this.listings.set(sql, statement);
     }
     return statement.all(...args).map(toOrder);
+  }
+
+  /** Orders received since `since`, per source (an order source's id, `manual`, `import`). */
+  countsBySource(since: number): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const row of this.bySourceSince.all(since)) out[row.source] = row.n;
+    return out;
   }
 
   /** Pending orders per target instrument; the key '' counts those for any instrument. */

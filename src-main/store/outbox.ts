@@ -10,6 +10,8 @@ import {
   type OutboxScope,
   type OutboxState,
 } from '../../src-shared/outbox';
+import type { StoredResult } from '../../src-shared/results';
+import { resultsFromJson, storedText } from './compact';
 import type { MessageRow } from './prepare';
 import type { InstrumentSource } from './types';
 
@@ -28,6 +30,89 @@ export interface DestinationRecord {
   held: boolean;
   createdAt: number;
   updatedAt: number;
+}
+
+/** An entry to deliver, with what the forwarder needs of its message. */
+export interface DeliveryItem {
+  /** The outbox entry's own ID (its control ID is outboxControlId(id)). */
+  id: number;
+  messageId: number;
+  instrumentId: string;
+  scope: OutboxScope;
+  attempts: number;
+  createdAt: number;
+  protocol: 'astm' | 'hl7';
+  receivedAt: number;
+  /** The message's own control ID (MSH-10 of an HL7 message). */
+  messageControlId: string | null;
+  text: string;
+  raw: Buffer;
+  profile: string | null;
+  results: StoredResult[];
+}
+
+/** What one attempt came to; written in batches by `recordAttempts`. */
+export interface AttemptRecord {
+  entryId: number;
+  at: number;
+  outcome: 'delivered' | 'failed' | 'retry';
+  /** What was sent (text), for the detail pane. */
+  sent: string;
+  /** The destination's answer, or why there was none. */
+  answer: string | null;
+  /** For failed and retry: plain words kept on the entry. */
+  error: string | null;
+  /** For retry: when the entry may be tried again. */
+  nextAttemptAt?: number;
+}
+
+export interface OutboxAttempt {
+  at: number;
+  outcome: 'delivered' | 'failed' | 'retry';
+  sent: string;
+  answer: string | null;
+}
+
+/** One destination's queue, as the dashboard card shows it. */
+export interface OutboxSummary {
+  destinationId: string;
+  pending: number;
+  held: number;
+  failed: number;
+  deliveredToday: number;
+  /** created_at of the oldest entry still waiting (pending or held); null when none waits. */
+  oldestWaitingAt: number | null;
+  lastError: string | null;
+}
+
+interface ItemRow {
+  id: number;
+  message_id: number;
+  instrument_id: string;
+  scope: OutboxScope;
+  attempts: number;
+  created_at: number;
+  protocol: 'astm' | 'hl7';
+  received_at: number;
+  control_id: string | null;
+  text: string;
+  text_is_raw: number;
+  raw: Buffer;
+  results: string | null;
+  profile: string | null;
+}
+
+interface ResultRow {
+  message_id: number;
+  sample_id: string | null;
+  patient_id: string | null;
+  test_code: string | null;
+  value: string | null;
+  units: string | null;
+  flags: string | null;
+  status: string | null;
+  observed_at: string | null;
+  qc: number;
 }
 
 interface EntryRow {
@@ -71,6 +156,26 @@ export class OutboxTable {
   private readonly selectDestinations: Database.Statement<[], DestinationRow>;
   private readonly deleteDestinationRow: Database.Statement<[string]>;
   private readonly updateHeld: Database.Statement<[number, number, string]>;
+  private readonly selectItems: Database.Statement<[string, number, number], ItemRow>;
+  private readonly selectResultsOf: Database.Statement<[string], ResultRow>;
+  private readonly insertAttempt: Database.Statement<unknown[]>;
+  private readonly markDelivered: Database.Statement<[number, number, number]>;
+  private readonly markFailed: Database.Statement<[number, string | null, number]>;
+  private readonly markRetry: Database.Statement<[number, string | null, number, number]>;
+  private readonly resendMessage: Database.Statement<
+    [{ message: number; destination: string | null }]
+  >;
+  private readonly resendFailedOf: Database.Statement<[{ destination: string | null }]>;
+  private readonly selectAttempts: Database.Statement<[number, string], OutboxAttempt>;
+  private readonly selectWaiting: Database.Statement<
+    [{ id: string }],
+    { n: number; oldest: number | null }
+  >;
+  private readonly selectFailedCount: Database.Statement<[string], number>;
+  private readonly selectDeliveredSince: Database.Statement<[string, number], number>;
+  private readonly selectWaitingDestinations: Database.Statement<[], string>;
+  private readonly selectLastError: Database.Statement<[string], string>;
+  private readonly selectHasPending: Database.Statement<[string], number>;
 
   constructor(db: Database.Database) {
     this.insertEntry = db.prepare(
@@ -98,6 +203,181 @@ export class OutboxTable {
     );
     this.deleteDestinationRow = db.prepare('DELETE FROM destinations WHERE id = ?');
     this.updateHeld = db.prepare('UPDATE destinations SET held = ?, updated_at = ? WHERE id = ?');
+    this.selectItems = db.prepare(
+      `SELECT o.id, o.message_id, o.instrument_id, o.scope, o.attempts, o.created_at,
+         m.protocol, m.received_at, m.control_id, m.text, m.text_is_raw, m.raw, m.results,
+         m.profile
+       FROM outbox o JOIN messages m ON m.id = o.message_id
+       WHERE o.destination_id = ? AND o.state = 'pending' AND o.id > ?
+       ORDER BY o.id LIMIT ?`,
+    );
+    this.selectResultsOf = db.prepare(
+      `SELECT message_id, sample_id, patient_id, test_code, value, units, flags, status,
+         observed_at, qc
+       FROM results WHERE message_id IN (SELECT value FROM json_each(?)) ORDER BY message_id, seq`,
+    );
+    this.insertAttempt = db.prepare(
+      'INSERT INTO outbox_attempts (entry_id, at, outcome, sent, answer) VALUES (?, ?, ?, ?, ?)',
+    );
+    this.markDelivered = db.prepare(
+      `UPDATE outbox SET state = 'delivered', attempts = attempts + 1, last_attempt_at = ?,
+         delivered_at = ?, error = NULL
+       WHERE id = ? AND state = 'pending'`,
+    );
+    this.markFailed = db.prepare(
+      `UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_attempt_at = ?,
+         error = ?
+       WHERE id = ? AND state = 'pending'`,
+    );
+    this.markRetry = db.prepare(
+      `UPDATE outbox SET attempts = attempts + 1, last_attempt_at = ?, error = ?,
+         next_attempt_at = ?
+       WHERE id = ? AND state = 'pending'`,
+    );
+    this.resendMessage = db.prepare(
+      `UPDATE outbox SET state = 'pending', next_attempt_at = 0, delivered_at = NULL
+       WHERE message_id = @message AND (@destination IS NULL OR destination_id = @destination)`,
+    );
+    this.resendFailedOf = db.prepare(
+      `UPDATE outbox SET state = 'pending', next_attempt_at = 0
+       WHERE state = 'failed' AND (@destination IS NULL OR destination_id = @destination)`,
+    );
+    this.selectAttempts = db.prepare(
+      `SELECT a.at, a.outcome, a.sent, a.answer FROM outbox_attempts a
+       JOIN outbox o ON o.id = a.entry_id
+       WHERE o.message_id = ? AND o.destination_id = ? ORDER BY a.id`,
+    );
+    this.selectWaiting = db.prepare(
+      `SELECT count(*) AS n, (SELECT created_at FROM outbox WHERE destination_id = @id
+           AND state = 'pending' ORDER BY id LIMIT 1) AS oldest
+       FROM outbox WHERE destination_id = @id AND state = 'pending'`,
+    );
+    this.selectFailedCount = db
+      .prepare<[string], number>(
+        `SELECT count(*) FROM outbox WHERE destination_id = ? AND state = 'failed'`,
+      )
+      .pluck();
+    this.selectDeliveredSince = db
+      .prepare<[string, number], number>(
+        `SELECT count(*) FROM outbox
+         WHERE destination_id = ? AND state = 'delivered' AND delivered_at >= ?`,
+      )
+      .pluck();
+    this.selectWaitingDestinations = db
+      .prepare<[], string>(`SELECT DISTINCT destination_id FROM outbox WHERE state = 'pending'`)
+      .pluck();
+    this.selectLastError = db
+      .prepare<[string], string>(
+        `SELECT error FROM outbox
+         WHERE destination_id = ? AND state IN ('pending', 'failed') AND error IS NOT NULL
+         ORDER BY last_attempt_at DESC LIMIT 1`,
+      )
+      .pluck();
+    this.selectHasPending = db
+      .prepare<[string], number>(
+        `SELECT count(*) FROM (SELECT 1 FROM outbox
+           WHERE destination_id = ? AND state = 'pending' LIMIT 1)`,
+      )
+      .pluck();
+  }
+
+  /**
+   * Up to `limit` pending entries of a destination with an ID above `afterId`, oldest first,
+   * each with its message and results: one read for a whole batch. (When to try again after a
+   * failure is the forwarder's to decide, per destination, so that order is kept.)
+   */
+  pendingItems(destinationId: string, afterId: number, limit: number): DeliveryItem[] {
+    const rows = this.selectItems.all(destinationId, afterId, limit);
+    if (rows.length === 0) return [];
+    const results = new Map<number, StoredResult[]>();
+    for (const row of rows) {
+      if (row.results !== null) results.set(row.message_id, resultsFromJson(row.results));
+    }
+    // Messages stored before results moved into their row, not converted yet.
+    const older = [...new Set(rows.filter((r) => r.results === null).map((r) => r.message_id))];
+    const oldRows = older.length === 0 ? [] : this.selectResultsOf.all(JSON.stringify(older));
+    for (const row of oldRows) {
+      let list = results.get(row.message_id);
+      if (!list) results.set(row.message_id, (list = []));
+      list.push({
+        sampleId: row.sample_id,
+        patientId: row.patient_id,
+        testCode: row.test_code,
+        value: row.value,
+        units: row.units,
+        flags: row.flags,
+        status: row.status,
+        observedAt: row.observed_at,
+        qc: row.qc === 1,
+      });
+    }
+    return rows.map((row) => ({
+      id: row.id,
+      messageId: row.message_id,
+      instrumentId: row.instrument_id,
+      scope: row.scope,
+      attempts: row.attempts,
+      createdAt: row.created_at,
+      protocol: row.protocol,
+      receivedAt: row.received_at,
+      messageControlId: row.control_id,
+      text: storedText(row.text, row.text_is_raw, row.raw),
+      raw: row.raw,
+      profile: row.profile,
+      results: results.get(row.message_id) ?? [],
+    }));
+  }
+
+  /** True when the destination has a pending entry. */
+  hasPending(destinationId: string): boolean {
+    return (this.selectHasPending.get(destinationId) ?? 0) > 0;
+  }
+
+  /** Call inside a write transaction: the outcomes of many attempts at once. */
+  recordAttempts(records: readonly AttemptRecord[]): void {
+    for (const r of records) {
+      if (r.outcome === 'delivered') this.markDelivered.run(r.at, r.at, r.entryId);
+      else if (r.outcome === 'failed') this.markFailed.run(r.at, r.error, r.entryId);
+      else this.markRetry.run(r.at, r.error, r.nextAttemptAt ?? 0, r.entryId);
+      this.insertAttempt.run(r.entryId, r.at, r.outcome, r.sent, r.answer);
+    }
+  }
+
+  /** Call inside a write transaction. Entries set to be sent again; returns how many. */
+  resend(messageId: number, destinationId: string | null): number {
+    return this.resendMessage.run({ message: messageId, destination: destinationId }).changes;
+  }
+
+  /** Call inside a write transaction. Every failed entry (of one destination) sent again. */
+  resendFailed(destinationId: string | null): number {
+    return this.resendFailedOf.run({ destination: destinationId }).changes;
+  }
+
+  attempts(messageId: number, destinationId: string): OutboxAttempt[] {
+    return this.selectAttempts.all(messageId, destinationId);
+  }
+
+  /**
+   * The queues of these destinations and of every other one with entries waiting (a destination
+   * removed from the setup), each read through an index.
+   */
+  summaries(destinationIds: readonly string[], dayStart: number): OutboxSummary[] {
+    const ids = new Set(destinationIds);
+    for (const id of this.selectWaitingDestinations.all()) ids.add(id);
+    const held = new Map(this.listDestinations().map((d) => [d.id, d.held]));
+    return [...ids].map((id) => {
+      const waiting = this.selectWaiting.get({ id }) ?? { n: 0, oldest: null };
+      const onHold = held.get(id) ?? true;
+      return {
+        destinationId: id,
+        pending: onHold ? 0 : waiting.n,
+        held: onHold ? waiting.n : 0,
+        failed: this.selectFailedCount.get(id) ?? 0,
+        deliveredToday: this.selectDeliveredSince.get(id, dayStart) ?? 0,
+        oldestWaitingAt: waiting.oldest,
+        lastError: this.selectLastError.get(id) ?? null,
+      };
+    });
   }
 
   /**

@@ -4,6 +4,7 @@
  */
 import { RESULT_FIELDS } from '../../src-shared/result-fields';
 import type { Result, StoredResult } from '../../src-shared/results';
+import { resultsToJson, textIsRaw } from './compact';
 import { StoreError } from './errors';
 import type { MessageError, NewEvent, NewMessage, NewTraceEntry, OutboxTarget } from './types';
 
@@ -32,7 +33,10 @@ export interface MessageRow {
   errorsJson: string;
   text: string;
   raw: Buffer;
+  /** The text is textOfRaw(raw) and is not stored again (compact.ts). */
+  textIsRaw: boolean;
   results: StoredResult[];
+  resultsJson: string;
   /** Any result is QC. */
   qc: boolean;
   profile: string | null;
@@ -73,6 +77,7 @@ export function prepareMessage(message: NewMessage): MessageRow {
   const testCodes = distinct(results.map((r) => r.testCode));
   const controlId = optionalText(message.controlId, 'controlId', MAX_ID);
   if (typeof message.text !== 'string') invalid('text must be a string');
+  const raw = bytes(message.raw, 'raw');
   return {
     instrumentId: name(message.instrumentId, 'instrumentId'),
     protocol: oneOf(message.protocol, ['astm', 'hl7'], 'protocol'),
@@ -91,8 +96,10 @@ export function prepareMessage(message: NewMessage): MessageRow {
     testCodesJson: JSON.stringify(testCodes),
     errorsJson: JSON.stringify(errors),
     text: message.text,
-    raw: bytes(message.raw, 'raw'),
+    raw,
+    textIsRaw: textIsRaw(message.text, raw),
     results,
+    resultsJson: resultsToJson(results),
     qc: results.some((r) => r.qc),
     profile: optionalText(message.profile, 'profile', MAX_WORD),
     outbox: prepareOutbox(message.outbox),

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { StoreError } from './errors';
+import { textOfRaw } from './compact';
 import { searchDocument } from './search';
 
 /**
@@ -294,6 +295,67 @@ const migrations: readonly string[] = [
     updated_at INTEGER NOT NULL
   ) STRICT;
   `,
+  /* 7 */ `
+  -- A message is written once, compactly: the text is not stored again when it is the bytes read
+  -- as UTF-8 (text_is_raw = 1, text ''; see compact.ts), and the results are one JSON value in
+  -- the row (an array of field arrays) instead of a row and an index entry each. results NULL:
+  -- a message stored before, whose results are still rows of the results table.
+  ALTER TABLE messages ADD COLUMN results TEXT;
+  ALTER TABLE messages ADD COLUMN text_is_raw INTEGER NOT NULL DEFAULT 0
+    CHECK (text_is_raw IN (0, 1));
+
+  -- The messages stored before, converted a batch at a time by the side work: IDs from next_id
+  -- to last_id. The row goes when all are done.
+  CREATE TABLE compact_progress (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    next_id INTEGER NOT NULL,
+    last_id INTEGER NOT NULL
+  ) STRICT;
+  INSERT INTO compact_progress (id, next_id, last_id)
+    SELECT 1, min(id), max(id) FROM messages HAVING count(*) > 0;
+
+  DROP TRIGGER messages_forget;
+  CREATE TRIGGER messages_forget AFTER DELETE ON messages BEGIN
+    DELETE FROM message_samples WHERE sample_id = old.sample_ids ->> 0
+      AND received_at = old.received_at AND message_id = old.id;
+    DELETE FROM message_patients WHERE patient_id = old.patient_ids ->> 0
+      AND received_at = old.received_at AND message_id = old.id;
+    INSERT INTO message_search (message_search, rowid, document)
+      SELECT 'delete', old.id, search_document(message_text(old.text, old.text_is_raw, old.raw),
+        old.sample_ids, old.patient_ids, old.test_codes, old.control_id)
+      FROM search_progress WHERE old.id <= indexed_through;
+  END;
+
+  DROP TRIGGER messages_immutable;
+  CREATE TRIGGER messages_immutable
+    BEFORE UPDATE OF id, instrument_id, protocol, direction, received_at, control_id, dedupe_key,
+      sample_ids, patient_ids, test_codes, raw, result_count, qc, profile ON messages
+  BEGIN
+    SELECT RAISE(ABORT, 'a stored message cannot be changed');
+  END;
+  -- The text and results of a message stored before may take the compact form, once; the text
+  -- it stands for stays the same.
+  CREATE TRIGGER messages_compact_only
+    BEFORE UPDATE OF text, text_is_raw, results ON messages
+    WHEN old.results IS NOT NULL OR new.results IS NULL
+      OR message_text(new.text, new.text_is_raw, new.raw)
+        IS NOT message_text(old.text, old.text_is_raw, old.raw)
+  BEGIN
+    SELECT RAISE(ABORT, 'a stored message cannot be changed');
+  END;
+  `,
+  /* 8 */ `
+  -- When the cancellation of an order already sent to a worklist instrument went out to it
+  -- (ASTM O-12 C, HL7 ORC-1 CA). Orders cancelled before this column existed are not sent again.
+  ALTER TABLE orders ADD COLUMN cancel_sent_at INTEGER;
+  UPDATE orders SET cancel_sent_at = updated_at WHERE state = 'cancelled';
+  CREATE INDEX orders_cancels_to_send ON orders (instrument_id, id)
+    WHERE state = 'cancelled' AND sent_at IS NOT NULL AND cancel_sent_at IS NULL;
+  `,
+  /* 9 */ `
+  -- "Delivered today" on a destination's card, without reading every entry ever delivered.
+  CREATE INDEX outbox_delivered ON outbox (destination_id, delivered_at) WHERE state = 'delivered';
+  `,
 ];
 
 export const SCHEMA_VERSION = migrations.length;
@@ -306,6 +368,15 @@ export const SCHEMA_VERSION = migrations.length;
  */
 export function registerSchemaFunctions(db: Database.Database): void {
   db.function('search_document', { deterministic: true }, storedSearchDocument);
+  db.function('message_text', { deterministic: true }, messageText);
+}
+
+/** A message's text from its stored columns (compact.ts). */
+function messageText(text: unknown, isRaw: unknown, raw: unknown): string {
+  if (typeof text !== 'string') throw new TypeError('message_text: text must be text');
+  if (isRaw !== 1) return text;
+  if (!(raw instanceof Uint8Array)) throw new TypeError('message_text: raw must be bytes');
+  return textOfRaw(raw);
 }
 
 /** The search index's document for a stored row, from its columns. */
@@ -328,10 +399,10 @@ export function schemaVersion(db: Database.Database): number {
 }
 
 /**
- * Brings the file to SCHEMA_VERSION. Safe when several processes open a new file at once: the
+ * Brings the file to SCHEMA_VERSION (`upTo`: an older version, for tests of a migration). Safe when several processes open a new file at once: the
  * version is read again under the write lock before each step.
  */
-export function migrate(db: Database.Database): void {
+export function migrate(db: Database.Database, upTo = SCHEMA_VERSION): void {
   refuseNewer(schemaVersion(db));
   const step = db.transaction((target: number) => {
     const current = schemaVersion(db);
@@ -342,7 +413,7 @@ export function migrate(db: Database.Database): void {
     db.exec(sql);
     db.pragma(`user_version = ${current + 1}`);
   });
-  for (let target = schemaVersion(db) + 1; target <= SCHEMA_VERSION; target++) {
+  for (let target = schemaVersion(db) + 1; target <= upTo; target++) {
     step.immediate(target);
   }
 }

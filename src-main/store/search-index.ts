@@ -5,11 +5,14 @@
  * work, before a search, and on open, so a crash leaves nothing unindexed for long.
  */
 import type Database from 'better-sqlite3';
+import { storedText } from './compact';
 import { storedSearchDocument } from './schema';
 
 interface PendingRow {
   id: number;
   text: string;
+  text_is_raw: number;
+  raw: Buffer;
   sample_ids: string;
   patient_ids: string;
   test_codes: string;
@@ -28,7 +31,8 @@ export class SearchIndexer {
       .prepare<[], number>('SELECT indexed_through FROM search_progress WHERE id = 1')
       .pluck();
     this.selectPending = db.prepare(
-      `SELECT id, text, sample_ids, patient_ids, test_codes, control_id FROM messages
+      `SELECT id, text, text_is_raw, raw, sample_ids, patient_ids, test_codes, control_id
+       FROM messages
        WHERE id > ? ORDER BY id LIMIT ?`,
     );
     this.selectNewest = db.prepare<[], number | null>('SELECT max(id) FROM messages').pluck();
@@ -53,7 +57,7 @@ export class SearchIndexer {
     // statement writes between two of its inserts.
     const documents = rows.map((row) =>
       storedSearchDocument(
-        row.text,
+        storedText(row.text, row.text_is_raw, row.raw),
         row.sample_ids,
         row.patient_ids,
         row.test_codes,

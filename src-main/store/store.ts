@@ -31,8 +31,17 @@ import {
   type TraceRow,
 } from './prepare';
 import { migrate, registerSchemaFunctions, requireCurrent, schemaVersion } from './schema';
-import { OutboxTable, type DestinationRecord, type OutboxFilter } from './outbox';
+import {
+  OutboxTable,
+  type AttemptRecord,
+  type DeliveryItem,
+  type DestinationRecord,
+  type OutboxAttempt,
+  type OutboxFilter,
+  type OutboxSummary,
+} from './outbox';
 import { SearchIndexer } from './search-index';
+import { MessageCompactor } from './compact';
 import { TraceLog } from './trace';
 import { WalMeter } from './wal-meter';
 import type {
@@ -154,10 +163,18 @@ export interface OrderStore {
   applyOrders(changes: readonly OrderChange[]): OrderChangeOutcome[];
   /** Open orders for the sample meant for this instrument or any. */
   openOrdersFor(sampleId: string, instrumentId: string): Order[];
+  /** Open orders for the samples from `from` to `to`, both included, this instrument's or any. */
+  openOrdersBetween(from: string, to: string, instrumentId: string): Order[];
+  /** Pending orders for this instrument or any, oldest first, at most `limit`. */
+  pendingOrdersFor(instrumentId: string, limit: number): Order[];
   /** Orders meant for this instrument not sent yet, oldest first. */
   ordersToPush(instrumentId: string): Order[];
   /** The orders went out in message `messageId` (stored, direction out). */
   markOrdersSent(ids: readonly number[], instrumentId: string, messageId: number | null): void;
+  /** Cancelled orders this instrument was sent and still has to be told about, oldest first. */
+  cancelsToPush(instrumentId: string): Order[];
+  /** The instrument was told, in message `messageId`, that these orders are cancelled. */
+  markCancelsSent(ids: readonly number[], instrumentId: string, messageId: number | null): void;
   /** Results of a stored message moved these orders (or nobody ordered them). */
   trackResults(
     instrumentId: string,
@@ -173,6 +190,8 @@ export interface OrderStore {
   ordersResultedBy(messageId: number): Order[];
   /** Pending orders per target instrument ('' for orders meant for any). */
   pendingOrderCounts(): Record<string, number>;
+  /** Orders received since `since` (ms), per source. */
+  orderCountsBySource(since: number): Record<string, number>;
 }
 
 /**
@@ -189,6 +208,22 @@ export interface OutboxStore {
   deleteDestination(id: string): boolean;
   /** False when no destination has the id. */
   setDestinationHeld(id: string, held: boolean): boolean;
+  /** Pending entries of a destination above `afterId`, oldest first, with their messages. */
+  pendingDeliveries(destinationId: string, afterId: number, limit: number): DeliveryItem[];
+  hasDueDeliveries(destinationId: string): boolean;
+  /**
+   * The outcomes of many attempts in one transaction. Nobody waits on it, so its commit does not
+   * wait for the disk: a power cut may forget the last deliveries, and they are sent again.
+   */
+  recordAttempts(records: readonly AttemptRecord[]): void;
+  /** Sends a message again (to one destination or all of its own); returns the entries reset. */
+  resendMessage(messageId: number, destinationId?: string | null): number;
+  /** Sends every failed entry (of one destination) again; returns how many. */
+  resendFailed(destinationId?: string | null): number;
+  outboxAttempts(messageId: number, destinationId: string): OutboxAttempt[];
+  outboxSummaries(destinationIds: readonly string[], dayStart: number): OutboxSummary[];
+  /** Told after every commit that wrote outbox entries, with their destinations. */
+  onOutboxWritten(listener: (destinationIds: ReadonlySet<string>) => void): () => void;
 }
 
 /** What the history, event log and statistics screens read. */
@@ -247,6 +282,8 @@ const DEFAULT_PURGE_BATCH = 100;
  * off in steps of this size, one per turn of the loop.
  */
 const INDEX_STEP = 100;
+/** Messages stored before the compact forms, converted per side transaction. */
+const COMPACT_STEP = 200;
 /** Per transaction when nothing waits: before a search, on open, on close. */
 const INDEX_BATCH = 1000;
 const MAX_PURGE_BATCH = 10_000;
@@ -265,10 +302,14 @@ class SqliteStore implements Store {
   private readonly outbox: OutboxTable;
   private readonly queue: WriteQueue;
   private readonly writeListeners = new Set<(failure: WriteFailure) => void>();
+  private readonly outboxListeners = new Set<(destinationIds: ReadonlySet<string>) => void>();
   private readonly writeBatchTx: (batch: WriteBatch) => BatchOutcome;
   private readonly shortTx: (work: () => unknown) => unknown;
   private readonly sideTx: (events: EventRow[], trace: TraceRow[], indexLimit: number) => number;
   private readonly indexer: SearchIndexer | null;
+  private readonly compactor: MessageCompactor | null;
+  /** Messages stored before the compact forms wait to be converted (compact.ts). */
+  private compactBehind = false;
   private readonly fullSync: boolean;
   private readonly checkpointEveryMs: number;
   private readonly walMeter: WalMeter | null;
@@ -299,6 +340,8 @@ class SqliteStore implements Store {
     this.walMeter?.read();
     try {
       this.indexer = this.readonly ? null : new SearchIndexer(this.db);
+      this.compactor = this.readonly ? null : new MessageCompactor(this.db);
+      this.compactBehind = this.compactor?.behind() ?? false;
       this.history = new MessageHistory(this.db);
       this.messages = new MessageTable(this.db, this.history);
       this.events = new EventLog(this.db);
@@ -330,6 +373,10 @@ class SqliteStore implements Store {
         for (const row of events) this.events.insert(row);
         for (const row of trace) this.trace.insert(row);
         const indexed = this.indexBehind && this.indexer ? this.indexer.indexSome(indexLimit) : 0;
+        if (this.compactBehind && this.compactor) {
+          const converted = this.compactor.convertSome(COMPACT_STEP);
+          if (converted < COMPACT_STEP) this.compactBehind = this.compactor.behind();
+        }
         this.faultInjector?.('write');
         return indexed;
       },
@@ -355,6 +402,8 @@ class SqliteStore implements Store {
         this.db.close();
         throw storeErrorFrom(error, `open the database ${options.file}`, 'STORE_OPEN_FAILED');
       }
+      // Messages of an older version are converted by the side work, a step at a time.
+      if (this.compactBehind) this.queue.wake();
     }
   }
 
@@ -508,6 +557,14 @@ class SqliteStore implements Store {
     return this.read('read the orders', () => this.orders.openFor(sampleId, instrumentId));
   }
 
+  openOrdersBetween(from: string, to: string, instrumentId: string): Order[] {
+    return this.read('read the orders', () => this.orders.openBetween(from, to, instrumentId));
+  }
+
+  pendingOrdersFor(instrumentId: string, limit: number): Order[] {
+    return this.read('read the orders', () => this.orders.pendingFor(instrumentId, limit));
+  }
+
   ordersToPush(instrumentId: string): Order[] {
     return this.read('read the orders', () => this.orders.toPush(instrumentId));
   }
@@ -527,6 +584,20 @@ class SqliteStore implements Store {
     this.assertWritable();
     return this.write('record results against orders', () =>
       this.inTransaction(() => this.orders.track(instrumentId, messageId, results, this.now())),
+    );
+  }
+
+  cancelsToPush(instrumentId: string): Order[] {
+    return this.read('read the orders', () => this.orders.cancelsToPush(instrumentId));
+  }
+
+  markCancelsSent(ids: readonly number[], instrumentId: string, messageId: number | null): void {
+    this.assertWritable();
+    if (ids.length === 0) return;
+    this.write('record the cancellations sent', () =>
+      this.inTransaction(() =>
+        this.orders.markCancelsSent(ids, instrumentId, messageId, this.now()),
+      ),
     );
   }
 
@@ -558,6 +629,10 @@ class SqliteStore implements Store {
 
   ordersResultedBy(messageId: number): Order[] {
     return this.read('read the orders', () => this.orders.resultedByMessage(messageId));
+  }
+
+  orderCountsBySource(since: number): Record<string, number> {
+    return this.read('count the orders', () => this.orders.countsBySource(since));
   }
 
   pendingOrderCounts(): Record<string, number> {
@@ -601,6 +676,53 @@ class SqliteStore implements Store {
     return this.write(held ? 'hold the destination' : 'release the destination', () =>
       this.inTransaction(() => this.outbox.setHeld(id, held, this.now())),
     );
+  }
+
+  pendingDeliveries(destinationId: string, afterId: number, limit: number): DeliveryItem[] {
+    return this.read('read the outbox', () =>
+      this.outbox.pendingItems(destinationId, afterId, limit),
+    );
+  }
+
+  hasDueDeliveries(destinationId: string): boolean {
+    return this.read('read the outbox', () => this.outbox.hasPending(destinationId));
+  }
+
+  recordAttempts(records: readonly AttemptRecord[]): void {
+    this.assertWritable();
+    if (records.length === 0) return;
+    this.write('record deliveries', () =>
+      this.relaxed(() => this.inTransaction(() => this.outbox.recordAttempts(records))),
+    );
+  }
+
+  resendMessage(messageId: number, destinationId: string | null = null): number {
+    this.assertWritable();
+    return this.write('resend the message', () =>
+      this.inTransaction(() => this.outbox.resend(messageId, destinationId)),
+    );
+  }
+
+  resendFailed(destinationId: string | null = null): number {
+    this.assertWritable();
+    return this.write('resend the failed messages', () =>
+      this.inTransaction(() => this.outbox.resendFailed(destinationId)),
+    );
+  }
+
+  outboxAttempts(messageId: number, destinationId: string): OutboxAttempt[] {
+    return this.read('read the delivery attempts', () =>
+      this.outbox.attempts(messageId, destinationId),
+    );
+  }
+
+  outboxSummaries(destinationIds: readonly string[], dayStart: number): OutboxSummary[] {
+    return this.read('count the outbox', () => this.outbox.summaries(destinationIds, dayStart));
+  }
+
+  onOutboxWritten(listener: (destinationIds: ReadonlySet<string>) => void): () => void {
+    this.outboxListeners.add(listener);
+    return () => this.outboxListeners.delete(listener);
   }
 
   stats(request: StatsRequest): TrafficStats {
@@ -721,7 +843,24 @@ class SqliteStore implements Store {
     this.counters.messagesStored += stored;
     this.counters.duplicates += outcome.messages.length - stored;
     this.counters.largestBatch = Math.max(this.counters.largestBatch, outcome.messages.length);
+    if (this.outboxListeners.size > 0) this.tellOutboxWritten(batch, outcome);
     return outcome;
+  }
+
+  private tellOutboxWritten(batch: WriteBatch, outcome: BatchOutcome): void {
+    const destinations = new Set<string>();
+    batch.messages.forEach((row, index) => {
+      if (outcome.messages[index]?.duplicate !== false) return;
+      for (const target of row.outbox) destinations.add(target.destinationId);
+    });
+    if (destinations.size === 0) return;
+    for (const listener of this.outboxListeners) {
+      try {
+        listener(destinations);
+      } catch {
+        // The forwarder also polls; a listener's bug must not fail a commit that succeeded.
+      }
+    }
   }
 
   /** A short write of its own, with the fault injector before its commit like any other. */
@@ -743,7 +882,7 @@ class SqliteStore implements Store {
    */
   private sideWork(events: EventRow[], trace: TraceRow[]): void {
     if (this.closed) return;
-    if (events.length > 0 || trace.length > 0 || this.indexBehind) {
+    if (events.length > 0 || trace.length > 0 || this.indexBehind || this.compactBehind) {
       try {
         this.sideWrite(events, trace);
       } catch (error) {
@@ -751,7 +890,7 @@ class SqliteStore implements Store {
         throw error;
       }
       // The rest of a backlog follows in the next turn of the loop, after what waits there.
-      if (this.indexBehind) this.queue.wakeSoon();
+      if (this.indexBehind || this.compactBehind) this.queue.wakeSoon();
     }
     this.checkpointIfDue();
   }

@@ -3,6 +3,7 @@ import type { LinkState } from '../../src-shared/status';
 import { useAppStore, type AppState } from '../store';
 import { selectInstrumentIds } from '../store/instruments-slice';
 import { FirstRun } from './FirstRun';
+import { OrderSourceCards } from '../orders/OrderSourceCards';
 import { InstrumentCard } from './InstrumentCard';
 
 const stateOrder: [LinkState, string][] = [
@@ -74,6 +75,7 @@ export function Dashboard() {
           ))}
         </div>
       )}
+      <OrderSourceCards />
     </section>
   );
 }

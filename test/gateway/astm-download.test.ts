@@ -51,6 +51,8 @@ function rig() {
     nextControlId: () => 'X',
     orders: {
       answerHostQuery: () => null,
+      hl7OrdersFor: () => [],
+      nextHl7Download: () => [],
       resultsStored: () => undefined,
       sent: () => undefined,
       nextDownload: () => {

@@ -41,11 +41,17 @@ async function start() {
   cleanups.push(() => void socket.destroy());
   let acks = '';
   socket.on('data', (chunk: Buffer) => (acks += chunk.toString('latin1')));
-  const order = async (control: string, receiver: string, sample: string, test: string) => {
+  const order = async (
+    control: string,
+    receiver: string,
+    sample: string,
+    test: string,
+    action = 'NW',
+  ) => {
     const text = [
       `MSH|^~\\&|LIS|HOSP|${receiver}|LAB|20261126100000||ORM^O01|${control}|P|2.5.1`,
       `PID|1||P-${sample}`,
-      'ORC|NW',
+      `ORC|${action}`,
       `OBR|1||${sample}|${test}`,
       '',
     ].join('\r');
@@ -86,5 +92,29 @@ describe('worklist download (orders.download: push)', () => {
     expect(
       runtime.store.orderHistory(runtime.store.listOrders({ sampleId: 'S1' })[0]!.id),
     ).toHaveLength(2);
+  });
+
+  it('tells the instrument of a cancelled order it was sent (O-12 C), once', async () => {
+    const { runtime, chemPort, order } = await start();
+    const analyzer = await TestAnalyzer.connect(chemPort);
+    cleanups.push(() => analyzer.close());
+    await order('O1', 'chem1', 'S1', 'GLUC');
+    await waitFor(() => analyzer.received.length === 1, 'the download');
+    await waitFor(() => runtime.store.listOrders()[0]!.state === 'sent', 'S1 to be sent');
+
+    await order('O2', 'chem1', 'S1', 'GLUC', 'CA');
+    await waitFor(() => analyzer.received.length === 2, 'the cancellation');
+    expect(analyzer.received[1]!.text).toMatch(/\rO\|1\|S1\|\|\^\^\^GLU\|R\|{6}C\|{14}O\r/);
+    const id = runtime.store.listOrders()[0]!.id;
+    await waitFor(
+      () => runtime.store.orderHistory(id).at(-1)!.detail === 'cancellation sent to chem1',
+      'the cancellation to be recorded',
+    );
+    expect(runtime.store.listOrders()[0]!.state).toBe('cancelled');
+
+    // The next download does not repeat the cancellation.
+    await order('O3', 'chem1', 'S2', 'GLUC');
+    await waitFor(() => analyzer.received.length === 3, 'the next download');
+    expect(analyzer.received[2]!.text).not.toContain('S1');
   });
 });

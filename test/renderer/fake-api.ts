@@ -106,6 +106,29 @@ export function createFakeApi(): FakeApi {
     })),
     getOrderHistory: vi.fn(answer<'getOrderHistory'>([])),
     getPendingOrderCounts: vi.fn(answer<'getPendingOrderCounts'>({})),
+    listDestinations: vi.fn(answer<'listDestinations'>([])),
+    createDestination: vi.fn(async () => ({
+      ok: false as const,
+      error: { code: 'NOT_AVAILABLE', message: 'no destinations here' },
+    })),
+    updateDestination: vi.fn(async () => ({
+      ok: false as const,
+      error: { code: 'NOT_FOUND', message: 'no such destination' },
+    })),
+    deleteDestination: vi.fn(answer<'deleteDestination'>({ ok: true })),
+    holdDestination: vi.fn(async ({ id }) => ({
+      ok: false as const,
+      error: { code: 'NOT_FOUND', message: `no destination "${id}"` },
+    })),
+    releaseDestination: vi.fn(async ({ id }) => ({
+      ok: false as const,
+      error: { code: 'NOT_FOUND', message: `no destination "${id}"` },
+    })),
+    retryFailed: vi.fn(answer<'retryFailed'>({ resent: 0 })),
+    resendMessage: vi.fn(answer<'resendMessage'>({ resent: 0 })),
+    listOutbox: vi.fn(answer<'listOutbox'>([])),
+    getMessageForwarding: vi.fn(answer<'getMessageForwarding'>([])),
+    listOrderSources: vi.fn(answer<'listOrderSources'>([])),
   };
 
   const subscribe = (event: EventName) => (listener: (payload: unknown) => void) => {
@@ -122,6 +145,7 @@ export function createFakeApi(): FakeApi {
     [subscriberName('logged')]: subscribe('logged'),
     [subscriberName('statsTick')]: subscribe('statsTick'),
     [subscriberName('instrumentRemoved')]: subscribe('instrumentRemoved'),
+    [subscriberName('destinationStatus')]: subscribe('destinationStatus'),
   } as unknown as GatewayApi;
 
   return {

@@ -376,8 +376,12 @@ describe('HistoryView', () => {
 
     fireEvent.click(screen.getByRole('tab', { name: 'Raw' }));
     const raw = screen.getByRole('tabpanel').textContent ?? '';
-    expect(raw).toContain('␅␂1H|\\^&|||Analyzer^1␍\nP|1||PAT7␍');
-    expect(raw).toContain('L|1|N␍\n␃A1␍\n␊␄');
+    // One frame per line: the checksum and CR LF end the frame's line, ENQ and EOT stand alone.
+    expect(raw).toContain(
+      '␅\n␂1H|\\^&|||Analyzer^1␍P|1||PAT7␍O|1|S123␍R|1|^^^GLU|5.4|mmol/L||H||F␍L|1|N␍␃A1␍␊\n␄\n',
+    );
+    expect(raw).toContain('exactly as received, framing included');
+    expect(raw).toContain('Read as Latin-1');
 
     const rawTab = screen.getByRole('tab', { name: 'Raw' });
     rawTab.focus();

@@ -19,6 +19,7 @@ describe('the IPC contract', () => {
       'onLogged',
       'onStatsTick',
       'onInstrumentRemoved',
+      'onDestinationStatus',
     ]);
     const channels = [
       ...commandNames.map((c) => channelOf(c, 'command')),

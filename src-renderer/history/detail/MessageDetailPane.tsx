@@ -203,7 +203,7 @@ function DetailTabs({ detail }: { detail: MessageDetail }) {
       >
         {tab === 'results' && <ResultsTable detail={detail} />}
         {tab === 'parsed' && <ParsedTree segments={detail.parsed} results={detail.results} />}
-        {tab === 'raw' && <RawView raw={detail.raw} />}
+        {tab === 'raw' && <RawView detail={detail} />}
         {tab === 'hex' && <HexView raw={detail.raw} />}
         {tab === 'trace' && <TraceView detail={detail} />}
       </div>

@@ -1,0 +1,178 @@
+/**
+ * The compact forms a message is stored in: its text only when it is not simply its bytes read as
+ * UTF-8 (an HL7 message's usually is), and its results as one JSON value in the message's row
+ * instead of a row each. Messages stored before these forms existed are converted in place, a
+ * batch at a time, by the store's side work (MessageCompactor); until then they are read as
+ * they were written.
+ */
+import { isUtf8 } from 'node:buffer';
+import type Database from 'better-sqlite3';
+import type { StoredResult } from '../../src-shared/results';
+
+const CR = 0x0d;
+
+/**
+ * The text a message's bytes stand for when the text is not stored: the bytes as UTF-8 without
+ * one final CR (an HL7 message's text is its segments joined by CR).
+ */
+export function textOfRaw(raw: Uint8Array): string {
+  const end = raw.length > 0 && raw[raw.length - 1] === CR ? raw.length - 1 : raw.length;
+  return Buffer.from(raw.buffer, raw.byteOffset, end).toString('utf8');
+}
+
+/** Whether `text` need not be stored: textOfRaw(raw) gives it back exactly. */
+export function textIsRaw(text: string, raw: Uint8Array): boolean {
+  const end = raw.length > 0 && raw[raw.length - 1] === CR ? raw.length - 1 : raw.length;
+  // UTF-8 takes 1 to 3 bytes per UTF-16 unit: a cheap refusal before decoding anything.
+  if (end < text.length || end > text.length * 3) return false;
+  return isUtf8(raw) && textOfRaw(raw) === text;
+}
+
+/** The stored text column and flag back to the message's text. */
+export function storedText(text: string, isRaw: number, raw: Uint8Array): string {
+  return isRaw === 1 ? textOfRaw(raw) : text;
+}
+
+type ResultTuple = [
+  sampleId: string | null,
+  patientId: string | null,
+  testCode: string | null,
+  value: string | null,
+  units: string | null,
+  flags: string | null,
+  status: string | null,
+  observedAt: string | null,
+  qc: 0 | 1,
+];
+
+/** Results as the JSON the `results` column holds: one array of fields per result. */
+export function resultsToJson(results: readonly StoredResult[]): string {
+  const tuples = new Array<ResultTuple>(results.length);
+  for (let i = 0; i < results.length; i++) {
+    const r = results[i]!;
+    tuples[i] = [
+      r.sampleId,
+      r.patientId,
+      r.testCode,
+      r.value,
+      r.units,
+      r.flags,
+      r.status,
+      r.observedAt,
+      r.qc ? 1 : 0,
+    ];
+  }
+  return JSON.stringify(tuples);
+}
+
+export function resultsFromJson(json: string): StoredResult[] {
+  return (JSON.parse(json) as ResultTuple[]).map((t) => ({
+    sampleId: t[0],
+    patientId: t[1],
+    testCode: t[2],
+    value: t[3],
+    units: t[4],
+    flags: t[5],
+    status: t[6],
+    observedAt: t[7],
+    qc: t[8] === 1,
+  }));
+}
+
+interface LegacyRow {
+  id: number;
+  text: string;
+  raw: Buffer;
+}
+
+interface LegacyResult {
+  message_id: number;
+  sample_id: string | null;
+  patient_id: string | null;
+  test_code: string | null;
+  value: string | null;
+  units: string | null;
+  flags: string | null;
+  status: string | null;
+  observed_at: string | null;
+  qc: number;
+}
+
+/**
+ * Converts messages stored in the old forms, oldest ID first, up to the ID the migration found
+ * last (compact_progress); rows above it, and rows already converted, are left alone.
+ */
+export class MessageCompactor {
+  private readonly selectProgress: Database.Statement<[], { next_id: number; last_id: number }>;
+  private readonly selectRows: Database.Statement<[number, number, number], LegacyRow>;
+  private readonly selectResults: Database.Statement<[number, number], LegacyResult>;
+  private readonly updateRow: Database.Statement<[string, number, string, number]>;
+  private readonly deleteResults: Database.Statement<[number, number]>;
+  private readonly updateProgress: Database.Statement<[number]>;
+  private readonly finish: Database.Statement<[]>;
+
+  constructor(db: Database.Database) {
+    this.selectProgress = db.prepare('SELECT next_id, last_id FROM compact_progress WHERE id = 1');
+    this.selectRows = db.prepare(
+      `SELECT id, text, raw FROM messages
+       WHERE id >= ? AND id <= ? AND results IS NULL ORDER BY id LIMIT ?`,
+    );
+    this.selectResults = db.prepare(
+      `SELECT message_id, sample_id, patient_id, test_code, value, units, flags, status,
+         observed_at, qc
+       FROM results WHERE message_id >= ? AND message_id <= ? ORDER BY message_id, seq`,
+    );
+    this.updateRow = db.prepare(
+      'UPDATE messages SET text = ?, text_is_raw = ?, results = ? WHERE id = ?',
+    );
+    this.deleteResults = db.prepare(
+      'DELETE FROM results WHERE message_id >= ? AND message_id <= ?',
+    );
+    this.updateProgress = db.prepare('UPDATE compact_progress SET next_id = ? WHERE id = 1');
+    this.finish = db.prepare('DELETE FROM compact_progress WHERE id = 1');
+  }
+
+  /** Whether messages wait to be converted. */
+  behind(): boolean {
+    return this.selectProgress.get() !== undefined;
+  }
+
+  /** Call inside a write transaction: converts up to `limit` messages; returns how many. */
+  convertSome(limit: number): number {
+    const progress = this.selectProgress.get();
+    if (!progress) return 0;
+    const rows = this.selectRows.all(progress.next_id, progress.last_id, limit);
+    const last = rows.length < limit ? progress.last_id : rows[rows.length - 1]!.id;
+    const results = new Map<number, StoredResult[]>();
+    if (rows.length > 0) {
+      for (const r of this.selectResults.all(progress.next_id, last)) {
+        let list = results.get(r.message_id);
+        if (!list) results.set(r.message_id, (list = []));
+        list.push({
+          sampleId: r.sample_id,
+          patientId: r.patient_id,
+          testCode: r.test_code,
+          value: r.value,
+          units: r.units,
+          flags: r.flags,
+          status: r.status,
+          observedAt: r.observed_at,
+          qc: r.qc === 1,
+        });
+      }
+    }
+    for (const row of rows) {
+      const isRaw = textIsRaw(row.text, row.raw);
+      this.updateRow.run(
+        isRaw ? '' : row.text,
+        isRaw ? 1 : 0,
+        resultsToJson(results.get(row.id) ?? []),
+        row.id,
+      );
+    }
+    this.deleteResults.run(progress.next_id, last);
+    if (last >= progress.last_id) this.finish.run();
+    else this.updateProgress.run(last + 1);
+    return rows.length;
+  }
+}
