@@ -26,6 +26,7 @@ export type InstrumentControl = Pick<
   | 'setEnabled'
   | 'reconnect'
   | 'disconnect'
+  | 'acknowledgeAlarms'
 >;
 
 /** Tries a TCP connection without disturbing any link (the links layer owns sockets). */
@@ -60,6 +61,7 @@ export type InstrumentCommand =
   | 'setInstrumentEnabled'
   | 'reconnectInstrument'
   | 'disconnectInstrument'
+  | 'acknowledgeAlarms'
   | 'testConnection'
   | 'listSerialPorts';
 
@@ -136,6 +138,11 @@ export function instrumentCommands(
       existing(id);
       gateway.disconnect(id);
       return { ok: true as const };
+    },
+    acknowledgeAlarms: ({ id }) => {
+      existing(id);
+      gateway.acknowledgeAlarms(id);
+      return gateway.status(id)!;
     },
     testConnection: (target) => {
       // A port this gateway holds open cannot be opened a second time; its link says how it is.

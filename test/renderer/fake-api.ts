@@ -75,6 +75,10 @@ export function createFakeApi(): FakeApi {
         problem: null,
       }),
     ),
+    acknowledgeAlarms: vi.fn(async ({ id }) => ({
+      ok: true as const,
+      value: makeStatus({ id, silent: false, lastError: null }),
+    })),
     testConnection: vi.fn(
       answer<'testConnection'>({ ok: true, message: 'connected', elapsedMs: 3 }),
     ),
