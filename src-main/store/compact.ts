@@ -31,9 +31,11 @@ export function textIsRaw(text: string, raw: Uint8Array): boolean {
 
 /**
  * The `text` column of a row whose text_is_raw is 1 and whose text is the text of the E1381
- * frames its bytes hold (textOfFrames); '' with text_is_raw 1 is the bytes read as UTF-8.
+ * frames its bytes hold (textOfFrames), read as UTF-8 or as Latin-1 (the two encodings an ASTM
+ * link reads); '' with text_is_raw 1 is the bytes themselves read as UTF-8.
  */
 export const FRAMES_TEXT = 'E1381';
+export const FRAMES_TEXT_LATIN1 = 'E1381 latin1';
 
 const STX = 0x02;
 const ETX = 0x03;
@@ -41,10 +43,16 @@ const ETB = 0x17;
 
 /**
  * The text of the E1381 frames in `raw` (each STX, frame number, text, ETX or ETB, checksum, CR
- * LF): every frame's text in order, read as UTF-8, without one final CR (an ASTM message's text
- * is its records joined by CR). What stored rows mean depends on it: it must never change.
+ * LF): every frame's text in order, read in `encoding`, without one final CR (an ASTM message's
+ * text is its records joined by CR). What stored rows mean depends on it: it must never change.
  */
-export function textOfFrames(raw: Uint8Array): string {
+export function textOfFrames(raw: Uint8Array, encoding: 'utf8' | 'latin1' = 'utf8'): string {
+  const text = frameBytes(raw);
+  const end = text.length > 0 && text[text.length - 1] === CR ? text.length - 1 : text.length;
+  return text.toString(encoding, 0, end);
+}
+
+function frameBytes(raw: Uint8Array): Buffer {
   const bytes = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
   const parts: Buffer[] = [];
   let total = 0;
@@ -57,8 +65,7 @@ export function textOfFrames(raw: Uint8Array): string {
     total += end - start;
     stx = end < bytes.length ? bytes.indexOf(STX, end) : -1;
   }
-  const text = parts.length === 1 ? parts[0]! : Buffer.concat(parts, total);
-  return textOfRaw(text);
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts, total);
 }
 
 /** What a message's text is stored as: the `text` column and text_is_raw. */
@@ -70,6 +77,7 @@ export function textColumns(
   // Framed bytes are longer than the text they carry (7 bytes a frame): a cheap refusal.
   if (protocol === 'astm' && raw.length > text.length) {
     if (textOfFrames(raw) === text) return { text: FRAMES_TEXT, isRaw: 1 };
+    if (textOfFrames(raw, 'latin1') === text) return { text: FRAMES_TEXT_LATIN1, isRaw: 1 };
   }
   if (textIsRaw(text, raw)) return { text: '', isRaw: 1 };
   return { text, isRaw: 0 };
@@ -78,7 +86,9 @@ export function textColumns(
 /** The stored text column and flag back to the message's text. */
 export function storedText(text: string, isRaw: number, raw: Uint8Array): string {
   if (isRaw !== 1) return text;
-  return text === FRAMES_TEXT ? textOfFrames(raw) : textOfRaw(raw);
+  if (text === FRAMES_TEXT) return textOfFrames(raw);
+  if (text === FRAMES_TEXT_LATIN1) return textOfFrames(raw, 'latin1');
+  return textOfRaw(raw);
 }
 
 /**

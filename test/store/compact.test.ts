@@ -3,6 +3,7 @@ import type { StoredResult } from '../../src-shared/results';
 import { layoutFrames } from '../../src-main/protocols/astm/frame';
 import {
   FRAMES_TEXT,
+  FRAMES_TEXT_LATIN1,
   resultsFromJson,
   resultsToJson,
   storedText,
@@ -116,10 +117,13 @@ describe('the ASTM text read from its frames', () => {
     expect(textColumns(text, session, 'astm')).toEqual({ text: FRAMES_TEXT, isRaw: 1 });
   });
 
-  it('is used only when it gives the text back exactly', () => {
+  it('is used only when it gives the text back exactly, in UTF-8 or Latin-1', () => {
     const raw = framesOf(240);
-    // Another charset on the wire, another text, a cut message, an HL7 message: stored as is.
-    expect(textColumns(text, framesOf(240, 'latin1'), 'astm')).toEqual({ text, isRaw: 0 });
+    // Latin-1 on the wire (the default of an ASTM link) is read as Latin-1.
+    const latin1 = framesOf(7, 'latin1');
+    expect(textColumns(text, latin1, 'astm')).toEqual({ text: FRAMES_TEXT_LATIN1, isRaw: 1 });
+    expect(storedText(FRAMES_TEXT_LATIN1, 1, latin1)).toBe(text);
+    // Another text, a cut message, an HL7 message: stored as is.
     expect(textColumns(`${text}\r`, raw, 'astm')).toEqual({ text: `${text}\r`, isRaw: 0 });
     expect(textColumns(text.slice(0, -1), raw, 'astm').isRaw).toBe(0);
     expect(textColumns(text, raw, 'hl7')).toEqual({ text, isRaw: 0 });
