@@ -246,6 +246,8 @@ export const commands = {
       /** The configuration file the gateway was started with; its instruments are read-only here. */
       configFile: z.string().nullable(),
       demoAvailable: z.boolean(),
+      /** The gateway's IANA time zone: every screen shows times in it, and names it. */
+      timeZone: z.string().optional(),
     }),
   },
   listInstruments: { request: empty, response: z.array(instrumentStatusSchema) },

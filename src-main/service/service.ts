@@ -11,6 +11,7 @@ import {
   type CommandResult,
 } from '../../src-shared/contract';
 import type { OrderSourceStatus } from '../../src-shared/orders';
+import { localTimeZone } from '../../src-shared/time-zone';
 import type { GatewayListener } from '../gateway/events';
 import type { Clock } from '../protocols/clock';
 import type { HistoryReader, OrderStore, OutboxStore } from '../store/store';
@@ -96,6 +97,7 @@ export function createCommandService(deps: CommandServiceDeps): CommandService &
       dbFile: store.file,
       configFile: deps.configFile ?? null,
       demoAvailable: deps.startDemo !== undefined,
+      timeZone: localTimeZone(),
     }),
     ...instrumentCommands({
       gateway,
@@ -120,7 +122,11 @@ export function createCommandService(deps: CommandServiceDeps): CommandService &
           'exports are not available here: this gateway has nowhere to save them',
         );
       }
-      return deps.deliverExport(planExport(store, query, format, max ?? 100_000, clock.now()));
+      return deps.deliverExport(
+        planExport(store, query, format, max ?? 100_000, clock.now(), {
+          instrumentName: (id) => gateway.status(id)?.name ?? null,
+        }),
+      );
     },
     startDemo: async () => {
       if (!deps.startDemo) {
