@@ -121,7 +121,11 @@ export function buildOru(
   results: readonly MappedResult[],
   controlId: string,
   now: number,
-  destination: { receivingApplication?: string; receivingFacility?: string } | null,
+  destination: {
+    receivingApplication?: string | undefined;
+    receivingFacility?: string | undefined;
+    encoding?: 'latin1' | 'utf8';
+  } | null,
 ): string {
   const patientId = results.find((r) => r.patientId)?.patientId ?? '';
   const segments: { name: string; fields: Hl7FieldInput[] }[] = [
@@ -140,6 +144,7 @@ export function buildOru(
         controlId,
         'P',
         '2.5.1',
+        ...(destination?.encoding === 'latin1' ? [] : ['', '', '', '', '', 'UNICODE UTF-8']),
       ],
     },
     { name: 'PID', fields: ['1', '', patientId] },

@@ -54,7 +54,7 @@ def main():
             writer.close()
 
     async def serve():
-        server = await hl7.mllp.start_hl7_server(handle, host="127.0.0.1", port=args.port)
+        server = await hl7.mllp.start_hl7_server(handle, host="127.0.0.1", port=args.port, encoding="utf-8")
         port = server.sockets[0].getsockname()[1]
         print(json.dumps({"port": port}), flush=True)
         loop = asyncio.get_running_loop()
