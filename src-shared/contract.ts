@@ -288,6 +288,14 @@ export const commands = {
     response: profilePreviewSchema,
   },
   queryMessages: { request: messageQuerySchema, response: messagePageSchema },
+  /**
+   * The instruments the history can be filtered by: those set up now and those removed whose
+   * messages are still kept (`removed`, named by their ID).
+   */
+  listHistoryInstruments: {
+    request: empty,
+    response: z.array(z.object({ id: z.string(), name: z.string(), removed: z.boolean() })),
+  },
   getMessage: {
     request: z.strictObject({ id: z.number().int().min(1) }),
     response: messageDetailSchema,

@@ -115,6 +115,15 @@ export function createCommandService(deps: CommandServiceDeps): CommandService &
     ...forwardingCommands(deps.forwarding ?? noForwarding, store, clock, deps.configFile),
     listOrderSources: () => deps.orderSources?.() ?? [],
     getStats: stats,
+    listHistoryInstruments: () => {
+      const current = gateway.statuses().map((s) => ({ id: s.id, name: s.name, removed: false }));
+      const known = new Set(current.map((s) => s.id));
+      const removed = store
+        .messageInstrumentIds()
+        .filter((id) => !known.has(id))
+        .map((id) => ({ id, name: id, removed: true }));
+      return [...current, ...removed];
+    },
     exportMessages: async ({ query, format, max }) => {
       if (!deps.deliverExport) {
         throw new CommandFailure(
