@@ -50,6 +50,7 @@ const api = {
   acknowledgeAlarms: command('acknowledgeAlarms'),
   listHistoryInstruments: command('listHistoryInstruments'),
   testConnection: command('testConnection'),
+  listSerialPorts: command('listSerialPorts'),
   previewProfile: command('previewProfile'),
   queryMessages: command('queryMessages'),
   getMessage: command('getMessage'),
