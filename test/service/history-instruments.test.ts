@@ -2,7 +2,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { instrumentConfigSchema } from '../../src-shared/config';
 import { Gateway } from '../../src-main/gateway/gateway';
-import { probeConnection } from '../../src-main/links/probe';
+import { probeTarget } from '../../src-main/links/probe';
 import { createCommandService } from '../../src-main/service/service';
 import { runSimulator } from '../../src-main/simulator/simulator';
 import { openStore } from '../../src-main/store/store';
@@ -22,7 +22,7 @@ describe('the instruments the history can be filtered by', () => {
     const service = createCommandService({
       gateway,
       store,
-      probe: (target) => probeConnection(target),
+      probe: (target) => probeTarget(target),
       runtime: 'browser',
       version: '0.0.0-test',
     });
