@@ -169,7 +169,19 @@ export class DestinationWorker {
     this.flush();
   }
 
+  private pumping = false;
+
   private pump(): void {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      this.pumpOnce();
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private pumpOnce(): void {
     if (this.closed || !this.config.enabled || this.held || this.retryAt !== null) return;
     if (this.transport.notReady !== null) {
       this.deps.changed();
@@ -275,7 +287,11 @@ export class DestinationWorker {
     if (this.records.length >= RECORD_BATCH) this.flush();
     else this.recordTimer ??= setTimeout(() => this.flush(), RECORD_DELAY_MS);
     this.deps.changed();
-    if (this.retryAt === null) this.wake();
+    // The next message goes at once (an answer arrives in its own turn, never in a commit's).
+    if (this.retryAt === null) {
+      if (this.pumping) this.wake();
+      else this.pump();
+    }
   }
 
   private backOff(delay: number, error: string, item: DeliveryItem): void {
