@@ -137,7 +137,7 @@ export class DestinationWorker {
     if (this.inFlight.size > 0 || this.queue.length > 0) {
       return { ...base, state: 'delivering', reason: 'delivering' };
     }
-    return { ...base, state: 'idle', reason: 'up to date' };
+    return { ...base, state: 'idle', reason: 'nothing waiting' };
   }
 
   /** Writes the outcomes waiting to be recorded now. */

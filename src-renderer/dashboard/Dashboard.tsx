@@ -2,6 +2,7 @@ import { useShallow } from 'zustand/react/shallow';
 import type { LinkState } from '../../src-shared/status';
 import { useAppStore, type AppState } from '../store';
 import { selectInstrumentIds } from '../store/instruments-slice';
+import { DestinationCards } from '../destinations/DestinationCard';
 import { FirstRun } from './FirstRun';
 import { InstrumentCard } from './InstrumentCard';
 
@@ -74,6 +75,7 @@ export function Dashboard() {
           ))}
         </div>
       )}
+      <DestinationCards />
     </section>
   );
 }
