@@ -40,8 +40,9 @@ export async function buildMain({
     platform: 'node',
     format: 'cjs',
     target: 'node20',
-    // better-sqlite3 is a native module: it is loaded from node_modules (or app.asar.unpacked).
-    external: ['electron', 'better-sqlite3'],
+    // better-sqlite3 and serialport carry native modules: they are loaded from node_modules (or
+    // app.asar.unpacked), where their bindings sit beside their code.
+    external: ['electron', 'better-sqlite3', 'serialport'],
     sourcemap: 'linked',
     logLevel,
   });

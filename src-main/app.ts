@@ -154,6 +154,26 @@ export function createGatewayRuntime(options: GatewayRuntimeOptions): GatewayRun
     ...(options.clock ? { clock: options.clock } : {}),
     ...(startDemo ? { startDemo: () => startDemo(gateway) } : {}),
     ...(options.deliverExport ? { deliverExport: options.deliverExport } : {}),
+    orderSources: () => {
+      const now = new Date(clock.now());
+      const midnight = new Date(now.getFullYear(), now.getMonth(), now.getDate()).getTime();
+      const today = store.orderCountsBySource(midnight);
+      return orderSources.map((source) => {
+        const status = source.status;
+        return {
+          id: source.config.id,
+          host: source.config.host,
+          port: source.config.port,
+          state: status.state,
+          since: status.since,
+          reason: status.reason,
+          peers: status.peers,
+          ordersToday: today[source.config.id] ?? 0,
+          lastOrderAt: source.lastOrderAt,
+          lastError: source.lastError,
+        };
+      });
+    },
   });
   return {
     gateway,

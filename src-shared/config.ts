@@ -178,15 +178,61 @@ export const qcRulesSchema = z
   .prefault({});
 export type QcRules = z.output<typeof qcRulesSchema>;
 
+/** Line speeds offered; others that the port's driver accepts may be given in the file. */
+export const SERIAL_BAUD_RATES = [
+  300, 600, 1200, 2400, 4800, 9600, 14400, 19200, 38400, 57600, 115200, 230400,
+] as const;
+
+/** An RS-232 line: the port and how its bytes are framed. Defaults are 9600 8N1, no flow control. */
+export const serialSettingsSchema = z.strictObject({
+  /** `/dev/ttyUSB0`, `/dev/cu.usbserial-A10K`, `COM3`. */
+  path: z.string({ error: 'must be text' }).trim().min(1, 'must not be empty').max(260),
+  baudRate: z
+    .number({ error: 'must be a number' })
+    .int('must be a whole number')
+    .min(50, 'must be between 50 and 4000000')
+    .max(4_000_000, 'must be between 50 and 4000000')
+    .default(9600),
+  dataBits: z
+    .union([z.literal(5), z.literal(6), z.literal(7), z.literal(8)], {
+      error: 'must be 5, 6, 7 or 8',
+    })
+    .default(8),
+  parity: z.enum(['none', 'even', 'odd', 'mark', 'space']).default('none'),
+  stopBits: z.union([z.literal(1), z.literal(2)], { error: 'must be 1 or 2' }).default(1),
+  /** `rtscts`: hardware handshake on the RTS/CTS lines; `xonxoff`: software, XON/XOFF bytes. */
+  flowControl: z.enum(['none', 'rtscts', 'xonxoff']).default('none'),
+});
+export type SerialSettings = z.output<typeof serialSettingsSchema>;
+export type SerialSettingsInput = z.input<typeof serialSettingsSchema>;
+
+/** "9600 8N1", "19200 7E2 RTS/CTS": the line settings as a technician writes them. */
+export function describeLine(serial: SerialSettings): string {
+  const parity = serial.parity[0]!.toUpperCase();
+  const flow =
+    serial.flowControl === 'rtscts'
+      ? ' RTS/CTS'
+      : serial.flowControl === 'xonxoff'
+        ? ' XON/XOFF'
+        : '';
+  return `${serial.baudRate} ${serial.dataBits}${parity}${serial.stopBits}${flow}`;
+}
+
 /** An instrument's settings, each checked on its own. */
 const instrumentFieldsSchema = z.strictObject({
   id: instrumentIdSchema,
   name: z.string().trim().min(1, 'must not be empty').max(200).optional(),
   protocol: protocolSchema,
-  mode: z.enum(['server', 'client']),
+  /** `tcp` (server or client) or `serial` (an RS-232 port, with `serial`). */
+  transport: z.enum(['tcp', 'serial']).default('tcp'),
+  /** TCP only. */
+  mode: z.enum(['server', 'client']).optional(),
   /** Server: the address to listen on. Client: the analyzer's address. */
   host: z.string().trim().min(1, 'must not be empty').default('127.0.0.1'),
-  port,
+  /** TCP only. */
+  port: port.optional(),
+  /** Serial only. */
+  serial: serialSettingsSchema.optional(),
   enabled: z.boolean().default(true),
   /** Character set of the text on the wire; HL7 messages naming one in MSH-18 override it. */
   encoding: z.enum(['latin1', 'utf8']).default('latin1'),
@@ -229,6 +275,38 @@ const instrumentFieldsSchema = z.strictObject({
 
 /** An instrument's settings, also checked together. */
 export const instrumentConfigSchema = instrumentFieldsSchema.superRefine((config, ctx) => {
+  if (config.transport === 'tcp') {
+    if (config.mode === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['mode'],
+        message: 'must be "server" or "client" for a TCP link',
+      });
+    if (config.port === undefined)
+      ctx.addIssue({ code: 'custom', path: ['port'], message: 'must be given for a TCP link' });
+    if (config.serial !== undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['serial'],
+        message: 'is only for "transport": "serial"; a TCP link does not read it',
+      });
+  } else {
+    if (config.serial === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['serial'],
+        message:
+          'must be given for a serial link, at least {"path": "/dev/ttyUSB0"} or {"path": "COM3"}',
+      });
+    for (const key of ['mode', 'port'] as const) {
+      if (config[key] !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: 'is not used by a serial link; remove it (the port and line are in "serial")',
+        });
+    }
+  }
   if (
     config.protocol === 'astm' &&
     config.astm.framing === 'raw' &&
@@ -463,9 +541,21 @@ export const gatewayConfigSchema = z
         listeners.set(key, `${list}[${index}]`);
       }
     };
+    const serialPaths = new Map<string, number>();
     config.instruments.forEach((instrument, index) => {
-      if (instrument.mode !== 'server' || !instrument.enabled) return;
-      listensOn('instruments', index, instrument);
+      if (!instrument.enabled) return;
+      if (instrument.serial && instrument.transport === 'serial') {
+        const first = serialPaths.get(instrument.serial.path);
+        if (first !== undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['instruments', index, 'serial', 'path'],
+            message: `the port ${instrument.serial.path} is already used by instruments[${first}]; a serial port can be opened by one link only`,
+          });
+        } else serialPaths.set(instrument.serial.path, index);
+      }
+      if (instrument.mode !== 'server' || instrument.port === undefined) return;
+      listensOn('instruments', index, { host: instrument.host, port: instrument.port });
     });
     config.orderSources.forEach((source, index) => {
       if (!source.enabled) return;

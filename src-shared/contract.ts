@@ -6,13 +6,18 @@
  */
 import { z } from 'zod';
 import { instrumentConfigSchema } from './config';
-import { orderHistoryEntrySchema, orderSchema, orderStateSchema } from './orders';
 import {
   destinationStatusSchema,
   messageForwardingSchema,
   outboxEntrySchema,
   outboxStateSchema,
 } from './outbox';
+import {
+  orderHistoryEntrySchema,
+  orderSchema,
+  orderSourceStatusSchema,
+  orderStateSchema,
+} from './orders';
 import { RESULT_FIELDS } from './result-fields';
 import { protocolSchema, resultSchema, storedResultSchema } from './results';
 import {
@@ -383,6 +388,8 @@ export const commands = {
     request: z.strictObject({ messageId: z.number().int().min(1) }),
     response: z.array(messageForwardingSchema),
   },
+  /** The order sources (LIS listeners): link state, connected peers, orders today, last error. */
+  listOrderSources: { request: empty, response: z.array(orderSourceStatusSchema) },
   /** Built-in simulators on loopback: one ASTM and one HL7 analyzer, a server and a client link. */
   startDemo: { request: empty, response: z.object({ instrumentIds: z.array(z.string()) }) },
 } as const;

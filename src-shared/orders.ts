@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { linkStateSchema } from './status';
 
 /**
  * Orders from the LIS: what the `orders --json` command prints and the Orders page shows.
@@ -46,3 +47,23 @@ export const orderHistoryEntrySchema = z.object({
   detail: z.string(),
 });
 export type OrderHistoryEntry = z.infer<typeof orderHistoryEntrySchema>;
+
+/** An order source (an MLLP listener a LIS sends its orders to), as the dashboard shows it. */
+export const orderSourceStatusSchema = z.object({
+  id: z.string(),
+  host: z.string(),
+  port: z.number().int(),
+  state: linkStateSchema,
+  /** When `state` last changed (ms since the epoch), and why in plain words. */
+  since: z.number(),
+  reason: z.string(),
+  /** Addresses of the LIS connections open now. */
+  peers: z.array(z.string()),
+  /** Orders it brought since local midnight. */
+  ordersToday: z.number().int(),
+  /** When its last order message arrived. */
+  lastOrderAt: z.number().nullable(),
+  /** The last thing that went wrong: a message refused, a connection turned away. */
+  lastError: z.object({ at: z.number(), code: z.string(), message: z.string() }).nullable(),
+});
+export type OrderSourceStatus = z.infer<typeof orderSourceStatusSchema>;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { instrumentSourceSchema } from './config';
+import { instrumentSourceSchema, serialSettingsSchema } from './config';
 import { protocolSchema } from './results';
 
 /** What a link is doing, as the dashboard shows it. */
@@ -32,9 +32,14 @@ export const instrumentStatusSchema = z.object({
   id: z.string(),
   name: z.string(),
   protocol: protocolSchema,
-  mode: z.enum(['server', 'client']),
+  transport: z.enum(['tcp', 'serial']),
+  /** TCP links; null for a serial link. */
+  mode: z.enum(['server', 'client']).nullable(),
   host: z.string(),
-  port: z.number().int(),
+  /** TCP links; null for a serial link. */
+  port: z.number().int().nullable(),
+  /** Serial links: the port and its line settings; null for TCP. */
+  serial: serialSettingsSchema.nullable(),
   enabled: z.boolean(),
   state: linkStateSchema,
   /** When `state` last changed (ms since the epoch). */

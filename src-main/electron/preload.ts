@@ -69,6 +69,7 @@ const api = {
   resendMessage: command('resendMessage'),
   listOutbox: command('listOutbox'),
   getMessageForwarding: command('getMessageForwarding'),
+  listOrderSources: command('listOrderSources'),
   startDemo: command('startDemo'),
   onLinkStatus: subscription('linkStatus'),
   onMessagesStored: subscription('messagesStored'),

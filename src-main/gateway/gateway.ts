@@ -2,6 +2,7 @@ import type { InstrumentConfig, InstrumentSource } from '../../src-shared/config
 import type { InstrumentStatus } from '../../src-shared/status';
 import { createInstrumentLink } from '../links/instrument-link';
 import type { ConnectFactory } from '../links/client-link';
+import type { SerialPorts } from '../links/serial-stream';
 import type { ListenFactory } from '../links/server-link';
 import type { ConnectionHandler, LinkConnection, LinkEvent } from '../links/types';
 import type { Clock } from '../protocols/clock';
@@ -30,6 +31,8 @@ export interface GatewayOptions {
   /** Socket factories, for tests. */
   listen?: ListenFactory;
   connect?: ConnectFactory;
+  /** The machine's serial ports, for tests. */
+  serialPorts?: SerialPorts;
   retention?: { messagesDays: number; traceDays: number };
   /** How often the retention purge runs; default hourly. */
   purgeEveryMs?: number;
@@ -251,6 +254,7 @@ export class Gateway {
       ...(this.options.random ? { random: this.options.random } : {}),
       ...(this.options.listen ? { listen: this.options.listen } : {}),
       ...(this.options.connect ? { connect: this.options.connect } : {}),
+      ...(this.options.serialPorts ? { serialPorts: this.options.serialPorts } : {}),
       handlerFactory: (connection) => this.handlerFor(connection, context),
       onEvent: (event) => this.onLinkEvent(runtime, event),
     });

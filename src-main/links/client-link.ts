@@ -28,6 +28,8 @@ export function createClientLink(options: ClientLinkOptions): Link {
 export const defaultConnect: ConnectFactory = (target) => connect(target);
 
 class TcpClientLink extends LinkLifecycle {
+  private readonly host: string;
+  private readonly port: number;
   private readonly target: string;
   private readonly connectTimeoutMs: number;
   private readonly stableAfterMs: number;
@@ -40,6 +42,8 @@ class TcpClientLink extends LinkLifecycle {
 
   constructor(options: ClientLinkOptions) {
     super(options, options.reconnect);
+    this.host = options.host;
+    this.port = options.port;
     this.target = formatEndpoint(options.host, options.port);
     this.connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
     this.stableAfterMs = options.stableAfterMs ?? 10_000;

@@ -1,4 +1,3 @@
-import type { Socket } from 'node:net';
 import { Timer, type Clock } from '../protocols/clock';
 import { closeReason, PEER_CLOSED } from './reasons';
 import type {
@@ -10,6 +9,26 @@ import type {
   LinkEvent,
 } from './types';
 import { describeSocketError, formatBytes, formatDuration } from './words';
+
+/**
+ * What a connection needs of its byte stream: a TCP socket fits as it is; a serial port is
+ * wrapped to fit (links/serial-stream.ts).
+ */
+export interface ByteStream {
+  on(event: 'data', listener: (chunk: Buffer) => void): unknown;
+  on(event: 'error', listener: (error: Error) => void): unknown;
+  on(event: 'end' | 'close', listener: () => void): unknown;
+  write(bytes: Buffer): boolean;
+  /** Ends politely: what was written goes out, then the stream closes. */
+  end(): unknown;
+  destroy(): unknown;
+  readonly writable: boolean;
+  /** Bytes written and not yet sent. */
+  readonly writableLength: number;
+  /** TCP only. */
+  setNoDelay?(noDelay: boolean): unknown;
+  setKeepAlive?(enable: boolean, delayMs: number): unknown;
+}
 
 export interface ConnectionSettings {
   clock: Clock;
@@ -52,7 +71,7 @@ export class SocketConnection implements LinkConnection {
   constructor(
     readonly id: string,
     readonly peer: string,
-    private readonly socket: Socket,
+    private readonly socket: ByteStream,
     private readonly settings: ConnectionSettings,
     private readonly hooks: ConnectionHooks,
   ) {
@@ -64,8 +83,8 @@ export class SocketConnection implements LinkConnection {
     socket.on('end', () => this.end(PEER_CLOSED, settings.closeGraceMs));
     socket.on('close', () => this.finish());
     try {
-      socket.setNoDelay(true);
-      if (settings.keepAliveMs > 0) socket.setKeepAlive(true, settings.keepAliveMs);
+      socket.setNoDelay?.(true);
+      if (settings.keepAliveMs > 0) socket.setKeepAlive?.(true, settings.keepAliveMs);
     } catch {
       // A socket that died between accept and here reports it through 'close'.
     }
@@ -243,7 +262,7 @@ export class ConnectionPool {
   ) {}
 
   open(
-    socket: Socket,
+    socket: ByteStream,
     id: string,
     peer: string,
     own: Pick<ConnectionHooks, 'received' | 'closed'>,

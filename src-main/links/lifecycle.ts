@@ -1,9 +1,9 @@
-import type { Socket } from 'node:net';
 import { Timer, type Clock } from '../protocols/clock';
 import { backoffDelay, type BackoffPolicy } from './backoff';
 import {
   ConnectionPool,
   type ConnectionHooks,
+  type ByteStream,
   type ConnectionSettings,
   type SocketConnection,
 } from './connection';
@@ -20,7 +20,7 @@ import type {
   Link,
   LinkCloseReason,
   LinkEvent,
-  LinkOptions,
+  LinkBaseOptions,
   LinkState,
 } from './types';
 import { formatDuration } from './words';
@@ -35,8 +35,6 @@ type Phase = 'idle' | 'running' | 'stopped' | 'closing' | 'closed';
  */
 export abstract class LinkLifecycle implements Link {
   readonly id: string;
-  protected readonly host: string;
-  protected readonly port: number;
   protected readonly settings: ConnectionSettings;
   protected readonly clock: Clock;
   protected readonly handlerFactory: HandlerFactory;
@@ -53,10 +51,8 @@ export abstract class LinkLifecycle implements Link {
   private sequence = 0;
   private closing: Promise<void> | null = null;
 
-  constructor(options: LinkOptions, retry: Partial<BackoffPolicy> | undefined) {
+  constructor(options: LinkBaseOptions, retry: Partial<BackoffPolicy> | undefined) {
     this.id = options.id;
-    this.host = options.host;
-    this.port = options.port;
     this.settings = connectionSettings(options);
     this.clock = this.settings.clock;
     this.random = options.random ?? Math.random;
@@ -149,9 +145,9 @@ export abstract class LinkLifecycle implements Link {
     });
   }
 
-  /** Adds an accepted or connected socket to the pool under the link's next connection ID. */
+  /** Adds an accepted or connected socket (or an opened port) to the pool under the link's next connection ID. */
   protected adopt(
-    socket: Socket,
+    socket: ByteStream,
     peer: string,
     hooks: Pick<ConnectionHooks, 'received' | 'closed'>,
   ): SocketConnection {

@@ -38,6 +38,8 @@ export function createServerLink(options: ServerLinkOptions): ServerLink {
 const defaultListen: ListenFactory = (onConnection) => createServer(onConnection);
 
 class TcpServerLink extends LinkLifecycle implements ServerLink {
+  private readonly host: string;
+  private readonly port: number;
   private readonly maxConnections: number;
   private readonly allowedPeers: Set<string>;
   private readonly listenFactory: ListenFactory;
@@ -51,6 +53,8 @@ class TcpServerLink extends LinkLifecycle implements ServerLink {
 
   constructor(options: ServerLinkOptions) {
     super(options, options.listenRetry);
+    this.host = options.host;
+    this.port = options.port;
     this.maxConnections = Math.max(1, options.maxConnections ?? 1);
     this.allowedPeers = new Set((options.allowedPeers ?? []).map(normalizeAddress));
     this.listenFactory = options.listen ?? defaultListen;

@@ -1,14 +1,14 @@
 import { systemClock } from '../system-clock';
 import { DEFAULT_BACKOFF, type BackoffPolicy } from './backoff';
 import type { ConnectionSettings } from './connection';
-import type { LinkEvent, LinkOptions } from './types';
+import type { LinkBaseOptions, LinkEvent } from './types';
 
 export const DEFAULT_KEEPALIVE_MS = 30_000;
 export const DEFAULT_MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
 export const DEFAULT_CLOSE_GRACE_MS = 2_000;
 export const DEFAULT_CLOSE_DEADLINE_MS = 5_000;
 
-export function connectionSettings(options: LinkOptions): ConnectionSettings {
+export function connectionSettings(options: LinkBaseOptions): ConnectionSettings {
   const maxBufferedBytes = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
   return {
     clock: options.clock ?? systemClock,

@@ -37,7 +37,12 @@ export type LinkErrorCode =
   | 'LINK_IDLE_TIMEOUT'
   | 'LINK_BUFFER_LIMIT'
   | 'LINK_SEND_BUFFER_LIMIT'
-  | 'LINK_HANDLER_FAILED';
+  | 'LINK_HANDLER_FAILED'
+  | 'LINK_PORT_NOT_FOUND'
+  | 'LINK_PORT_BUSY'
+  | 'LINK_PORT_DENIED'
+  | 'LINK_PORT_FAILED'
+  | 'LINK_PORT_GONE';
 
 /** Codes the link puts on the connections it ends; handlers may close with codes of their own. */
 export type LinkCloseCode =
@@ -117,12 +122,10 @@ export interface Link {
   close(deadlineMs?: number): Promise<void>;
 }
 
-/** Options every link takes. */
-export interface LinkOptions {
+/** Options every link takes, whatever it runs over. */
+export interface LinkBaseOptions {
   id: string;
-  host: string;
-  port: number;
-  /** TCP keepalive probe delay; 0 turns keepalive off. Default 30 s. */
+  /** TCP keepalive probe delay; 0 turns keepalive off. Default 30 s. Not used by serial links. */
   keepAliveMs?: number;
   /** Close a connection that received nothing for this long; 0 never. Default 0. */
   idleTimeoutMs?: number;
@@ -141,4 +144,10 @@ export interface LinkOptions {
   random?: () => number;
   handlerFactory: HandlerFactory;
   onEvent?: (event: LinkEvent) => void;
+}
+
+/** Options every TCP link takes. */
+export interface LinkOptions extends LinkBaseOptions {
+  host: string;
+  port: number;
 }

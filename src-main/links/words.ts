@@ -105,3 +105,47 @@ export function describeSocketError(error: unknown, host?: string): string {
       return code ? `${errorText(error)} (${code})` : errorText(error);
   }
 }
+
+/** Why a serial port could not be opened or stopped working, with what to do about it. */
+export function describeSerialError(
+  error: unknown,
+  portPath: string,
+  platform: NodeJS.Platform = process.platform,
+): {
+  code: 'LINK_PORT_NOT_FOUND' | 'LINK_PORT_BUSY' | 'LINK_PORT_DENIED' | 'LINK_PORT_FAILED';
+  message: string;
+} {
+  const code = errorCode(error);
+  const text = errorText(error);
+  if (code === 'SERIAL_UNAVAILABLE') return { code: 'LINK_PORT_FAILED', message: text };
+  if (code === 'EBUSY' || /cannot lock port|resource busy|device or resource busy/i.test(text))
+    return {
+      code: 'LINK_PORT_BUSY',
+      message: `${portPath} is in use by another program (a terminal, the vendor's software or another gateway); close it there`,
+    };
+  if (code === 'ENOENT' || /no such file|file not found|cannot find the file/i.test(text))
+    return {
+      code: 'LINK_PORT_NOT_FOUND',
+      message: `there is no port ${portPath}: the USB adapter may be unplugged, the device off, or the name wrong`,
+    };
+  if (platform === 'win32' && /access is denied|access denied/i.test(text))
+    // Windows answers "Access denied" when another program has the COM port open.
+    return {
+      code: 'LINK_PORT_BUSY',
+      message: `${portPath} is in use by another program (the vendor's software or a terminal); close it there`,
+    };
+  if (code === 'EACCES' || code === 'EPERM' || /permission denied|access denied/i.test(text))
+    return { code: 'LINK_PORT_DENIED', message: permissionAdvice(portPath, platform) };
+  return {
+    code: 'LINK_PORT_FAILED',
+    message: `${portPath} failed: ${text.replace(/^Error:?\s*/i, '')}`,
+  };
+}
+
+function permissionAdvice(portPath: string, platform: NodeJS.Platform): string {
+  if (platform === 'linux')
+    return `not allowed to open ${portPath}: add the user who runs the gateway to the dialout group (sudo usermod -aG dialout USER), then log out and in again`;
+  if (platform === 'darwin')
+    return `not allowed to open ${portPath}: check that the user may use the port (use the /dev/cu.* name, not /dev/tty.*)`;
+  return `not allowed to open ${portPath}: check the user's rights to the port`;
+}

@@ -37,11 +37,34 @@ export interface OrderSourceDeps {
 
 export class OrderSource {
   readonly link: ServerLink;
+  /** The last thing that went wrong, for the dashboard. */
+  lastError: { at: number; code: string; message: string } | null = null;
+  /** When the last order message arrived. */
+  lastOrderAt: number | null = null;
 
   constructor(
     readonly config: OrderSourceConfig,
-    private readonly deps: OrderSourceDeps,
+    given: OrderSourceDeps,
   ) {
+    const noted = (code: string | null, message: string) => {
+      this.lastError = { at: given.clock.now(), code: code ?? 'ORDER_SOURCE', message };
+    };
+    // The same dependencies, with what the dashboard shows noted on the way.
+    const deps: OrderSourceDeps = {
+      ...given,
+      log: (level, code, message) => {
+        if (level !== 'info') noted(code, message);
+        given.log(level, code, message);
+      },
+      ordersChanged: (outcomes) => {
+        this.lastOrderAt = given.clock.now();
+        given.ordersChanged(outcomes);
+      },
+    };
+    const onLinkEvent = (event: LinkEvent) => {
+      if (event.type === 'error' || event.type === 'refused') noted(event.code, event.message);
+      given.onLinkEvent?.(event);
+    };
     this.link = createServerLink({
       id: config.id,
       host: config.host,
@@ -54,7 +77,7 @@ export class OrderSource {
       clock: deps.clock,
       ...(deps.listen ? { listen: deps.listen } : {}),
       handlerFactory: (connection) => new OrderConnectionHandler(connection, config, deps),
-      ...(deps.onLinkEvent ? { onEvent: deps.onLinkEvent } : {}),
+      onEvent: onLinkEvent,
     });
   }
 

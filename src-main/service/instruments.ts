@@ -159,6 +159,18 @@ function checkPortFree(
   config: InstrumentConfig,
   reserved: readonly ReservedPort[],
 ): void {
+  if (config.serial && config.transport === 'serial' && config.enabled) {
+    const path = config.serial.path;
+    for (const other of gateway.statuses()) {
+      if (other.id === config.id || !other.enabled || other.serial?.path !== path) continue;
+      throw new CommandFailure(
+        'PORT_IN_USE',
+        `the serial port ${path} is already used by "${other.name}"`,
+        [{ field: 'serial.path', message: `already used by "${other.name}"` }],
+      );
+    }
+    return;
+  }
   if (config.mode !== 'server' || !config.enabled) return;
   for (const taken of reserved) {
     if (taken.port === config.port && sameListener(taken.host, config.host)) {

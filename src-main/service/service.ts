@@ -10,6 +10,7 @@ import {
   type CommandResponse,
   type CommandResult,
 } from '../../src-shared/contract';
+import type { OrderSourceStatus } from '../../src-shared/orders';
 import type { GatewayListener } from '../gateway/events';
 import type { Clock } from '../protocols/clock';
 import type { HistoryReader, OrderStore, OutboxStore } from '../store/store';
@@ -78,6 +79,8 @@ export interface CommandServiceDeps {
   coalesceMs?: number;
   /** How often statistics are pushed; default 10 s. */
   statsEveryMs?: number;
+  /** The order sources' status for the dashboard; none when absent. */
+  orderSources?: () => OrderSourceStatus[];
 }
 
 export function createCommandService(deps: CommandServiceDeps): CommandService & {
@@ -108,6 +111,7 @@ export function createCommandService(deps: CommandServiceDeps): CommandService &
     ...profileCommands(store),
     ...orderCommands(store, () => gateway.ordersArrived()),
     ...forwardingCommands(deps.forwarding ?? noForwarding, store, clock, deps.configFile),
+    listOrderSources: () => deps.orderSources?.() ?? [],
     getStats: stats,
     exportMessages: async ({ query, format, max }) => {
       if (!deps.deliverExport) {

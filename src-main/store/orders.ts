@@ -101,6 +101,7 @@ export class OrderTable {
     [],
     { instrument_id: string | null; n: number }
   >;
+  private readonly bySourceSince: Database.Statement<[number], { source: string; n: number }>;
   private readonly db: Database.Database;
   /** One statement per combination of filters, prepared on first use. */
   private readonly listings = new Map<string, Database.Statement<unknown[], Row>>();
@@ -157,6 +158,9 @@ export class OrderTable {
     );
     this.updateCancelSent = db.prepare(
       'UPDATE orders SET cancel_sent_at = ?, updated_at = ? WHERE id = ?',
+    );
+    this.bySourceSince = db.prepare(
+      'SELECT source, count(*) AS n FROM orders WHERE received_at >= ? GROUP BY source',
     );
     this.byId = db.prepare(`SELECT ${COLUMNS} FROM orders WHERE id = ?`);
     this.historyOf = db.prepare(
@@ -400,6 +404,13 @@ export class OrderTable {
       this.listings.set(sql, statement);
     }
     return statement.all(...args).map(toOrder);
+  }
+
+  /** Orders received since `since`, per source (an order source's id, `manual`, `import`). */
+  countsBySource(since: number): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const row of this.bySourceSince.all(since)) out[row.source] = row.n;
+    return out;
   }
 
   /** Pending orders per target instrument; the key '' counts those for any instrument. */

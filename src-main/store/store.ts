@@ -190,6 +190,8 @@ export interface OrderStore {
   ordersResultedBy(messageId: number): Order[];
   /** Pending orders per target instrument ('' for orders meant for any). */
   pendingOrderCounts(): Record<string, number>;
+  /** Orders received since `since` (ms), per source. */
+  orderCountsBySource(since: number): Record<string, number>;
 }
 
 /**
@@ -627,6 +629,10 @@ class SqliteStore implements Store {
 
   ordersResultedBy(messageId: number): Order[] {
     return this.read('read the orders', () => this.orders.resultedByMessage(messageId));
+  }
+
+  orderCountsBySource(since: number): Record<string, number> {
+    return this.read('count the orders', () => this.orders.countsBySource(since));
   }
 
   pendingOrderCounts(): Record<string, number> {

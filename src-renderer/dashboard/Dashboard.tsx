@@ -4,6 +4,7 @@ import { useAppStore, type AppState } from '../store';
 import { selectInstrumentIds } from '../store/instruments-slice';
 import { DestinationCards } from '../destinations/DestinationCard';
 import { FirstRun } from './FirstRun';
+import { OrderSourceCards } from '../orders/OrderSourceCards';
 import { InstrumentCard } from './InstrumentCard';
 
 const stateOrder: [LinkState, string][] = [
@@ -75,6 +76,7 @@ export function Dashboard() {
           ))}
         </div>
       )}
+      <OrderSourceCards />
       <DestinationCards />
     </section>
   );

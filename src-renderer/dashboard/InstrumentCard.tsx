@@ -1,5 +1,6 @@
 import { useId, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
+import { describeLine } from '../../src-shared/config';
 import { StatusBadge } from '../components/StatusBadge';
 import {
   formatAddress,
@@ -51,9 +52,19 @@ export function InstrumentCard({ id }: { id: string }) {
         </h2>
         <StatusBadge word={word} tone={tone} />
         <p className="card-sub">
-          {protocolName(status.protocol)} · {status.mode === 'server' ? 'server' : 'client'} ·{' '}
-          {status.mode === 'server' ? 'listens on' : 'connects to'}{' '}
-          <span className="mono">{formatAddress(status.host, status.port)}</span>
+          {status.serial ? (
+            <>
+              {protocolName(status.protocol)} · serial ·{' '}
+              <span className="mono">{status.serial.path}</span> ·{' '}
+              <span className="mono nowrap">{describeLine(status.serial)}</span>
+            </>
+          ) : (
+            <>
+              {protocolName(status.protocol)} · {status.mode === 'server' ? 'server' : 'client'} ·{' '}
+              {status.mode === 'server' ? 'listens on' : 'connects to'}{' '}
+              <span className="mono">{formatAddress(status.host, status.port ?? 0)}</span>
+            </>
+          )}
         </p>
       </header>
 

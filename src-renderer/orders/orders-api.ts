@@ -21,4 +21,5 @@ export const ordersApi = {
     answer<'addOrder'>(() => getApi().addOrder(request)),
   cancel: (id: number) => answer<'cancelOrder'>(() => getApi().cancelOrder({ id })),
   pendingCounts: () => answer<'getPendingOrderCounts'>(() => getApi().getPendingOrderCounts({})),
+  sources: () => answer<'listOrderSources'>(() => getApi().listOrderSources({})),
 };

@@ -92,4 +92,40 @@ describe('the Orders page', () => {
     await count.filter({ hasText: '1 for it' }).waitFor();
     await page.screenshot({ path: artifactPath('dashboard-orders.png') });
   }, 60_000);
+
+  it('shows the order source on the dashboard: LIS connected, orders today, last error', async () => {
+    // A LIS that stays connected, sends one good order and one without an OBR.
+    const socket = net.connect(lisPort, '127.0.0.1');
+    let answer = '';
+    socket.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
+    const send = async (control: string, segments: string[]) => {
+      const text = [
+        `MSH|^~\\&|LIS|HOSP|chem1|LAB|20261126100000||ORM^O01|${control}|P|2.5.1`,
+        ...segments,
+        '',
+      ].join('\r');
+      socket.write(frameMllp(Buffer.from(text, 'latin1')));
+      await waitFor(() => answer.includes(`|${control}`), `the answer to ${control}`);
+    };
+    try {
+      await send('E2E2', ['PID|1||PID-2', 'ORC|NW', 'OBR|1||E2E-SID2|GLUC']);
+      await send('E2E3', ['PID|1||PID-3', 'ORC|NW']);
+      expect(answer).toContain('MSA|AE|E2E3');
+
+      await page.goto(`${served.url}/#/dashboard`);
+      await page.reload();
+      const card = page.getByTestId('order-source-card');
+      await card.filter({ hasText: 'LIS connected' }).waitFor();
+      const text = await card.innerText();
+      expect(text).toContain('lis-orders');
+      expect(text).toContain('127.0.0.1');
+      // E2E-SID1 from the first test and E2E-SID2; the order added by hand is not the LIS's.
+      expect(await page.getByTestId('orders-today').innerText()).toBe('2');
+      expect(text).toContain('the order has no OBR segment');
+      expect(text).toContain('ORDER_NO_OBR');
+      await page.screenshot({ path: artifactPath('dashboard-order-sources.png'), fullPage: true });
+    } finally {
+      socket.destroy();
+    }
+  }, 60_000);
 });

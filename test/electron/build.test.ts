@@ -42,12 +42,12 @@ describe('scripts/build.mjs', () => {
     expect(requiredModules('preload.cjs')).toEqual(['electron']);
   });
 
-  it('keeps electron and the native SQLite module outside the main bundle', () => {
+  it('keeps electron and the native SQLite and serial modules outside the main bundle', () => {
     const modules = requiredModules('electron-main.cjs');
     expect(modules).toContain('electron');
     expect(modules).toContain('better-sqlite3');
     const packages = modules.filter((m) => !m.startsWith('node:'));
-    expect(packages.sort()).toEqual(['better-sqlite3', 'electron']);
+    expect(packages.sort()).toEqual(['better-sqlite3', 'electron', 'serialport']);
   });
 });
 

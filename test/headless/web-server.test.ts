@@ -623,6 +623,7 @@ function syntheticHistory(total: number, rawBytes = 16) {
       return {
         ...summary(id),
         instrumentId: 'chem1',
+        protocol: 'hl7',
         receivedAt: Date.UTC(2026, 10, 26) + id * 1000,
         raw: Buffer.alloc(rawBytes, id % 256),
         results: [
@@ -737,7 +738,9 @@ describe('export downloads', () => {
     const raw = downloads.register(planExport(syntheticHistory(3, 4).reader, {}, 'raw', 10, NOW));
     const bytes = await download(server.port, raw.downloadUrl!);
     expect(bytes.headers['content-type']).toBe('application/octet-stream');
-    expect([...bytes.body]).toEqual([1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3]);
+    // Each message in its MLLP block, so the capture replays as it was received.
+    const block = (byte: number) => [0x0b, byte, byte, byte, byte, 0x1c, 0x0d];
+    expect([...bytes.body]).toEqual([...block(1), ...block(2), ...block(3)]);
     const json = downloads.register(planExport(syntheticHistory(2).reader, {}, 'json', 10, NOW));
     const parsed = await download(server.port, json.downloadUrl!);
     expect(parsed.headers['content-type']).toBe('application/json; charset=utf-8');
@@ -803,7 +806,11 @@ describe('export downloads', () => {
     const ended = new Promise((resolve) => response.on('end', resolve));
     response.resume();
     await ended;
-    expect(received).toBe(total * 16 * 1024);
+    // MLLP adds three bytes to each message, except those already starting with its VT (id % 256 = 11).
+    const alreadyFramed = Array.from({ length: total }, (_, i) => (i + 1) % 256 === 0x0b).filter(
+      Boolean,
+    ).length;
+    expect(received).toBe(total * (16 * 1024 + 3) - alreadyFramed * 3);
     expect(history.state.read).toBe(total);
   });
 

@@ -114,6 +114,7 @@ export function createFakeApi(): FakeApi {
     resendMessage: vi.fn(answer<'resendMessage'>({ resent: 0 })),
     listOutbox: vi.fn(answer<'listOutbox'>([])),
     getMessageForwarding: vi.fn(answer<'getMessageForwarding'>([])),
+    listOrderSources: vi.fn(answer<'listOrderSources'>([])),
   };
 
   const subscribe = (event: EventName) => (listener: (payload: unknown) => void) => {
@@ -153,9 +154,11 @@ export function makeStatus(overrides: Partial<InstrumentStatus> = {}): Instrumen
     id,
     name: overrides.name ?? id,
     protocol: 'astm',
+    transport: 'tcp',
     mode: 'client',
     host: '10.0.0.5',
     port: nextPort++,
+    serial: null,
     enabled: true,
     state: 'connected',
     since: Date.now() - 180_000,
