@@ -111,4 +111,24 @@ describe('the destination card', () => {
     await card.getByText('Up to date', { exact: true }).waitFor({ timeout: 5_000 });
     await page.screenshot({ path: artifactPath('forwarding-card.png') });
   }, 90_000);
+
+  it('History shows where each message stands with the LIS, filters by it, and lists every attempt', async () => {
+    await page.getByRole('link', { name: 'History' }).click();
+    const row = page.getByRole('option').filter({ hasText: 'BAD-2' });
+    await row.first().waitFor({ timeout: 15_000 });
+    expect(await row.first().innerText()).toContain('LIS delivered');
+    await page.getByRole('combobox', { name: 'To the LIS' }).selectOption('failed');
+    await expect.poll(() => row.count(), { timeout: 10_000 }).toBe(0);
+    await page.getByRole('combobox', { name: 'To the LIS' }).selectOption('delivered');
+    await row.first().waitFor({ timeout: 10_000 });
+    await row.first().click();
+    await page.getByRole('tab', { name: 'Forwarding' }).click();
+    const panel = page.getByRole('tabpanel');
+    await panel.getByText('lis: Delivered').waitFor({ timeout: 10_000 });
+    const text = await panel.innerText();
+    expect(text).toContain('refused');
+    expect(text).toContain('MSA|AR');
+    expect(text).toContain('MSA|AA');
+    await page.screenshot({ path: artifactPath('forwarding-history.png') });
+  }, 60_000);
 });
