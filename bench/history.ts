@@ -36,7 +36,7 @@ export const sampleIdOf = (n: number) => `S${String(n).padStart(9, '0')}`;
  * Message `n` of the history, built as the gateway's handlers build their rows: the simulator's
  * text, read back by the protocol's own decoder for results and IDs.
  */
-function message(n: number, receivedAt: number, random: () => number): NewMessage {
+export function message(n: number, receivedAt: number, random: () => number): NewMessage {
   const instrument = n % INSTRUMENTS;
   const id = instrumentId(instrument);
   const results = 1 + Math.floor(random() * 20);

@@ -34,8 +34,21 @@ export function statusWord(
     case 'error':
       return status.disconnectedByUser
         ? { word: 'Disconnected', tone: 'off' }
-        : { word: 'Error', tone: 'bad' };
+        : { word: 'Down', tone: 'bad' };
   }
+}
+
+/**
+ * One vocabulary on every page: a *failure* is something lost or stopped (a link down, a message
+ * not stored); a *problem* was noticed and recovered from, or is worth a look (a frame NAKed and
+ * sent again, junk on the line). The event log's levels, the dashboard's counts and the history's
+ * statuses all use these words.
+ */
+export const LEVEL_WORDS = { info: 'Info', warn: 'Problem', error: 'Failure' } as const;
+
+/** "3 problems": a card's count of problems and failures today. */
+export function problemsWord(count: number): string {
+  return `${count.toLocaleString('en-US')} ${count === 1 ? 'problem' : 'problems'}`;
 }
 
 /**

@@ -106,6 +106,8 @@ export const lisResultSchema = z.object({
 
 /** A stored result as the detail view shows it: what the analyzer sent, where, and what the LIS gets. */
 export const resultViewSchema = storedResultSchema.extend({
+  /** The reference range sent beside the value (ASTM R-6, HL7 OBX-7), when there was one. */
+  referenceRange: z.string().nullable().optional(),
   sources: z.array(resultSourceSchema),
   lis: lisResultSchema,
 });
@@ -269,6 +271,8 @@ export const commands = {
   },
   reconnectInstrument: { request: byId, response: ok },
   disconnectInstrument: { request: byId, response: ok },
+  /** Clears the card's "Last error" and "Silent" once someone has looked; logged as who acted. */
+  acknowledgeAlarms: { request: byId, response: instrumentStatusSchema },
   /** Client links: try a TCP connection to the analyzer without disturbing the link. */
   testConnection: {
     request: z.strictObject({

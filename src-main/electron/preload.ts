@@ -47,6 +47,7 @@ const api = {
   setInstrumentEnabled: command('setInstrumentEnabled'),
   reconnectInstrument: command('reconnectInstrument'),
   disconnectInstrument: command('disconnectInstrument'),
+  acknowledgeAlarms: command('acknowledgeAlarms'),
   testConnection: command('testConnection'),
   previewProfile: command('previewProfile'),
   queryMessages: command('queryMessages'),

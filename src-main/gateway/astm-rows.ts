@@ -49,7 +49,11 @@ export function astmMessageRow(
     ...queried.notes,
   ];
   for (const note of [...notes, ...queried.notes]) context.note('warn', note.code, note.message);
-  const faults = errors.filter((e) => !endingCodes.has(e.code));
+  // Frame problems of a message that then arrived whole were recovered (the frame was NAKed and
+  // sent again); only problems in its records make a stored message one with problems.
+  const faults = (
+    options.status === 'stored' ? errors.slice(message.errors.length) : errors
+  ).filter((e) => !endingCodes.has(e.code));
   const queries = decoded.flatMap((m) => m.queries);
   const header = decoded[0]?.header ?? null;
   const joined = decoded.map((m) => m.text).join('\r');

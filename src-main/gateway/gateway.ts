@@ -4,6 +4,7 @@ import { createInstrumentLink } from '../links/instrument-link';
 import type { ConnectFactory } from '../links/client-link';
 import type { SerialPorts } from '../links/serial-stream';
 import type { ListenFactory } from '../links/server-link';
+import { formatDuration } from '../links/words';
 import type { ConnectionHandler, LinkConnection, LinkEvent } from '../links/types';
 import type { Clock } from '../protocols/clock';
 import type { ProtocolError } from '../protocols/errors';
@@ -218,6 +219,31 @@ export class Gateway {
     } else {
       runtime.link.reconnect();
     }
+  }
+
+  /**
+   * Someone has seen the card's last error and silence alarm: both are cleared, and the event log
+   * says what was acknowledged. A silence is counted again from now.
+   */
+  acknowledgeAlarms(id: string): void {
+    const runtime = this.require(id);
+    const cleared = [
+      ...(runtime.lastError ? [`last error ${runtime.lastError.code}`] : []),
+      ...(runtime.silent ? ['silence alarm'] : []),
+    ];
+    runtime.lastError = null;
+    runtime.silent = false;
+    runtime.silenceAckedAt = this.clock.now();
+    this.log(
+      id,
+      'info',
+      'user-action',
+      null,
+      cleared.length > 0
+        ? `acknowledged: ${cleared.join(' and ')}`
+        : 'acknowledged: nothing was raised',
+    );
+    this.emitStatus(runtime);
   }
 
   /** Closes the link; it stays down until reconnect. */
@@ -531,16 +557,15 @@ export class Gateway {
       const silence = runtime.config.silence;
       if (!silence || !runtime.link || runtime.silent) continue;
       const expected = silence.fromHour <= hour && hour < silence.toHour;
-      const last = Math.max(runtime.lastMessageAt ?? 0, runtime.startedAt);
+      const last = Math.max(runtime.lastMessageAt ?? 0, runtime.startedAt, runtime.silenceAckedAt);
       if (expected && now - last >= silence.afterMs) {
         runtime.silent = true;
-        const minutes = Math.round((now - last) / 60_000);
         this.log(
           runtime.config.id,
           'warn',
           'alarm',
           'SILENCE',
-          `no message for ${minutes} minutes while traffic is expected`,
+          `no message for ${formatDuration(now - last)} while traffic is expected`,
         );
         this.emitStatus(runtime);
       }

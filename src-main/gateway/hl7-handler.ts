@@ -94,15 +94,16 @@ export class Hl7ConnectionHandler implements ConnectionHandler {
     for (const item of unanswered) this.settle(item, { status: 'failed' });
   }
 
+  /** Graceful shutdown: the order message on the line may be answered; no new one starts. */
+  shutdown(): void {
+    this.stopping = true;
+  }
+
   /**
    * Worklist download to an HL7 analyzer (`orders.download: push`): cancellations and new orders
    * meant for it, one OML^O33 (or ORM^O01) per sample, each waiting for its ORL^O34 or ACK. Orders
    * that arrive meanwhile go in the next download.
    */
-  shutdown(): void {
-    this.stopping = true;
-  }
-
   pushOrders(): void {
     if (this.closed || this.stopping || this.downloading) return;
     const orders = this.context.orders;

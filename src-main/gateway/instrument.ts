@@ -16,6 +16,8 @@ export class InstrumentRuntime {
   lastMessageAt: number | null = null;
   lastError: { code: string; message: string; at: number } | null = null;
   silent = false;
+  /** A silence acknowledged by the user is counted again from here. */
+  silenceAckedAt = 0;
   storageFailing = false;
   /** When the link started: silence is counted from here until the first message. */
   startedAt: number;

@@ -1,6 +1,11 @@
 /** The history screens: message lists and details, and the event log. */
 import type { InstrumentConfig } from '../../src-shared/config';
-import type { MessageQuery, ResultView } from '../../src-shared/contract';
+import type {
+  MessageQuery,
+  ParsedSegment,
+  ResultSource,
+  ResultView,
+} from '../../src-shared/contract';
 import type { Order } from '../../src-shared/orders';
 import type { OutboxState } from '../../src-shared/outbox';
 import { toMessageSummary } from '../../src-shared/status';
@@ -50,6 +55,10 @@ export function historyCommands(
         );
       }
       const exchange = exchangeOf(store, message);
+      const parsed =
+        message.protocol === 'astm'
+          ? parseAstmForView(message.text)
+          : parseHl7ForView(message.text);
       const wire = exchange?.sent ?? storedWireBytes(message);
       return {
         ...toMessageSummary(message),
@@ -59,12 +68,9 @@ export function historyCommands(
         rawCharset: charsetOf(message, wire),
         exchange: exchange?.bounds ?? null,
         profile: message.profile,
-        results: resultViews(message, settingsOf(message.instrumentId)),
+        results: resultViews(message, settingsOf(message.instrumentId), parsed),
         errors: message.errors.map((e) => ({ code: e.code, message: e.message })),
-        parsed:
-          message.protocol === 'astm'
-            ? parseAstmForView(message.text)
-            : parseHl7ForView(message.text),
+        parsed,
         trace: (exchange?.trace ?? []).map((t) => ({
           at: t.at,
           direction: t.direction,
@@ -130,18 +136,21 @@ export function charsetOf(message: Pick<MessageDetail, 'text'>, wire: Buffer): '
  * The stored results with where each value was read (the message read again with the profile it
  * was stored with) and what the LIS receives for it (the instrument's mapping as it is now).
  */
-function resultViews(
-  message: MessageDetail,
+export function resultViews(
+  message: Pick<MessageDetail, 'protocol' | 'text' | 'profile' | 'results'>,
   settings: Pick<InstrumentConfig, 'testCodes'> | null,
+  parsed: readonly ParsedSegment[],
 ): ResultView[] {
   const explained = explainStoredText(message.protocol, message.text, profileOf(message.profile));
   // A stored message always reads the same; should it not, no source beats a wrong one.
   const aligned = explained.results.length === message.results.length;
   return message.results.map((result, i) => {
     const mapped = mapResult(result, settings ?? { testCodes: {} });
+    const sources = aligned ? explained.sources[i]! : [];
     return {
       ...result,
-      sources: aligned ? explained.sources[i]! : [],
+      referenceRange: referenceRange(message.protocol, sources, parsed),
+      sources,
       lis: {
         testCode: mapped.testCode,
         name: mapped.testName,
@@ -151,6 +160,27 @@ function resultViews(
       },
     };
   });
+}
+
+/**
+ * The reference range the analyzer sent beside a value (ASTM R-6, HL7 OBX-7), read from the
+ * record or segment the value came from; null when it sent none.
+ */
+function referenceRange(
+  protocol: 'astm' | 'hl7',
+  sources: readonly ResultSource[],
+  parsed: readonly ParsedSegment[],
+): string | null {
+  const from = sources.find((source) => source.field === 'value');
+  if (!from) return null;
+  const segment = parsed[from.segment];
+  const position = protocol === 'astm' ? `${segment?.name}-6` : 'OBX-7';
+  const field = segment?.fields.find((f) => f.position === position);
+  const value = field?.value.trim() ?? '';
+  if (value === '') return null;
+  // ASTM writes a range as "low^high" or in words ("3.9 to 6.1").
+  const parts = protocol === 'astm' ? value.split('^') : [value];
+  return parts.length === 2 && parts[0] && parts[1] ? `${parts[0]}–${parts[1]}` : value;
 }
 
 /** The contract's message query as the store's filter (blank search and empty cursor dropped). */

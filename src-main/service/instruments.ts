@@ -25,6 +25,7 @@ export type InstrumentControl = Pick<
   | 'setEnabled'
   | 'reconnect'
   | 'disconnect'
+  | 'acknowledgeAlarms'
 >;
 
 /** Tries a TCP connection without disturbing any link (the links layer owns sockets). */
@@ -57,6 +58,7 @@ export type InstrumentCommand =
   | 'setInstrumentEnabled'
   | 'reconnectInstrument'
   | 'disconnectInstrument'
+  | 'acknowledgeAlarms'
   | 'testConnection';
 
 export function instrumentCommands(
@@ -132,6 +134,11 @@ export function instrumentCommands(
       existing(id);
       gateway.disconnect(id);
       return { ok: true as const };
+    },
+    acknowledgeAlarms: ({ id }) => {
+      existing(id);
+      gateway.acknowledgeAlarms(id);
+      return gateway.status(id)!;
     },
     testConnection: (target) => deps.probe(target),
   };

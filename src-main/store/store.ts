@@ -820,6 +820,7 @@ class SqliteStore implements Store {
       this.walMeter?.read();
     } finally {
       this.closed = true;
+      this.walMeter?.close();
       if (!this.readonly) {
         try {
           this.db.pragma('optimize');

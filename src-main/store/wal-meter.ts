@@ -20,6 +20,8 @@ export class WalMeter {
   private bytes = 0;
   private lastFrame = 0;
   private lastSalt = -1n;
+  private fd: number | null = null;
+  private done = false;
 
   constructor(private readonly shmFile: string) {}
 
@@ -34,16 +36,21 @@ export class WalMeter {
     return this.frames;
   }
 
+  /** Closes the file; call before the store's connection closes. */
+  close(): void {
+    if (this.fd !== null) fs.closeSync(this.fd);
+    this.fd = null;
+    this.done = true;
+  }
+
   /** Takes a reading; call before each checkpoint. Never throws. */
   read(): void {
-    let fd: number | null = null;
+    if (this.done) return;
     try {
-      fd = fs.openSync(this.shmFile, 'r');
-      if (fs.readSync(fd, this.header, 0, HEADER_BYTES, 0) < HEADER_BYTES) return;
+      this.fd ??= fs.openSync(this.shmFile, 'r');
+      if (fs.readSync(this.fd, this.header, 0, HEADER_BYTES, 0) < HEADER_BYTES) return;
     } catch {
       return;
-    } finally {
-      if (fd !== null) fs.closeSync(fd);
     }
     const raw = this.header.readUInt16LE(PAGE_SIZE_AT);
     const pageSize = raw === 1 ? 65536 : raw;

@@ -1,7 +1,7 @@
 import { useShallow } from 'zustand/react/shallow';
 import type { LinkState } from '../../src-shared/status';
 import { useAppStore, type AppState } from '../store';
-import { selectInstrumentIds } from '../store/instruments-slice';
+import { attentionRank, selectDashboardIds } from '../store/instruments-slice';
 import { DestinationCards } from '../destinations/DestinationCard';
 import { FirstRun } from './FirstRun';
 import { OrderSourceCards } from '../orders/OrderSourceCards';
@@ -25,11 +25,16 @@ function summarize(state: AppState): string {
     .filter(([linkState]) => counts.has(linkState))
     .map(([linkState, word]) => `${counts.get(linkState)} ${word}`);
   const noun = statuses.length === 1 ? 'instrument' : 'instruments';
-  return `${statuses.length} ${noun}: ${parts.join(', ')}`;
+  if (!state.ui.connected) {
+    return `${statuses.length} ${noun}: status unknown while the gateway cannot be reached`;
+  }
+  const attention = statuses.filter((status) => attentionRank(status) < 2).length;
+  const alarms = attention > 0 ? `; ${attention} need${attention === 1 ? 's' : ''} attention` : '';
+  return `${statuses.length} ${noun}: ${parts.join(', ')}${alarms}`;
 }
 
 export function Dashboard() {
-  const ids = useAppStore(useShallow(selectInstrumentIds));
+  const ids = useAppStore(useShallow(selectDashboardIds));
   const { loaded, loadError } = useAppStore(
     useShallow((state) => ({
       loaded: state.instruments.loaded,

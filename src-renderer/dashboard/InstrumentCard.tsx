@@ -7,6 +7,7 @@ import {
   formatAgo,
   formatElapsed,
   formatTime,
+  problemsWord,
   protocolName,
   statusWord,
 } from '../format';
@@ -28,12 +29,16 @@ export function InstrumentCard({ id }: { id: string }) {
   );
   const run = useAppStore((state) => state.runInstrumentAction);
   const openEditor = useAppStore((state) => state.openEditor);
-  const now = useNow();
+  const liveNow = useNow();
+  // Unreachable gateway: nothing here is known past the moment the connection was lost.
+  const lostAt = useAppStore((state) => state.ui.lostAt);
+  const now = lostAt ?? liveNow;
   const titleId = useId();
   const [confirming, setConfirming] = useState<'reconnect' | 'disconnect' | null>(null);
   if (!status) return null;
 
-  const { word, tone } = statusWord(status, now);
+  const known = statusWord(status, now);
+  const { word, tone } = lostAt === null ? known : { word: 'Unknown', tone: 'off' as const };
   const lastMessageAt = Math.max(status.lastMessageAt ?? 0, lastMessage?.receivedAt ?? 0) || null;
   const counters = status.counters;
   const countersDay = counters.day === localDay(now) ? 'Today' : `On ${counters.day}`;
@@ -45,7 +50,11 @@ export function InstrumentCard({ id }: { id: string }) {
   };
 
   return (
-    <article className={`card card-${tone}`} aria-labelledby={titleId} aria-busy={busy}>
+    <article
+      className={`card card-${tone}${lostAt === null ? '' : ' card-stale'}`}
+      aria-labelledby={titleId}
+      aria-busy={busy}
+    >
       <header className="card-head">
         <h2 id={titleId} className="card-title" title={status.name}>
           {status.name}
@@ -68,10 +77,17 @@ export function InstrumentCard({ id }: { id: string }) {
         </p>
       </header>
 
-      <p className="card-reason">
-        <span>for {formatElapsed(now - status.since)}</span>
-        {status.reason && <span> · {status.reason}</span>}
-      </p>
+      {lostAt === null ? (
+        <p className="card-reason">
+          <span>for {formatElapsed(now - status.since)}</span>
+          {status.reason && <span> · {status.reason}</span>}
+        </p>
+      ) : (
+        <p className="card-reason">
+          The gateway cannot be reached since {formatTime(lostAt, liveNow)}; last known:{' '}
+          {known.word.toLowerCase()}.
+        </p>
+      )}
 
       <dl className="facts">
         <div>
@@ -92,8 +108,8 @@ export function InstrumentCard({ id }: { id: string }) {
           <dd>
             <span className="nowrap">{counters.messagesIn} in</span> ·{' '}
             <span className="nowrap">{counters.messagesOut} out</span> ·{' '}
-            <span className={counters.errors > 0 ? 'nowrap text-bad' : 'nowrap'}>
-              {counters.errors} {counters.errors === 1 ? 'error' : 'errors'}
+            <span className={counters.errors > 0 ? 'nowrap text-warn' : 'nowrap'}>
+              {problemsWord(counters.errors)}
             </span>
           </dd>
         </div>
@@ -124,8 +140,21 @@ export function InstrumentCard({ id }: { id: string }) {
           )}
           {status.lastError && (
             <li className="note">
-              <strong>Last error</strong> at {formatTime(status.lastError.at, now)}:{' '}
+              <strong>Last problem</strong> at {formatTime(status.lastError.at, now)}:{' '}
               {status.lastError.message} <span className="code">{status.lastError.code}</span>
+            </li>
+          )}
+          {(status.silent || status.lastError) && (
+            <li className="note-actions">
+              <button
+                type="button"
+                className="button-quiet"
+                disabled={busy}
+                onClick={() => void run(id, 'acknowledge')}
+              >
+                Acknowledge
+              </button>{' '}
+              <span className="muted">clears it here; the event log keeps it</span>
             </li>
           )}
         </ul>

@@ -1,13 +1,11 @@
 import { useEffect, useId } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import type { LogEntryView } from '../../src-shared/contract';
-import { formatTime } from '../format';
+import { LEVEL_WORDS as levelWords, formatTime } from '../format';
 import { useAppStore } from '../store';
 import { selectInstrumentIds, selectInstrumentNames } from '../store/instruments-slice';
 import type { LogLevel } from '../store/log-slice';
 import { useNow } from '../use-now';
-
-const levelWords: Record<LogLevel, string> = { info: 'Info', warn: 'Warning', error: 'Error' };
 
 export function EventLog() {
   const log = useAppStore(
@@ -75,8 +73,8 @@ export function EventLog() {
         >
           <option value="">All levels</option>
           <option value="info">Info</option>
-          <option value="warn">Warnings</option>
-          <option value="error">Errors</option>
+          <option value="warn">Problems (recovered or worth a look)</option>
+          <option value="error">Failures (something was lost or stopped)</option>
         </select>
         <span className="toolbar-note" role="status">
           {log.loading ? 'Loading…' : `${log.entries.length.toLocaleString('en-US')} shown`}

@@ -4,7 +4,7 @@ import type { Protocol } from '../../src-shared/results';
 const STATUS_WORDS: Record<string, string> = {
   stored: 'Stored',
   incomplete: 'Incomplete',
-  error: 'Error',
+  error: 'Stored, with problems',
   rejected: 'Rejected',
   pending: 'Pending',
   sent: 'Sent',
@@ -26,8 +26,8 @@ export function statusTone(status: string): 'ok' | 'warn' | 'bad' | 'neutral' {
       return 'ok';
     case 'incomplete':
     case 'pending':
-      return 'warn';
     case 'error':
+      return 'warn';
     case 'rejected':
     case 'failed':
       return 'bad';

@@ -149,6 +149,33 @@ export const createHistorySlice: StateCreator<HistorySlice, [], [], HistorySlice
   const belongs = (history: HistoryState, message: StoredMessageEvent): boolean =>
     !message.duplicate && passesFilters(message, history.filters, history.from);
 
+  /**
+   * Under a search only the gateway can tell which new messages match: it is asked, for the
+   * query as it stands, about the time the new ones arrived, and only those it returns count.
+   */
+  const countMatching = async (
+    history: HistoryState,
+    fresh: readonly StoredMessageEvent[],
+  ): Promise<void> => {
+    const ids = new Set(fresh.map((message) => message.id));
+    const since = Math.min(...fresh.map((message) => message.receivedAt));
+    const query = {
+      ...toMessageQuery(history.filters, history.from),
+      from: Math.max(since, history.from ?? since),
+      order: 'asc' as const,
+      limit: Math.min(500, Math.max(50, fresh.length * 4)),
+    };
+    let result: CommandResult<'queryMessages'>;
+    try {
+      result = await getApi().queryMessages(query);
+    } catch {
+      return;
+    }
+    if (!result.ok || get().history.generation !== history.generation) return;
+    const matched = result.value.items.filter((item) => ids.has(item.id)).length;
+    if (matched > 0) update({ newCount: get().history.newCount + matched });
+  };
+
   return {
     history: initialHistoryState(),
 
@@ -249,7 +276,11 @@ export const createHistorySlice: StateCreator<HistorySlice, [], [], HistorySlice
       if (fitting.length === 0) return;
       const { order } = history.filters;
       if (order === 'asc' && history.nextCursor !== null) return;
-      if (hasSearch(history.filters) || history.items.length >= LIVE_MERGE_LIMIT) {
+      if (hasSearch(history.filters)) {
+        void countMatching(history, fitting);
+        return;
+      }
+      if (history.items.length >= LIVE_MERGE_LIMIT) {
         update({ newCount: history.newCount + fitting.length });
         return;
       }

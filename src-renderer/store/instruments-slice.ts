@@ -4,7 +4,7 @@ import { getApi } from '../api';
 import type { AppState, SliceCreator } from './app-state';
 import { call } from './call';
 
-export type InstrumentAction = 'reconnect' | 'disconnect' | 'enable';
+export type InstrumentAction = 'reconnect' | 'disconnect' | 'enable' | 'acknowledge';
 
 export interface InstrumentsSlice {
   instruments: {
@@ -41,6 +41,7 @@ const actionNames: Record<InstrumentAction, string> = {
   reconnect: 'Reconnect',
   disconnect: 'Disconnect',
   enable: 'Enable',
+  acknowledge: 'Acknowledge',
 };
 
 export const createInstrumentsSlice: SliceCreator<InstrumentsSlice> = (set, get) => {
@@ -176,8 +177,12 @@ export const createInstrumentsSlice: SliceCreator<InstrumentsSlice> = (set, get)
       }));
       const api = getApi();
       let problem: string | null = null;
-      if (action === 'enable') {
-        const result = await call(() => api.setInstrumentEnabled({ id, enabled: true }));
+      if (action === 'enable' || action === 'acknowledge') {
+        const result = await call(() =>
+          action === 'enable'
+            ? api.setInstrumentEnabled({ id, enabled: true })
+            : api.acknowledgeAlarms({ id }),
+        );
         if (result.ok) get().applyStatuses([result.value]);
         else problem = result.error.message;
       } else {
@@ -221,6 +226,20 @@ export function sortedInstruments(state: AppState): InstrumentStatus[] {
 
 export function selectInstrumentIds(state: AppState): string[] {
   return sortedInstruments(state).map((status) => status.id);
+}
+
+/** How much a card needs looking at: failing first, then raised alarms, then the rest. */
+export function attentionRank(status: InstrumentStatus): number {
+  if (status.storageFailing || (status.state === 'error' && !status.disconnectedByUser)) return 0;
+  if (status.silent || status.lastError) return 1;
+  return 2;
+}
+
+/** The dashboard's order: problems first, so a failing instrument is never below the fold. */
+export function selectDashboardIds(state: AppState): string[] {
+  return sortedInstruments(state)
+    .sort((a, b) => attentionRank(a) - attentionRank(b))
+    .map((status) => status.id);
 }
 
 export function selectInstrumentNames(state: AppState): Record<string, string> {

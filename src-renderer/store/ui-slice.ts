@@ -26,6 +26,8 @@ export interface UiSlice {
     appInfo: AppInfo | null;
     /** False while the page has lost its connection to the gateway and is reconnecting. */
     connected: boolean;
+    /** When the connection was lost (null while connected): statuses are only known up to then. */
+    lostAt: number | null;
   };
   setPage(page: Page): void;
   setConnected(connected: boolean): void;
@@ -44,10 +46,14 @@ export function hashOf(page: Page): string {
 }
 
 export const createUiSlice: SliceCreator<UiSlice> = (set) => ({
-  ui: { page: 'dashboard', editor: null, appInfo: null, connected: true },
+  ui: { page: 'dashboard', editor: null, appInfo: null, connected: true, lostAt: null },
 
   setConnected(connected) {
-    set((state) => (state.ui.connected === connected ? state : { ui: { ...state.ui, connected } }));
+    set((state) =>
+      state.ui.connected === connected
+        ? state
+        : { ui: { ...state.ui, connected, lostAt: connected ? null : Date.now() } },
+    );
   },
 
   setPage(page) {

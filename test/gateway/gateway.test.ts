@@ -9,6 +9,7 @@ import { frameMllp } from '../../src-main/protocols/hl7/mllp';
 import { openStore, type Store, storeTestHooks } from '../../src-main/store/store';
 import type { SimulatedSample } from '../../src-main/simulator/content';
 import { runSimulator } from '../../src-main/simulator/simulator';
+import { FakeClock } from '../support/fake-clock';
 import { freePort, waitFor } from '../support/ports';
 import { tempDir } from '../support/temp';
 
@@ -277,6 +278,9 @@ describe('bad input', () => {
     socket.destroy();
     const messages = storedMessages(store, 'c');
     expect(messages).toHaveLength(1);
+    // Received whole and acknowledged: the NAKed frame was recovered, kept as a note.
+    expect(messages[0]!.status).toBe('stored');
+    expect(messages[0]!.errors.map((e) => e.code)).toContain('ASTM_BAD_CHECKSUM');
     expect(messages[0]!.results).toEqual([
       {
         sampleId: 'SID001',
@@ -521,5 +525,42 @@ describe('saving settings while an analyzer is connected', () => {
     await waitFor(() => gateway.status('h')?.state === 'listening', 'listening on the new port');
     expect(gateway.status('h')!.port).toBe(newPort);
     socket.destroy();
+  });
+});
+
+describe('alarms', () => {
+  it('says how long an analyzer was silent in plain units, and an acknowledged alarm is cleared and logged', async () => {
+    const temp = tempDir();
+    const store = openStore({ file: path.join(temp.dir, 'g.sqlite'), durability: 'normal' });
+    const clock = new FakeClock();
+    const gateway = new Gateway({ store, clock, silenceCheckEveryMs: 15_000 });
+    const events: GatewayEvent[] = [];
+    gateway.subscribe((event) => events.push(event));
+    cleanups.push(async () => {
+      await gateway.close(1_000);
+      temp.remove();
+    });
+    const port = await freePort();
+    gateway.start([
+      instrumentConfigSchema.parse({
+        id: 's',
+        protocol: 'hl7',
+        mode: 'server',
+        port,
+        silence: { afterMs: 30_000 },
+      }),
+    ]);
+    const logged = () => events.flatMap((e) => (e.type === 'log' ? [e.entry.message] : []));
+    clock.advance(30_000);
+    expect(gateway.status('s')!.silent).toBe(true);
+    expect(logged()).toContain('no message for 30 s while traffic is expected');
+
+    gateway.acknowledgeAlarms('s');
+    expect(gateway.status('s')!.silent).toBe(false);
+    expect(logged()).toContain('acknowledged: silence alarm');
+    clock.advance(15_000);
+    expect(gateway.status('s')!.silent).toBe(false); // counted again from the acknowledgement
+    clock.advance(30_000);
+    expect(gateway.status('s')!.silent).toBe(true);
   });
 });

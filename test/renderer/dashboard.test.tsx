@@ -38,7 +38,7 @@ describe('Dashboard', () => {
     expect(within(card('Vitros')).getByText('Reconnecting in 8 s')).toBeTruthy();
     expect(within(card('Alinity')).getByText('Disconnected')).toBeTruthy();
     expect(within(card('Atellica')).getByText('Disabled')).toBeTruthy();
-    expect(within(card('Cobas 8000')).getByText('Error')).toBeTruthy();
+    expect(within(card('Cobas 8000')).getByText('Down')).toBeTruthy();
     expect(within(card('Cobas 8000')).getByText(/connection refused/)).toBeTruthy();
   });
 
@@ -78,7 +78,7 @@ describe('Dashboard', () => {
     expect(cobas.textContent).toContain('for 3 min');
     expect(cobas.textContent).toContain('14:28:00');
     expect(cobas.textContent).toContain('2 min ago');
-    expect(cobas.textContent).toContain('42 in · 40 out · 2 errors');
+    expect(cobas.textContent).toContain('42 in · 40 out · 2 problems');
   });
 
   it('warns about silence, failing storage and the last error in plain words', () => {
@@ -258,5 +258,68 @@ describe('first run', () => {
       page: 'instruments',
       editor: { kind: 'new' },
     });
+  });
+});
+
+describe('Dashboard while the gateway cannot be reached', () => {
+  it('marks every status unknown and stops the clocks until the connection is back', () => {
+    vi.useFakeTimers({ now: NOW });
+    useAppStore.getState().applyStatuses([
+      makeStatus({
+        id: 'a',
+        name: 'Cobas',
+        state: 'connected',
+        lastMessageAt: NOW - 6_000,
+        counters: { day: '2025-03-12', messagesIn: 3, messagesOut: 3, errors: 0 },
+      }),
+    ]);
+    render(<Dashboard />);
+    expect(within(card('Cobas')).getByText('Connected')).toBeTruthy();
+    expect(card('Cobas').textContent).toContain('(6 s ago)');
+
+    act(() => useAppStore.getState().setConnected(false));
+    act(() => vi.advanceTimersByTime(30_000));
+    const cobas = card('Cobas');
+    expect(within(cobas).queryByText('Connected')).toBeNull();
+    expect(within(cobas).getByText('Unknown')).toBeTruthy();
+    expect(cobas.className).toContain('card-stale');
+    expect(cobas.textContent).toContain('last known: connected');
+    expect(cobas.textContent).toContain('(6 s ago)');
+    expect(screen.getByText(/status unknown while the gateway cannot be reached/u)).toBeTruthy();
+
+    act(() => useAppStore.getState().setConnected(true));
+    expect(within(card('Cobas')).getByText('Connected')).toBeTruthy();
+    expect(card('Cobas').textContent).toContain('(36 s ago)');
+  });
+});
+
+describe('Dashboard alarms', () => {
+  it('puts instruments that need attention first, says so, and acknowledges an alarm', async () => {
+    vi.useFakeTimers({ now: NOW });
+    useAppStore
+      .getState()
+      .applyStatuses([
+        makeStatus({ id: 'a', name: 'Alinity', state: 'connected' }),
+        makeStatus({ id: 'b', name: 'Bactec', state: 'connected', silent: true }),
+        makeStatus({ id: 'z', name: 'Zeus', state: 'error', reason: 'port 5000 is in use' }),
+      ]);
+    render(<Dashboard />);
+    expect(
+      screen
+        .getAllByRole('article')
+        .map((a) => a.getAttribute('aria-labelledby') && a.querySelector('h2')?.textContent),
+    ).toEqual(['Zeus', 'Bactec', 'Alinity']);
+    expect(screen.getByText(/2 need attention/u)).toBeTruthy();
+
+    vi.useRealTimers();
+    gateway.fake.commands.acknowledgeAlarms.mockResolvedValue({
+      ok: true,
+      value: makeStatus({ id: 'b', name: 'Bactec', state: 'connected' }),
+    });
+    fireEvent.click(within(card('Bactec')).getByRole('button', { name: 'Acknowledge' }));
+    await settle();
+    expect(gateway.fake.commands.acknowledgeAlarms).toHaveBeenCalledWith({ id: 'b' });
+    expect(within(card('Bactec')).queryByText(/Silent/u)).toBeNull();
+    expect(screen.getByText(/1 needs attention/u)).toBeTruthy();
   });
 });

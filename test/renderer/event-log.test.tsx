@@ -53,7 +53,7 @@ describe('Event log', () => {
     await renderLog();
     expect(rows()).toEqual(['event 2', 'event 1']);
     const older = screen.getAllByRole('row')[2]!;
-    expect(within(older).getByText('Warning')).toBeTruthy();
+    expect(within(older).getByText('Problem')).toBeTruthy();
     expect(within(older).getByText('Sysmex')).toBeTruthy();
 
     await gateway.startBridge();

@@ -61,6 +61,10 @@ export function createFakeApi(): FakeApi {
     })),
     reconnectInstrument: vi.fn(answer<'reconnectInstrument'>({ ok: true })),
     disconnectInstrument: vi.fn(answer<'disconnectInstrument'>({ ok: true })),
+    acknowledgeAlarms: vi.fn(async ({ id }) => ({
+      ok: true as const,
+      value: makeStatus({ id, silent: false, lastError: null }),
+    })),
     testConnection: vi.fn(
       answer<'testConnection'>({ ok: true, message: 'connected', elapsedMs: 3 }),
     ),

@@ -222,11 +222,23 @@ describe('history slice', () => {
       expect(store.getState().history.newCount).toBe(0);
     });
 
-    it('are counted, not merged, under a search only the gateway can judge', async () => {
-      const store = await loaded([summary(1)], { search: 'S1' });
+    it('are counted, not merged, under a search, and only those the gateway says match', async () => {
+      const queries: CommandRequest<'queryMessages'>[] = [];
+      fakeApi({
+        queryMessages: async (query) => {
+          queries.push(query);
+          // The first call is the list; later ones ask which new messages match "S1".
+          const items = queries.length === 1 ? [summary(1)] : [summary(6)];
+          return { ok: true, value: { items, nextCursor: null } };
+        },
+      });
+      const store = newStore();
+      store.getState().historySetFilters({ search: 'S1' });
+      await vi.waitFor(() => expect(store.getState().history.loading).toBe('idle'));
       store.getState().historyMessagesStored([stored(5), stored(6)]);
+      await vi.waitFor(() => expect(store.getState().history.newCount).toBe(1));
       expect(store.getState().history.items.map((item) => item.id)).toEqual([1]);
-      expect(store.getState().history.newCount).toBe(2);
+      expect(queries[1]).toMatchObject({ search: 'S1', order: 'asc' });
     });
 
     it('arriving during the first load are merged when it lands', async () => {

@@ -366,7 +366,8 @@ describe('HistoryView', () => {
       'GLU (as sent)',
       '5.4',
       'mmol/L',
-      'H',
+      '',
+      '⚠ H (abnormal)',
       'F',
       '2025-03-14 10:02:00',
       'S123',
@@ -474,7 +475,8 @@ describe('HistoryView', () => {
   });
 
   it('puts live messages at the top, or offers them when a search is active', async () => {
-    fakeApi((query) => page(query.search ? [summary(1)] : [summary(2), summary(1)]));
+    const matching = [summary(1)];
+    fakeApi((query) => page(query.search ? matching : [summary(2), summary(1)]));
     const store = renderView();
     await findRows();
     const live: StoredMessageEvent = {
@@ -490,8 +492,13 @@ describe('HistoryView', () => {
       target: { value: 'S1' },
     });
     await screen.findByText('1 message, all loaded');
-    act(() => store.getState().historyMessagesStored([{ ...live, id: 4 }]));
-    expect(screen.getByText('1 new message arrived')).toBeTruthy();
+    // A message that does not match the search is not announced…
+    await act(async () => store.getState().historyMessagesStored([{ ...live, id: 4 }]));
+    expect(screen.queryByText(/new message/u)).toBeNull();
+    // …one the gateway finds for it is.
+    matching.push(summary(5));
+    await act(async () => store.getState().historyMessagesStored([{ ...live, id: 5 }]));
+    expect(await screen.findByText('1 new message arrived')).toBeTruthy();
     fireEvent.click(screen.getByRole('button', { name: 'Show' }));
     await waitFor(() => expect(screen.queryByText('1 new message arrived')).toBeNull());
   });

@@ -162,7 +162,7 @@ describe('status words', () => {
     expect(word({ state: 'reconnecting', nextRetryAt: null })).toBe('Reconnecting');
     expect(word({ state: 'error', disconnectedByUser: true })).toBe('Disconnected');
     expect(word({ state: 'disabled', enabled: false })).toBe('Disabled');
-    expect(word({ state: 'error' })).toBe('Error');
+    expect(word({ state: 'error' })).toBe('Down');
   });
 
   it('counts down in whole seconds, rounded up, never below zero', () => {

@@ -108,7 +108,7 @@ describe('a message’s exchange, as the Trace and Raw tabs show it', () => {
   it('HL7: the block and its acknowledgement, in MLLP framing, read with the charset of MSH-18', async () => {
     const { store, service, step, replyBytes } = await setup('hl7');
     const text = (id: string, charset: string) =>
-      `MSH|^~\\&|X|Y|Z|W|20240101||ORU^R01|${id}|P|2.5.1||||||${charset}\rPID|1||P1\rOBR|1||S1\rOBX|1|NM|CREA||73|µmol/L`;
+      `MSH|^~\\&|X|Y|Z|W|20240101||ORU^R01|${id}|P|2.5.1||||||${charset}\rPID|1||P1\rOBR|1||S1\rOBX|1|NM|CREA||73|µmol/L|45-90|H`;
     const one = frameMllp(Buffer.from(text('ONE', 'UNICODE UTF-8'), 'utf8'));
     const two = frameMllp(Buffer.from(text('TWO', 'UNICODE UTF-8'), 'utf8'));
     await step(one, () => replyBytes().includes('MSA|AA|ONE'));
@@ -116,6 +116,9 @@ describe('a message’s exchange, as the Trace and Raw tabs show it', () => {
     await waitFor(() => store.counts().trace >= 4, 'trace written');
     const [, second] = await detailsOf(store, service);
     expect(second!.rawCharset).toBe('utf8');
+    expect(second!.results.map((r) => [r.value, r.units, r.referenceRange])).toEqual([
+      ['73', 'µmol/L', '45-90'],
+    ]);
     expect(Buffer.from(second!.raw, 'base64').equals(two)).toBe(true);
     const trace = second!.trace.map((t) => [t.direction, Buffer.from(t.bytes, 'base64')] as const);
     expect(trace[0]![0]).toBe('in');

@@ -2,7 +2,7 @@
  * The Forwarding tab: where the message went, and every attempt (time, what was sent, what the
  * destination answered), with "Send again".
  */
-import { useCallback, useEffect, useState } from 'react';
+import { useEffect, useState } from 'react';
 import type { MessageForwarding } from '../../../src-shared/outbox';
 import { getApi } from '../../api';
 import { call } from '../../store/call';
@@ -26,22 +26,26 @@ export function ForwardingView({ messageId }: { messageId: number }) {
   const [problem, setProblem] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
 
-  const load = useCallback(async () => {
-    const result = await call(() => getApi().getMessageForwarding({ messageId }));
-    if (result.ok) {
-      setItems(result.value);
-      setProblem(null);
-    } else setProblem(result.error.message);
-  }, [messageId]);
+  const [version, setVersion] = useState(0);
 
   useEffect(() => {
-    void load();
-  }, [load]);
+    let live = true;
+    void call(() => getApi().getMessageForwarding({ messageId })).then((result) => {
+      if (!live) return;
+      if (result.ok) {
+        setItems(result.value);
+        setProblem(null);
+      } else setProblem(result.error.message);
+    });
+    return () => {
+      live = false;
+    };
+  }, [messageId, version]);
 
   const resend = async (destinationId: string) => {
     const result = await call(() => getApi().resendMessage({ messageId, destinationId }));
     setNotice(result.ok ? `Sent again to ${destinationId}.` : result.error.message);
-    await load();
+    setVersion((n) => n + 1);
   };
 
   if (problem) return <p className="history-problem">Could not read the deliveries: {problem}</p>;

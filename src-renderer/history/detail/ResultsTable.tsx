@@ -3,8 +3,8 @@ import type { MessageDetail, ResultView } from '../../../src-shared/contract';
 import type { ResultField } from '../../../src-shared/result-fields';
 import { QcBadge } from '../QcBadge';
 
-/** Flags that mean "nothing unusual", so they are not highlighted. */
-const NORMAL_FLAGS = new Set(['', 'N']);
+/** Flags that mean "nothing unusual", so they are not highlighted; every other flag is. */
+const NORMAL_FLAGS = new Set(['', 'N', 'n']);
 
 /**
  * The results as stored (what the analyzer sent, read with the instrument's profile), what the
@@ -38,6 +38,7 @@ export function ResultsTable({ detail }: { detail: MessageDetail }) {
             <th scope="col">LIS test</th>
             <th scope="col">Value</th>
             <th scope="col">Units</th>
+            <th scope="col">Range</th>
             <th scope="col">Flags</th>
             <th scope="col">Status</th>
             <th scope="col">Observed at</th>
@@ -78,7 +79,13 @@ function ResultRow({
   const { lis } = result;
   const renamedUnits = lis.units !== result.units;
   return (
-    <tr className={result.qc ? 'history-result-qc' : undefined}>
+    <tr
+      className={
+        [result.qc ? 'history-result-qc' : '', flagged ? 'history-result-abnormal' : '']
+          .filter(Boolean)
+          .join(' ') || undefined
+      }
+    >
       <td className="history-mono">
         {result.testCode ?? ''}
         {result.qc && markQc && <QcBadge />}
@@ -109,8 +116,15 @@ function ResultRow({
         )}
         {source('units')}
       </td>
+      <td className="history-mono">{result.referenceRange ?? ''}</td>
       <td className={flagged ? 'history-flagged' : undefined}>
+        {flagged && (
+          <span className="history-flag-mark" aria-hidden="true">
+            ⚠{' '}
+          </span>
+        )}
         {result.flags ?? ''}
+        {flagged && <span className="history-visually-hidden"> (abnormal)</span>}
         {source('flags')}
       </td>
       <td>
