@@ -14,6 +14,7 @@ const suites: Record<string, () => Promise<Suite>> = {
   scale: async () => (await import('./scale')).scaleSuite,
   history: async () => (await import('./history')).historySuite,
   orders: async () => (await import('./orders')).ordersSuite,
+  serial: async () => (await import('./serial')).serialSuite,
   forwarding: async () => (await import('./forwarding')).forwardingSuite,
 };
 

@@ -20,7 +20,8 @@ import type { ReservedPort } from './service/instruments';
 import type { CommandService } from './service/types';
 import { openStore, type Store } from './store/store';
 import type { InstrumentRecord } from './store/types';
-import { probeConnection } from './links/probe';
+import { probeTarget } from './links/probe';
+import { listSerialPorts } from './links/serial-ports';
 import { OrderDesk } from './orders/order-desk';
 import { OrderSource } from './orders/order-source';
 import { Forwarder } from './forwarding/forwarder';
@@ -138,7 +139,8 @@ export function createGatewayRuntime(options: GatewayRuntimeOptions): GatewayRun
   const service = createCommandService({
     gateway,
     store,
-    probe: (target) => probeConnection(target),
+    probe: (target) => probeTarget(target),
+    serialPorts: listSerialPorts,
     runtime: options.runtime ?? 'browser',
     version: options.version ?? '0.0.0',
     configFile: options.configFile,

@@ -5,7 +5,7 @@
  * every request is validated with these schemas on arrival.
  */
 import { z } from 'zod';
-import { instrumentConfigSchema } from './config';
+import { instrumentConfigSchema, serialSettingsSchema } from './config';
 import {
   destinationStatusSchema,
   messageForwardingSchema,
@@ -19,6 +19,7 @@ import {
   orderStateSchema,
 } from './orders';
 import { RESULT_FIELDS } from './result-fields';
+import { serialPortInfoSchema } from './serial';
 import { protocolSchema, resultSchema, storedResultSchema } from './results';
 import {
   codedErrorSchema,
@@ -273,14 +274,32 @@ export const commands = {
   disconnectInstrument: { request: byId, response: ok },
   /** Clears the card's "Last error" and "Silent" once someone has looked; logged as who acted. */
   acknowledgeAlarms: { request: byId, response: instrumentStatusSchema },
-  /** Client links: try a TCP connection to the analyzer without disturbing the link. */
+  /**
+   * Client links: try a TCP connection to the analyzer without disturbing the link. Serial
+   * links: open the port with its line settings and close it again.
+   */
   testConnection: {
-    request: z.strictObject({
-      host: z.string().min(1).max(255),
-      port: z.number().int().min(1).max(65535),
-      timeoutMs: z.number().int().min(100).max(30_000).optional(),
-    }),
+    request: z.union([
+      z.strictObject({
+        host: z.string().min(1).max(255),
+        port: z.number().int().min(1).max(65535),
+        timeoutMs: z.number().int().min(100).max(30_000).optional(),
+      }),
+      z.strictObject({
+        serial: serialSettingsSchema,
+        timeoutMs: z.number().int().min(100).max(30_000).optional(),
+      }),
+    ]),
     response: z.object({ ok: z.boolean(), message: z.string(), elapsedMs: z.number() }),
+  },
+  /** The serial ports of the machine the gateway runs on, for the instrument editor. */
+  listSerialPorts: {
+    request: empty,
+    response: z.object({
+      ports: z.array(serialPortInfoSchema),
+      /** Why the list could not be read, in plain words; null when it could. */
+      problem: z.string().nullable(),
+    }),
   },
   /** The instrument's last received message read with a profile (null: the generic reading). */
   previewProfile: {

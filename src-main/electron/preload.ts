@@ -49,6 +49,7 @@ const api = {
   disconnectInstrument: command('disconnectInstrument'),
   acknowledgeAlarms: command('acknowledgeAlarms'),
   testConnection: command('testConnection'),
+  listSerialPorts: command('listSerialPorts'),
   previewProfile: command('previewProfile'),
   queryMessages: command('queryMessages'),
   getMessage: command('getMessage'),

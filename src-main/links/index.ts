@@ -8,11 +8,17 @@ export {
 export {
   DEFAULT_PROBE_TIMEOUT_MS,
   probeConnection,
+  probeSerialPort,
+  probeTarget,
+  type AnyProbeTarget,
   type ProbeCode,
   type ProbeDeps,
   type ProbeResult,
   type ProbeTarget,
 } from './probe';
+export { createSerialLink, type SerialLinkOptions } from './serial-link';
+export { listSerialPorts, systemSerialPorts } from './serial-ports';
+export type { SerialPortHandle, SerialPorts } from './serial-stream';
 export {
   createServerLink,
   type ListenFactory,

@@ -8,6 +8,7 @@ import {
   type InstrumentConfig,
 } from '../../src-shared/config';
 import type { CommandRequest, CommandResponse } from '../../src-shared/contract';
+import type { SerialPortInfo } from '../../src-shared/serial';
 import type { Gateway } from '../gateway/gateway';
 import { CommandFailure } from './failure';
 import type { CommandHandlers } from './handlers';
@@ -36,6 +37,8 @@ export type ConnectionProbe = (
 export interface InstrumentCommandDeps {
   gateway: InstrumentControl;
   probe: ConnectionProbe;
+  /** The machine's serial ports; absent where they cannot be listed. */
+  serialPorts?: (() => Promise<SerialPortInfo[]>) | undefined;
   /** The configuration file the gateway was started with, named when refusing to edit its instruments. */
   configFile?: string | undefined;
   /** Ports the gateway itself listens on (the web UI, order sources), never an instrument's. */
@@ -59,7 +62,8 @@ export type InstrumentCommand =
   | 'reconnectInstrument'
   | 'disconnectInstrument'
   | 'acknowledgeAlarms'
-  | 'testConnection';
+  | 'testConnection'
+  | 'listSerialPorts';
 
 export function instrumentCommands(
   deps: InstrumentCommandDeps,
@@ -140,7 +144,33 @@ export function instrumentCommands(
       gateway.acknowledgeAlarms(id);
       return gateway.status(id)!;
     },
-    testConnection: (target) => deps.probe(target),
+    testConnection: (target) => {
+      // A port this gateway holds open cannot be opened a second time; its link says how it is.
+      if ('serial' in target) {
+        const holder = gateway
+          .statuses()
+          .find((s) => s.serial?.path === target.serial.path && s.state === 'connected');
+        if (holder)
+          return {
+            ok: true,
+            message: `${target.serial.path} is open: the link of "${holder.name}" in this gateway uses it`,
+            elapsedMs: 0,
+          };
+      }
+      return deps.probe(target);
+    },
+    listSerialPorts: async () => {
+      if (!deps.serialPorts)
+        return { ports: [], problem: 'the serial ports of this computer cannot be listed here' };
+      try {
+        return { ports: await deps.serialPorts(), problem: null };
+      } catch (error) {
+        return {
+          ports: [],
+          problem: `the serial ports could not be listed: ${error instanceof Error ? error.message : String(error)}`,
+        };
+      }
+    },
   };
 }
 

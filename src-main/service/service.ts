@@ -28,6 +28,7 @@ import {
 } from './instruments';
 import { profileCommands } from './profiles';
 import { orderCommands } from './orders';
+import type { SerialPortInfo } from '../../src-shared/serial';
 import { destinationViews, forwardingCommands, type ForwardingControl } from './forwarding';
 import { lastHourStats } from './stats';
 import type { CommandService, ServiceEvent } from './types';
@@ -62,8 +63,10 @@ export interface CommandServiceDeps {
   store: HistoryReader & OrderStore & OutboxStore;
   /** Destinations and their outbox; absent: a gateway that forwards nothing. */
   forwarding?: ForwardingControl & { onChange(listener: (id: string) => void): () => void };
-  /** Tries a TCP connection for the instrument editor's "Test connection". */
+  /** Tries a TCP connection or opens a serial port for the instrument editor's "Test connection". */
   probe: ConnectionProbe;
+  /** Lists the machine's serial ports for the instrument editor. */
+  serialPorts?: () => Promise<SerialPortInfo[]>;
   runtime: 'electron' | 'browser';
   version: string;
   /** The configuration file the gateway was started with, if any. */
@@ -100,6 +103,7 @@ export function createCommandService(deps: CommandServiceDeps): CommandService &
     ...instrumentCommands({
       gateway,
       probe: deps.probe,
+      serialPorts: deps.serialPorts,
       configFile: deps.configFile,
       reservedPorts: deps.reservedPorts,
     }),

@@ -4,7 +4,6 @@
  */
 import type Database from 'better-sqlite3';
 import type { Protocol } from '../../src-shared/results';
-import { storedText } from './compact';
 import { afterClause, decodeCursor, pageLimit, toPage, type Position } from './paging';
 import { matchesSearch, mayMatch, planSearch, type SearchPlan } from './search';
 import type { Direction, MessageFilter, MessageSummary, Page, SortOrder } from './types';
@@ -25,11 +24,18 @@ const FIRST_CHECK_CHUNK = 64;
 export const SUMMARY_COLUMNS = `m.id, m.instrument_id, m.protocol, m.direction, m.received_at,
   m.control_id, m.sample_ids, m.patient_ids, m.test_codes, m.status, m.ack, m.result_count,
   m.error_count, m.qc,
-  substr(message_text(m.text, m.text_is_raw, m.raw), 1, ${PREVIEW_CHARS}) AS preview,
+  iif(m.text_is_raw,
+    coalesce(substr(CAST(substr(m.raw, 1, ${4 * (PREVIEW_CHARS + 1)}) AS TEXT), 1, ${PREVIEW_CHARS + 1}), ''),
+    substr(m.text, 1, ${PREVIEW_CHARS})) AS preview, m.text_is_raw,
   length(m.raw) AS size`;
 
-const SCAN_COLUMNS = `m.id, m.received_at, m.text, m.text_is_raw, m.raw, m.sample_ids,
-  m.patient_ids, m.test_codes, m.control_id`;
+/**
+ * For a search the text may keep the final CR its bytes end with (text_is_raw): a CR is no word
+ * character, and a search word never ends in one, so it decides no match.
+ */
+const SCAN_COLUMNS = `m.id, m.received_at,
+  iif(m.text_is_raw, coalesce(CAST(m.raw AS TEXT), ''), m.text) AS text, m.sample_ids, m.patient_ids,
+  m.test_codes, m.control_id`;
 
 const POSITION_COLUMNS = 'm.id, m.received_at';
 
@@ -48,7 +54,9 @@ export interface SummaryRow {
   result_count: number;
   error_count: number;
   qc: number;
+  /** Up to PREVIEW_CHARS + 1 characters of the bytes when text_is_raw (see toSummary). */
   preview: string;
+  text_is_raw: number;
   size: number;
 }
 
@@ -61,8 +69,6 @@ interface ScanRow {
   id: number;
   received_at: number;
   text: string;
-  text_is_raw: number;
-  raw: Buffer;
   sample_ids: string;
   patient_ids: string;
   test_codes: string;
@@ -358,7 +364,7 @@ function buildQuery(
 /** The quick test first: most rows fail it without their IDs being parsed. */
 function matches(search: SearchPlan, row: ScanRow): boolean {
   const idsJson = `${row.sample_ids}${row.patient_ids}${row.test_codes}${row.control_id ?? ''}`;
-  const text = storedText(row.text, row.text_is_raw, row.raw);
+  const text = row.text;
   if (!mayMatch(search, text, idsJson)) return false;
   const partIds = [
     ...(JSON.parse(row.sample_ids) as string[]),
@@ -389,7 +395,23 @@ export function toSummary(row: SummaryRow): MessageSummary {
     resultCount: row.result_count,
     errorCount: row.error_count,
     qc: row.qc === 1,
-    preview: row.preview,
+    preview: row.text_is_raw === 1 ? previewOfRaw(row.preview) : row.preview,
     size: row.size,
   };
+}
+
+/**
+ * The preview of a message whose text is its bytes less one final CR, from the first
+ * PREVIEW_CHARS + 1 characters of those bytes: a CR at the end of all of them is not the text's.
+ * (The SQL has coalesce because SQLite's substr of an empty blob is NULL.)
+ */
+function previewOfRaw(start: string): string {
+  // eslint-disable-next-line no-control-regex
+  const chars = /^[\u0000-\u007f]*$/.test(start) ? start : [...start];
+  if (chars.length > PREVIEW_CHARS) {
+    return typeof chars === 'string'
+      ? chars.slice(0, PREVIEW_CHARS)
+      : chars.slice(0, PREVIEW_CHARS).join('');
+  }
+  return start.endsWith('\r') ? start.slice(0, -1) : start;
 }

@@ -17,6 +17,7 @@ import {
   type FormValues,
 } from './form-values';
 import { ResultSettingsSection } from './ResultSettingsSection';
+import { SerialSettingsFields } from './SerialSettingsFields';
 import {
   readResultSettings,
   type ResultSettings,
@@ -47,12 +48,26 @@ const advancedFields: readonly FieldName[] = [
 
 /** Fields that only mean something for one mode, protocol or option, and are hidden otherwise. */
 function isShown(field: FieldName, values: FormValues): boolean {
+  const tcp = values.transport === 'tcp';
   switch (field) {
+    case 'mode':
+    case 'port':
+    case 'keepAliveMs':
+      return tcp;
+    case 'host':
+      return tcp;
+    case 'serial.path':
+    case 'serial.baudRate':
+    case 'serial.dataBits':
+    case 'serial.parity':
+    case 'serial.stopBits':
+    case 'serial.flowControl':
+      return !tcp;
     case 'maxConnections':
     case 'allowedPeers':
-      return values.mode === 'server';
+      return tcp && values.mode === 'server';
     case 'connectTimeoutMs':
-      return values.mode === 'client';
+      return tcp && values.mode === 'client';
     case 'silence.after':
     case 'silence.fromHour':
     case 'silence.toHour':
@@ -77,8 +92,15 @@ const fieldOrder: readonly FieldName[] = [
   'name',
   'protocol',
   'mode',
+  'transport',
   'host',
   'port',
+  'serial.path',
+  'serial.baudRate',
+  'serial.dataBits',
+  'serial.parity',
+  'serial.stopBits',
+  'serial.flowControl',
   ...advancedFields,
 ];
 
@@ -201,7 +223,36 @@ export function InstrumentForm({ editingId, initial, initialResults, original = 
     }
   };
 
+  const testSerialPort = async () => {
+    const read = readForm(values);
+    const serial = read.ok ? read.config.serial : undefined;
+    if (!serial) {
+      setTest({
+        step: 'done',
+        ok: false,
+        message: 'Choose or type the port, and check the line settings, first.',
+      });
+      return;
+    }
+    setTest({ step: 'testing' });
+    const result = await call(() => getApi().testConnection({ serial }));
+    if (!result.ok) {
+      setTest({
+        step: 'done',
+        ok: false,
+        message: `The test could not run: ${result.error.message}`,
+      });
+      return;
+    }
+    const { ok, message, elapsedMs } = result.value;
+    setTest({ step: 'done', ok, message: `${message} (${Math.round(elapsedMs)} ms)` });
+  };
+
   const testConnection = async () => {
+    if (values.transport === 'serial') {
+      await testSerialPort();
+      return;
+    }
     const port = Number(values.port);
     const host = values.host.trim();
     if (host === '' || !Number.isInteger(port) || port < 1 || port > 65535) {
@@ -320,47 +371,88 @@ export function InstrumentForm({ editingId, initial, initialResults, original = 
         </Field>
         <Field
           formId={formId}
-          name="mode"
-          label="Mode"
+          name="transport"
+          label="Connection type"
           hint={
-            values.mode === 'server'
-              ? 'The analyzer connects to the gateway.'
-              : 'The gateway connects to the analyzer.'
+            values.transport === 'serial'
+              ? 'An RS-232 port of this computer (or a USB serial adapter).'
+              : 'The analyzer is on the network.'
           }
-          error={errorOf('mode')}
+          error={errorOf('transport')}
         >
           {(control) => (
             <select
               {...control}
-              value={values.mode}
-              onChange={(event) => change('mode', event.target.value as FormValues['mode'])}
+              value={values.transport}
+              onChange={(event) => {
+                change('transport', event.target.value as FormValues['transport']);
+                setTest({ step: 'idle' });
+              }}
             >
-              <option value="server">Server: analyzer connects here</option>
-              <option value="client">Client: connect to analyzer</option>
+              <option value="tcp">TCP/IP network</option>
+              <option value="serial">Serial port (RS-232)</option>
             </select>
           )}
         </Field>
-        <Field
-          formId={formId}
-          name="host"
-          label="Host"
-          hint={
-            values.mode === 'server'
-              ? 'Address to listen on: 0.0.0.0 for every network, 127.0.0.1 for this computer only.'
-              : 'The analyzer’s IP address or host name.'
-          }
-          error={errorOf('host')}
-        >
-          {(control) => (
-            <input {...control} {...text('host')} autoComplete="off" spellCheck={false} />
-          )}
-        </Field>
-        <Field formId={formId} name="port" label="Port" hint="1 to 65535" error={errorOf('port')}>
-          {(control) => (
-            <input {...control} {...text('port')} inputMode="numeric" autoComplete="off" />
-          )}
-        </Field>
+        {values.transport === 'tcp' && (
+          <>
+            <Field
+              formId={formId}
+              name="mode"
+              label="Mode"
+              hint={
+                values.mode === 'server'
+                  ? 'The analyzer connects to the gateway.'
+                  : 'The gateway connects to the analyzer.'
+              }
+              error={errorOf('mode')}
+            >
+              {(control) => (
+                <select
+                  {...control}
+                  value={values.mode}
+                  onChange={(event) => change('mode', event.target.value as FormValues['mode'])}
+                >
+                  <option value="server">Server: analyzer connects here</option>
+                  <option value="client">Client: connect to analyzer</option>
+                </select>
+              )}
+            </Field>
+            <Field
+              formId={formId}
+              name="host"
+              label="Host"
+              hint={
+                values.mode === 'server'
+                  ? 'Address to listen on: 0.0.0.0 for every network, 127.0.0.1 for this computer only.'
+                  : 'The analyzer’s IP address or host name.'
+              }
+              error={errorOf('host')}
+            >
+              {(control) => (
+                <input {...control} {...text('host')} autoComplete="off" spellCheck={false} />
+              )}
+            </Field>
+            <Field
+              formId={formId}
+              name="port"
+              label="Port"
+              hint="1 to 65535"
+              error={errorOf('port')}
+            >
+              {(control) => (
+                <input {...control} {...text('port')} inputMode="numeric" autoComplete="off" />
+              )}
+            </Field>
+          </>
+        )}
       </div>
+      {values.transport === 'serial' && (
+        <fieldset className="serial-settings">
+          <legend>Serial port</legend>
+          <SerialSettingsFields formId={formId} values={values} errorOf={errorOf} change={change} />
+        </fieldset>
+      )}
       <CheckboxField
         formId={formId}
         name="enabled"
@@ -411,25 +503,26 @@ export function InstrumentForm({ editingId, initial, initialResults, original = 
                 </select>
               )}
             </Field>
-            {values.mode === 'server' &&
+            {isShown('maxConnections', values) &&
               numberField(
                 'maxConnections',
                 'Most connections at once',
                 'More analyzer connections than this are refused.',
               )}
-            {values.mode === 'client' &&
+            {isShown('connectTimeoutMs', values) &&
               numberField(
                 'connectTimeoutMs',
                 'Connect timeout (ms)',
                 'Give up a connection attempt after this long.',
               )}
-            {numberField('keepAliveMs', 'TCP keepalive (ms)', '0 turns keepalive off.')}
+            {isShown('keepAliveMs', values) &&
+              numberField('keepAliveMs', 'TCP keepalive (ms)', '0 turns keepalive off.')}
             {numberField(
               'idleTimeoutMs',
               'Idle timeout (ms)',
               'Close a connection silent this long; 0: never.',
             )}
-            {values.mode === 'server' && (
+            {isShown('allowedPeers', values) && (
               <Field
                 formId={formId}
                 name="allowedPeers"
@@ -583,7 +676,7 @@ export function InstrumentForm({ editingId, initial, initialResults, original = 
         )}
       </details>
 
-      {values.mode === 'client' && (
+      {(values.transport === 'serial' || values.mode === 'client') && (
         <div className="test-connection">
           <button
             type="button"
@@ -597,10 +690,21 @@ export function InstrumentForm({ editingId, initial, initialResults, original = 
             className={test.step === 'done' ? (test.ok ? 'test-ok' : 'test-bad') : 'muted'}
           >
             {test.step === 'testing' &&
-              `Trying ${formatAddress(values.host.trim(), Number(values.port))}…`}
+              (values.transport === 'serial'
+                ? `Opening ${values['serial.path'].trim()}…`
+                : `Trying ${formatAddress(values.host.trim(), Number(values.port))}…`)}
             {test.step === 'done' && (
               <>
-                <strong>{test.ok ? 'Reachable:' : 'Not reachable:'}</strong> {test.message}
+                <strong>
+                  {values.transport === 'serial'
+                    ? test.ok
+                      ? 'Port opens:'
+                      : 'Port does not open:'
+                    : test.ok
+                      ? 'Reachable:'
+                      : 'Not reachable:'}
+                </strong>{' '}
+                {test.message}
               </>
             )}
           </p>

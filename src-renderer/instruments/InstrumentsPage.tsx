@@ -76,7 +76,8 @@ function InstrumentList({ selectedId }: { selectedId: string | null }) {
                 >
                   <span className="list-item-name">{status.name}</span>
                   <span className="list-item-sub">
-                    {protocolName(status.protocol)} · {status.mode} · {status.id}
+                    {protocolName(status.protocol)} ·{' '}
+                    {status.serial ? status.serial.path : status.mode} · {status.id}
                     {status.managedBy === 'file' && ' · from the configuration file'}
                   </span>
                   <StatusBadge word={word} tone={tone} />

@@ -1,4 +1,4 @@
-import type { InstrumentConfig } from '../../src-shared/config';
+import { describeLine, type InstrumentConfig } from '../../src-shared/config';
 import { protocolName } from '../format';
 import { useAppStore } from '../store';
 
@@ -21,8 +21,9 @@ export function ManagedByFile({ config }: Props) {
   ) : (
     'the gateway’s configuration file'
   );
-  const address =
-    config.mode === 'server'
+  const address = config.serial
+    ? `uses the serial port ${config.serial.path} (${describeLine(config.serial)})`
+    : config.mode === 'server'
       ? `listens on ${config.host}:${config.port}`
       : `connects to ${config.host}:${config.port}`;
 

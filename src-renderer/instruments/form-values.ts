@@ -6,7 +6,9 @@
 import {
   describeIssues,
   instrumentConfigSchema,
+  serialSettingsSchema,
   type InstrumentConfig,
+  type SerialSettings,
 } from '../../src-shared/config';
 import { fromAmount, toAmount, type DurationUnit } from './duration';
 
@@ -14,9 +16,16 @@ export interface FormValues {
   id: string;
   name: string;
   protocol: 'astm' | 'hl7';
+  transport: 'tcp' | 'serial';
   mode: 'server' | 'client';
   host: string;
   port: string;
+  'serial.path': string;
+  'serial.baudRate': string;
+  'serial.dataBits': '5' | '6' | '7' | '8';
+  'serial.parity': SerialSettings['parity'];
+  'serial.stopBits': '1' | '2';
+  'serial.flowControl': SerialSettings['flowControl'];
   enabled: boolean;
   encoding: 'latin1' | 'utf8';
   maxConnections: string;
@@ -60,9 +69,11 @@ export function toFormValues(config: InstrumentConfig): FormValues {
     id: config.id,
     name: config.name ?? '',
     protocol: config.protocol,
+    transport: config.transport,
     mode: config.mode ?? 'server',
     host: config.host,
     port: config.port === undefined ? '' : String(config.port),
+    ...serialValues(config.serial),
     enabled: config.enabled,
     encoding: config.encoding,
     maxConnections: String(config.maxConnections),
@@ -85,6 +96,41 @@ export function toFormValues(config: InstrumentConfig): FormValues {
     'astm.maxFrameText': String(config.astm.maxFrameText),
     'astm.idleGapMs': String(config.astm.idleGapMs),
     'hl7.mllpCommitAck': config.hl7.mllpCommitAck,
+  };
+}
+
+function serialValues(serial: SerialSettings | undefined): SerialFormValues {
+  // The schema's defaults for the line; the path stays empty until one is chosen.
+  const line = serial ?? { ...serialSettingsSchema.parse({ path: '-' }), path: '' };
+  return {
+    'serial.path': line.path,
+    'serial.baudRate': String(line.baudRate),
+    'serial.dataBits': String(line.dataBits) as FormValues['serial.dataBits'],
+    'serial.parity': line.parity,
+    'serial.stopBits': String(line.stopBits) as FormValues['serial.stopBits'],
+    'serial.flowControl': line.flowControl,
+  };
+}
+
+type SerialFormValues = Pick<
+  FormValues,
+  | 'serial.path'
+  | 'serial.baudRate'
+  | 'serial.dataBits'
+  | 'serial.parity'
+  | 'serial.stopBits'
+  | 'serial.flowControl'
+>;
+
+/** The serial settings the form describes, as the schema reads them (numbers may be missing). */
+export function serialInput(values: FormValues, baudRate: number | undefined) {
+  return {
+    path: values['serial.path'].trim(),
+    baudRate,
+    dataBits: Number(values['serial.dataBits']) as SerialSettings['dataBits'],
+    parity: values['serial.parity'],
+    stopBits: Number(values['serial.stopBits']) as SerialSettings['stopBits'],
+    flowControl: values['serial.flowControl'],
   };
 }
 
@@ -121,13 +167,16 @@ export function readForm(
     errors['silence.after'] = read.problem;
     return undefined;
   };
+  const serial = values.transport === 'serial';
   const input = {
     id: values.id.trim(),
     name: values.name.trim() === '' ? undefined : values.name.trim(),
     protocol: values.protocol,
-    mode: values.mode,
+    transport: values.transport,
+    mode: serial ? undefined : values.mode,
     host: values.host,
-    port: number('port'),
+    port: serial ? undefined : number('port'),
+    serial: serial ? serialInput(values, number('serial.baudRate')) : undefined,
     enabled: values.enabled,
     encoding: values.encoding,
     maxConnections: number('maxConnections'),
@@ -159,7 +208,8 @@ export function readForm(
     hl7: { mllpCommitAck: values['hl7.mllpCommitAck'] },
   };
   if (input.id === '') errors.id = 'must not be empty';
-  if (values.port.trim() === '') errors.port = 'must not be empty';
+  if (!serial && values.port.trim() === '') errors.port = 'must not be empty';
+  if (serial && values['serial.path'].trim() === '') errors['serial.path'] = 'must not be empty';
   const parsed = instrumentConfigSchema.safeParse(input);
   if (parsed.success && Object.keys(errors).length === 0) return { ok: true, config: parsed.data };
   if (!parsed.success) {

@@ -113,6 +113,37 @@ describe('serial link over a pty pair', () => {
     ]);
   });
 
+  it('takes noise and a damaged frame in its stride: NAK, a log line, and the link stays up', async () => {
+    const { pair, store, gateway, events } = await setUp();
+    await waitFor(() => gateway.status('rs1')?.state === 'connected', 'the port to open');
+    const analyzer = await openAnalyzer(pair.analyzer);
+    const replies: number[] = [];
+    analyzer.on('data', (chunk: Buffer) => replies.push(...chunk));
+    // Line noise while idle (what a parity or framing error leaves behind), then a session whose
+    // first frame arrives with a flipped byte: it is answered NAK, and the good copy ACK.
+    analyzer.write(Buffer.from([0xff, 0x00, 0x7f, 0x13, 0xfe]));
+    analyzer.write(Buffer.of(0x05));
+    await waitFor(() => replies.length === 1, 'the answer to ENQ');
+    const good = Buffer.from('\x021H|\\^&\r\x03', 'latin1');
+    const sum = [...good.subarray(1, good.length)].reduce((a, b) => a + b, 0) % 256;
+    const checksum = sum.toString(16).toUpperCase().padStart(2, '0');
+    const frameBytes = Buffer.concat([good, Buffer.from(`${checksum}\r\n`, 'latin1')]);
+    const damaged = Buffer.from(frameBytes);
+    damaged[4] = 0x5e ^ 0x40; // one bit flipped inside the text
+    analyzer.write(damaged);
+    await waitFor(() => replies.length === 2, 'the answer to the damaged frame');
+    analyzer.write(frameBytes);
+    await waitFor(() => replies.length === 3, 'the answer to the good frame');
+    expect(replies).toEqual([0x06, 0x15, 0x06]);
+    analyzer.write(Buffer.of(0x04));
+    expect(events.some((e) => e.type === 'log' && e.entry.code === 'ASTM_BAD_CHECKSUM')).toBe(true);
+    expect(gateway.status('rs1')!.state).toBe('connected');
+    // The next session is stored as usual.
+    await new E1381Sender(analyzer).send(records('NOISE1', '4.4'));
+    await waitFor(() => stored(store).some((m) => m.results[0]?.sampleId === 'NOISE1'), 'stored');
+    expect(gateway.status('rs1')!.state).toBe('connected');
+  });
+
   it('stores bare records split at every byte offset, several messages on the line', async () => {
     const { pair, store, gateway } = await setUp({ astm: { framing: 'raw' } });
     await waitFor(() => gateway.status('rs1')?.state === 'connected', 'the port to open');

@@ -61,6 +61,20 @@ export function createFakeApi(): FakeApi {
     })),
     reconnectInstrument: vi.fn(answer<'reconnectInstrument'>({ ok: true })),
     disconnectInstrument: vi.fn(answer<'disconnectInstrument'>({ ok: true })),
+    listSerialPorts: vi.fn(
+      answer<'listSerialPorts'>({
+        ports: [
+          {
+            path: '/dev/ttyUSB0',
+            manufacturer: 'FTDI',
+            serialNumber: 'A10K3XQ',
+            vendorId: '0403',
+            productId: '6001',
+          },
+        ],
+        problem: null,
+      }),
+    ),
     acknowledgeAlarms: vi.fn(async ({ id }) => ({
       ok: true as const,
       value: makeStatus({ id, silent: false, lastError: null }),

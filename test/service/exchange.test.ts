@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { instrumentConfigSchema } from '../../src-shared/config';
 import { Gateway } from '../../src-main/gateway/gateway';
-import { probeConnection } from '../../src-main/links/probe';
+import { probeTarget } from '../../src-main/links/probe';
 import { frameMllp } from '../../src-main/protocols/hl7/mllp';
 import { createCommandService } from '../../src-main/service/service';
 import { openStore, type Store } from '../../src-main/store/store';
@@ -22,7 +22,7 @@ async function setup(protocol: 'astm' | 'hl7') {
   const service = createCommandService({
     gateway,
     store,
-    probe: (target) => probeConnection(target),
+    probe: (target) => probeTarget(target),
     runtime: 'browser',
     version: '0.0.0-test',
   });

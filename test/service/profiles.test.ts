@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { instrumentConfigSchema, type InstrumentConfigInput } from '../../src-shared/config';
 import { commands, type CommandName } from '../../src-shared/contract';
 import { Gateway } from '../../src-main/gateway/gateway';
-import { probeConnection } from '../../src-main/links/probe';
+import { probeTarget } from '../../src-main/links/probe';
 import { readAstmMessages } from '../../src-main/profiles/read-message';
 import { decodeAstm } from '../../src-main/protocols/astm/decode';
 import { createCommandService } from '../../src-main/service/service';
@@ -36,7 +36,7 @@ function setup(instruments: InstrumentConfigInput[] = [DCA]) {
   const service = createCommandService({
     gateway,
     store,
-    probe: (target) => probeConnection(target),
+    probe: (target) => probeTarget(target),
     runtime: 'browser',
     version: '0.0.0-test',
   });

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { instrumentConfigSchema } from '../../src-shared/config';
 import { commandNames, commands, type CommandName } from '../../src-shared/contract';
 import { Gateway } from '../../src-main/gateway/gateway';
-import { probeConnection } from '../../src-main/links/probe';
+import { probeTarget } from '../../src-main/links/probe';
 import { writeExportFile } from '../../src-main/service/export-file';
 import type { DeliverExport, ExportPlan } from '../../src-main/service/exports';
 import { createCommandService } from '../../src-main/service/service';
@@ -29,7 +29,7 @@ function setup(
   const service = createCommandService({
     gateway,
     store,
-    probe: (target) => probeConnection(target),
+    probe: (target) => probeTarget(target),
     runtime: 'browser',
     version: '0.0.0-test',
     ...(startDemo ? { startDemo } : {}),

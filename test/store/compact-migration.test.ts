@@ -4,6 +4,7 @@
  * place by the side work a batch at a time, and read the same afterwards: text, bytes, results,
  * searches, ID lookups, retention.
  */
+import fs from 'node:fs';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { openStore, type NewMessage, type Store } from '../../src-main/store';
@@ -216,6 +217,60 @@ describe('upgrading a database written before the compact forms', () => {
     expect(purged.messages).toBe(450);
     expect(storeTestHooks(store).searchIndexCandidates('glucose')).toEqual([]);
     expect(storeTestHooks(store).searchIndexCandidates('PÄ4')).toEqual([]);
+    store.close();
+  });
+
+  it('goes on converting after a kill in the middle, losing and changing nothing', async () => {
+    const messages = corpus();
+    const file = sandbox.file('killed.sqlite');
+    writeAsVersion5(file, messages, 450);
+    const store = openStore({ file, queue: { sideFlushMs: 60_000 } });
+    store.flush();
+    // The files as a SIGKILL leaves them: one or two batches converted, the rest waiting.
+    const copy = sandbox.file('restarted.sqlite');
+    fs.copyFileSync(file, copy);
+    fs.copyFileSync(`${file}-wal`, `${copy}-wal`);
+    store.close();
+    const [waiting] = columns(copy, 'SELECT count(*) AS n FROM messages WHERE results IS NULL');
+    expect((waiting as { n: number }).n).toBeGreaterThan(0);
+    expect((waiting as { n: number }).n).toBeLessThan(450);
+
+    const restarted = openStore({ file: copy, queue: { sideFlushMs: 20 } });
+    await vi.waitFor(
+      () => expect(columns(copy, 'SELECT count(*) AS n FROM compact_progress')).toEqual([{ n: 0 }]),
+      { timeout: 10_000, interval: 20 },
+    );
+    expect(columns(copy, 'SELECT count(*) AS n FROM results')).toEqual([{ n: 0 }]);
+    expectAsStored(restarted, messages);
+    // The HL7 messages name their tests; ASTM records carry the codes only.
+    expect(restarted.queryMessages({ search: 'glucose', limit: 1000 }).items).toHaveLength(300);
+    restarted.close();
+  });
+
+  it('previews a message whose text is its bytes exactly as its text', () => {
+    const store = sandbox.open();
+    const texts = ['MSH|^~\\&|A', '', 'MSH|é'.padEnd(200, 'ü'), 'MSH|€'.padEnd(199, 'x'), 'x\r'];
+    const base = hl7Message(1);
+    const outcomes = store.insertMessages(
+      texts.map((text, i) => ({
+        ...base,
+        controlId: `P${i}`,
+        receivedAt: T0 + i,
+        text,
+        raw: Buffer.from(`${text}\r`, 'utf8'),
+      })),
+    );
+    expect(
+      columns(sandbox.file(), 'SELECT text_is_raw FROM messages ORDER BY id').map(
+        (row) => (row as { text_is_raw: number }).text_is_raw,
+      ),
+    ).toEqual([1, 1, 1, 1, 1]);
+    const previews = new Map(
+      store.queryMessages({ limit: 10 }).items.map((m) => [m.id, m.preview]),
+    );
+    texts.forEach((text, i) => {
+      expect(previews.get(outcomes[i]!.id)).toBe([...text].slice(0, 200).join(''));
+    });
     store.close();
   });
 
