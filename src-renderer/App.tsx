@@ -4,7 +4,9 @@ import { EventLog } from './events/EventLog';
 import { HistoryView } from './history/HistoryView';
 import { InstrumentsPage } from './instruments/InstrumentsPage';
 import { OrdersPage } from './orders/OrdersPage';
+import { describeZone } from '../src-shared/time-zone';
 import { useAppStore } from './store';
+import { useNow } from './use-now';
 import { hashOf, pageFromHash, pages, pageTitles, type Page } from './store/ui-slice';
 
 export function App() {
@@ -12,6 +14,9 @@ export function App() {
   const setPage = useAppStore((state) => state.setPage);
   const version = useAppStore((state) => state.ui.appInfo?.version);
   const connected = useAppStore((state) => state.ui.connected);
+  const timeZone = useAppStore((state) => state.ui.appInfo?.timeZone);
+  // The offset changes twice a year at most; a minute's refresh is plenty.
+  const now = useNow(60_000);
 
   // The page lives in the URL hash too, so reloading keeps it and Back works (also from file://).
   useEffect(() => {
@@ -56,6 +61,9 @@ export function App() {
             ))}
           </ul>
         </nav>
+        <span className="time-zone" title="Every time on these pages is in this zone">
+          Times in {describeZone(timeZone, now)}
+        </span>
         {version && <span className="version">v{version}</span>}
       </header>
       {!connected && (

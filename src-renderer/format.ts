@@ -1,5 +1,6 @@
 /** Plain words for states, durations and times, as a bench technician reads them. */
 import type { InstrumentStatus } from '../src-shared/status';
+import { displayParts } from './display-zone';
 
 /** Colour family of a status word; the word itself always carries the meaning too. */
 export type Tone = 'ok' | 'listening' | 'pending' | 'off' | 'bad';
@@ -52,6 +53,20 @@ export function problemsWord(count: number): string {
 }
 
 /**
+ * The link's reason without the retry delay it was written with ("…; trying again in 3.2 s"),
+ * which would disagree with the live countdown; a link that is down and retrying gets the live
+ * one instead, once, in the same words as the badge.
+ */
+export function liveReason(
+  status: Pick<InstrumentStatus, 'state' | 'reason' | 'nextRetryAt'>,
+  now: number,
+): string {
+  const reason = status.reason.replace(/; trying again in [^;]*$/u, '');
+  if (status.nextRetryAt === null || status.state === 'reconnecting') return reason;
+  return `${reason}; trying again in ${formatCountdown(status.nextRetryAt - now)}`;
+}
+
+/**
  * Time left before something happens: "8 s", "1 min 5 s". Rounded up, so the display reaches
  * "0 s" only when the moment has come.
  */
@@ -84,19 +99,24 @@ export function formatAgo(at: number, now: number): string {
 
 const pad = (n: number) => String(n).padStart(2, '0');
 
-/** Local time of day, with the date in front when it is not today: "14:05:09", "2024-03-12 14:05". */
+/**
+ * Time of day in the display zone (the gateway's), with the date in front when it is not today:
+ * "14:05:09", "2024-03-12 14:05".
+ */
 export function formatTime(at: number, now: number = Date.now()): string {
-  const date = new Date(at);
-  const today = new Date(now);
-  const clock = `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`;
-  if (
-    date.getFullYear() === today.getFullYear() &&
-    date.getMonth() === today.getMonth() &&
-    date.getDate() === today.getDate()
-  ) {
+  const date = displayParts(at);
+  const today = displayParts(now);
+  const clock = `${pad(date.hour)}:${pad(date.minute)}:${pad(date.second)}`;
+  if (date.year === today.year && date.month === today.month && date.day === today.day) {
     return clock;
   }
-  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ${clock.slice(0, 5)}`;
+  return `${date.year}-${pad(date.month)}-${pad(date.day)} ${clock.slice(0, 5)}`;
+}
+
+/** `YYYY-MM-DD` of the calendar day in the display zone, the form the gateway's counters use. */
+export function displayDay(at: number): string {
+  const date = displayParts(at);
+  return `${date.year}-${pad(date.month)}-${pad(date.day)}`;
 }
 
 /** "127.0.0.1:5000", "[::1]:5000". */

@@ -249,6 +249,8 @@ export const commands = {
       /** The configuration file the gateway was started with; its instruments are read-only here. */
       configFile: z.string().nullable(),
       demoAvailable: z.boolean(),
+      /** The gateway's IANA time zone: every screen shows times in it, and names it. */
+      timeZone: z.string().optional(),
     }),
   },
   listInstruments: { request: empty, response: z.array(instrumentStatusSchema) },
@@ -307,6 +309,14 @@ export const commands = {
     response: profilePreviewSchema,
   },
   queryMessages: { request: messageQuerySchema, response: messagePageSchema },
+  /**
+   * The instruments the history can be filtered by: those set up now and those removed whose
+   * messages are still kept (`removed`, named by their ID).
+   */
+  listHistoryInstruments: {
+    request: empty,
+    response: z.array(z.object({ id: z.string(), name: z.string(), removed: z.boolean() })),
+  },
   getMessage: {
     request: z.strictObject({ id: z.number().int().min(1) }),
     response: messageDetailSchema,

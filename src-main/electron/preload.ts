@@ -48,6 +48,7 @@ const api = {
   reconnectInstrument: command('reconnectInstrument'),
   disconnectInstrument: command('disconnectInstrument'),
   acknowledgeAlarms: command('acknowledgeAlarms'),
+  listHistoryInstruments: command('listHistoryInstruments'),
   testConnection: command('testConnection'),
   listSerialPorts: command('listSerialPorts'),
   previewProfile: command('previewProfile'),

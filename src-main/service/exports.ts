@@ -5,11 +5,13 @@
  */
 import type { CommandRequest, CommandResponse, MessageQuery } from '../../src-shared/contract';
 import { csvCell } from '../../src-shared/csv';
-import { RESULT_FIELDS } from '../../src-shared/result-fields';
+import { isoWithOffset, localStampWithOffset } from '../../src-shared/time-zone';
 import { frameMllp } from '../protocols/hl7/mllp';
 import type { HistoryReader } from '../store/store';
+import type { StoredResult } from '../../src-shared/results';
 import type { MessageDetail } from '../store/types';
-import { toMessageFilter } from './history';
+import { resultViews, toMessageFilter } from './history';
+import { parseAstmForView, parseHl7ForView } from './parsed';
 
 export type ExportFormat = CommandRequest<'exportMessages'>['format'];
 export type ExportQuery = Omit<MessageQuery, 'cursor' | 'limit'>;
@@ -36,7 +38,36 @@ export { csvCell };
 
 const PAGE = 500;
 
-export const CSV_COLUMNS = ['messageId', 'instrumentId', 'receivedAt', ...RESULT_FIELDS];
+/**
+ * One row per result. Times are ISO-8601 with the gateway's UTC offset; `observedAt` is the
+ * analyzer's clock, stated in the gateway's zone (analyzers keep the lab's local time).
+ */
+export const CSV_COLUMNS = [
+  'messageId',
+  'instrumentId',
+  'instrumentName',
+  'receivedAt',
+  'sampleId',
+  'patientId',
+  'testCode',
+  'value',
+  'units',
+  'referenceRange',
+  'flags',
+  'status',
+  'observedAt',
+  'qc',
+] as const;
+
+/** Tells Excel the file is UTF-8, so `µmol/L` is not shown as `Âµmol/L`. */
+export const CSV_BOM = '\uFEFF';
+
+export interface ExportOptions {
+  /** The instrument's name as set up now; the id when it has none or was removed. */
+  instrumentName?: (id: string) => string | null;
+  /** The zone times are written in; the gateway's own by default. */
+  timeZone?: string;
+}
 
 export function planExport(
   store: Pick<HistoryReader, 'queryMessages' | 'getMessage'>,
@@ -44,7 +75,9 @@ export function planExport(
   format: ExportFormat,
   max: number,
   now: number,
+  options: ExportOptions = {},
 ): ExportPlan {
+  const nameOf = (id: string) => options.instrumentName?.(id) ?? id;
   const stamp = new Date(now).toISOString().slice(0, 19).replace(/[:T]/g, '-');
   let count = 0;
   function* messages(): Generator<MessageDetail> {
@@ -70,14 +103,30 @@ export function planExport(
       fileName: `results-${stamp}.csv`,
       mimeType: 'text/csv',
       *chunks() {
-        yield `${CSV_COLUMNS.join(',')}\r\n`;
+        yield `${CSV_BOM}${CSV_COLUMNS.join(',')}\r\n`;
         for (const m of messages()) {
-          const receivedAt = new Date(m.receivedAt).toISOString();
+          const receivedAt = isoWithOffset(m.receivedAt, options.timeZone);
+          const views = withRanges(m);
           let rows = '';
-          for (const r of m.results) {
-            const cells = [m.id, m.instrumentId, receivedAt, ...RESULT_FIELDS.map((f) => r[f])];
-            rows += `${cells.map(csvCell).join(',')}\r\n`;
-          }
+          views.forEach((r) => {
+            const cells: Record<(typeof CSV_COLUMNS)[number], unknown> = {
+              messageId: m.id,
+              instrumentId: m.instrumentId,
+              instrumentName: nameOf(m.instrumentId),
+              receivedAt,
+              sampleId: r.sampleId,
+              patientId: r.patientId,
+              testCode: r.testCode,
+              value: r.value,
+              units: r.units,
+              referenceRange: r.referenceRange ?? null,
+              flags: r.flags,
+              status: r.status,
+              observedAt: localStampWithOffset(r.observedAt, options.timeZone),
+              qc: r.qc ? 'QC' : '',
+            };
+            rows += `${CSV_COLUMNS.map((c) => csvCell(cells[c] as string | number | null)).join(',')}\r\n`;
+          });
           if (rows) yield rows;
         }
       },
@@ -144,6 +193,8 @@ const CRLF = Buffer.of(0x0d, 0x0a);
 export function wireCapture(message: Pick<MessageDetail, 'protocol' | 'raw'>): Buffer {
   const raw = Buffer.from(message.raw);
   if (message.protocol === 'hl7') return raw[0] === 0x0b ? raw : frameMllp(raw);
+  // Bare records (no E1381 framing on the line) are replayed as they came.
+  if (message.protocol !== 'astm' || raw[0] !== 0x02) return raw;
   const parts: Buffer[] = [ENQ];
   let start = 0;
   for (let i = 1; i <= raw.length; i++) {
@@ -154,6 +205,17 @@ export function wireCapture(message: Pick<MessageDetail, 'protocol' | 'raw'>): B
   }
   parts.push(EOT);
   return Buffer.concat(parts);
+}
+
+/** The results with the reference range sent beside each; none when the text cannot be read. */
+function withRanges(message: MessageDetail): (StoredResult & { referenceRange?: string | null })[] {
+  try {
+    const parsed =
+      message.protocol === 'hl7' ? parseHl7ForView(message.text) : parseAstmForView(message.text);
+    return resultViews(message, null, parsed);
+  } catch {
+    return message.results;
+  }
 }
 
 function indent(json: string): string {

@@ -11,6 +11,7 @@ import {
   type CommandResult,
 } from '../../src-shared/contract';
 import type { OrderSourceStatus } from '../../src-shared/orders';
+import { localTimeZone } from '../../src-shared/time-zone';
 import type { GatewayListener } from '../gateway/events';
 import type { Clock } from '../protocols/clock';
 import type { HistoryReader, OrderStore, OutboxStore } from '../store/store';
@@ -99,6 +100,7 @@ export function createCommandService(deps: CommandServiceDeps): CommandService &
       dbFile: store.file,
       configFile: deps.configFile ?? null,
       demoAvailable: deps.startDemo !== undefined,
+      timeZone: localTimeZone(),
     }),
     ...instrumentCommands({
       gateway,
@@ -118,6 +120,15 @@ export function createCommandService(deps: CommandServiceDeps): CommandService &
     ...forwardingCommands(deps.forwarding ?? noForwarding, store, clock, deps.configFile),
     listOrderSources: () => deps.orderSources?.() ?? [],
     getStats: stats,
+    listHistoryInstruments: () => {
+      const current = gateway.statuses().map((s) => ({ id: s.id, name: s.name, removed: false }));
+      const known = new Set(current.map((s) => s.id));
+      const removed = store
+        .messageInstrumentIds()
+        .filter((id) => !known.has(id))
+        .map((id) => ({ id, name: id, removed: true }));
+      return [...current, ...removed];
+    },
     exportMessages: async ({ query, format, max }) => {
       if (!deps.deliverExport) {
         throw new CommandFailure(
@@ -125,7 +136,11 @@ export function createCommandService(deps: CommandServiceDeps): CommandService &
           'exports are not available here: this gateway has nowhere to save them',
         );
       }
-      return deps.deliverExport(planExport(store, query, format, max ?? 100_000, clock.now()));
+      return deps.deliverExport(
+        planExport(store, query, format, max ?? 100_000, clock.now(), {
+          instrumentName: (id) => gateway.status(id)?.name ?? null,
+        }),
+      );
     },
     startDemo: async () => {
       if (!deps.startDemo) {

@@ -236,6 +236,8 @@ export interface HistoryReader {
   listEvents(filter?: EventFilter): Page<StoredEvent>;
   getTrace(filter: TraceFilter): Page<TraceEntry>;
   stats(request: StatsRequest): TrafficStats;
+  /** Every instrument ID that has stored messages, also of instruments since removed. */
+  messageInstrumentIds(): string[];
 }
 
 /** The whole store, for the composition root, the command line and benchmarks. */
@@ -729,6 +731,23 @@ class SqliteStore implements Store {
   onOutboxWritten(listener: (destinationIds: ReadonlySet<string>) => void): () => void {
     this.outboxListeners.add(listener);
     return () => this.outboxListeners.delete(listener);
+  }
+
+  messageInstrumentIds(): string[] {
+    // One index seek per instrument (messages_by_instrument), not a scan of every message.
+    return this.read('list the instruments of the history', () =>
+      this.db
+        .prepare<[], string>(
+          `WITH RECURSIVE ids(id) AS (
+             SELECT min(instrument_id) FROM messages
+             UNION ALL
+             SELECT (SELECT min(instrument_id) FROM messages WHERE instrument_id > ids.id)
+             FROM ids WHERE ids.id IS NOT NULL)
+           SELECT id FROM ids WHERE id IS NOT NULL`,
+        )
+        .pluck()
+        .all(),
+    );
   }
 
   stats(request: StatsRequest): TrafficStats {

@@ -6,7 +6,9 @@ import {
   formatAddress,
   formatAgo,
   formatElapsed,
+  displayDay,
   formatTime,
+  liveReason,
   problemsWord,
   protocolName,
   statusWord,
@@ -41,7 +43,7 @@ export function InstrumentCard({ id }: { id: string }) {
   const { word, tone } = lostAt === null ? known : { word: 'Unknown', tone: 'off' as const };
   const lastMessageAt = Math.max(status.lastMessageAt ?? 0, lastMessage?.receivedAt ?? 0) || null;
   const counters = status.counters;
-  const countersDay = counters.day === localDay(now) ? 'Today' : `On ${counters.day}`;
+  const countersDay = counters.day === displayDay(now) ? 'Today' : `On ${counters.day}`;
   const busy = pending !== undefined;
   /** A working connection is not cut without asking. */
   const linkAction = (action: 'reconnect' | 'disconnect') => {
@@ -70,7 +72,7 @@ export function InstrumentCard({ id }: { id: string }) {
           ) : (
             <>
               {protocolName(status.protocol)} · {status.mode === 'server' ? 'server' : 'client'} ·{' '}
-              {status.mode === 'server' ? 'listens on' : 'connects to'}{' '}
+              {addressWords(status)}{' '}
               <span className="mono">{formatAddress(status.host, status.port ?? 0)}</span>
             </>
           )}
@@ -80,7 +82,7 @@ export function InstrumentCard({ id }: { id: string }) {
       {lostAt === null ? (
         <p className="card-reason">
           <span>for {formatElapsed(now - status.since)}</span>
-          {status.reason && <span> · {status.reason}</span>}
+          {status.reason && <span> · {liveReason(status, now)}</span>}
         </p>
       ) : (
         <p className="card-reason">
@@ -106,8 +108,8 @@ export function InstrumentCard({ id }: { id: string }) {
         <div>
           <dt>{countersDay}</dt>
           <dd>
-            <span className="nowrap">{counters.messagesIn} in</span> ·{' '}
-            <span className="nowrap">{counters.messagesOut} out</span> ·{' '}
+            <span className="nowrap">{counters.messagesIn.toLocaleString('en-US')} in</span> ·{' '}
+            <span className="nowrap">{counters.messagesOut.toLocaleString('en-US')} out</span> ·{' '}
             <span className={counters.errors > 0 ? 'nowrap text-warn' : 'nowrap'}>
               {problemsWord(counters.errors)}
             </span>
@@ -208,9 +210,13 @@ export function InstrumentCard({ id }: { id: string }) {
   );
 }
 
-/** `YYYY-MM-DD` of the local calendar day, the form the gateway's counters use. */
-function localDay(at: number): string {
-  const date = new Date(at);
-  const pad = (n: number) => String(n).padStart(2, '0');
-  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
+/** What the address is to the link now: a stopped server link is not listening on it. */
+function addressWords(status: {
+  mode: 'server' | 'client' | null;
+  state: string;
+  disconnectedByUser: boolean;
+}): string {
+  const stopped = status.state === 'disabled' || status.disconnectedByUser;
+  if (status.mode === 'server') return stopped ? 'set to listen on' : 'listens on';
+  return stopped ? 'set to connect to' : 'connects to';
 }

@@ -6,7 +6,8 @@ const HEIGHT = 36;
 /** Messages per minute over the last hour, oldest first, as a small line chart. */
 export function Sparkline({ perMinute }: { perMinute: readonly number[] | undefined }) {
   if (!perMinute || perMinute.length === 0) {
-    return <p className="spark-empty">No traffic figures yet</p>;
+    // The hourly figures come every few seconds; until then the counts above are all there is.
+    return <p className="spark-empty">Last hour's traffic: loading…</p>;
   }
   const total = perMinute.reduce((sum, n) => sum + n, 0);
   const peak = Math.max(...perMinute);

@@ -1,5 +1,7 @@
 /** Plain words for what the history shows: statuses, directions, acknowledgements, times. */
 import type { Protocol } from '../../src-shared/results';
+import type { ZonedParts } from '../../src-shared/time-zone';
+import { displayParts } from '../display-zone';
 
 const STATUS_WORDS: Record<string, string> = {
   stored: 'Stored',
@@ -76,29 +78,26 @@ export function ackWords(ack: string | null, direction: 'in' | 'out'): string {
 
 const pad = (n: number, width = 2): string => String(n).padStart(width, '0');
 
-/** `14:02:11` for today, `2025-03-01 14:02:11` otherwise; local time. */
+/** `14:02:11` for today, `2025-03-01 14:02:11` otherwise; in the display zone (the gateway's). */
 export function formatTime(ms: number, now: number = Date.now()): string {
-  const date = new Date(ms);
-  const today = new Date(now);
-  const time = `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`;
-  const sameDay =
-    date.getFullYear() === today.getFullYear() &&
-    date.getMonth() === today.getMonth() &&
-    date.getDate() === today.getDate();
+  const date = displayParts(ms);
+  const today = displayParts(now);
+  const time = `${pad(date.hour)}:${pad(date.minute)}:${pad(date.second)}`;
+  const sameDay = date.year === today.year && date.month === today.month && date.day === today.day;
   return sameDay ? time : `${formatDate(date)} ${time}`;
 }
 
-/** `2025-03-01 14:02:11.042`, local time, for the detail header. */
+/** `2025-03-01 14:02:11.042`, in the display zone, for the detail header. */
 export function formatFullTime(ms: number): string {
-  const date = new Date(ms);
+  const date = displayParts(ms);
   return (
-    `${formatDate(date)} ${pad(date.getHours())}:${pad(date.getMinutes())}:` +
-    `${pad(date.getSeconds())}.${pad(date.getMilliseconds(), 3)}`
+    `${formatDate(date)} ${pad(date.hour)}:${pad(date.minute)}:` +
+    `${pad(date.second)}.${pad(date.millisecond, 3)}`
   );
 }
 
-function formatDate(date: Date): string {
-  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
+function formatDate(date: ZonedParts): string {
+  return `${date.year}-${pad(date.month)}-${pad(date.day)}`;
 }
 
 export function plural(count: number, one: string, many = `${one}s`): string {

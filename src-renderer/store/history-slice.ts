@@ -317,9 +317,9 @@ export const createHistorySlice: StateCreator<HistorySlice, [], [], HistorySlice
     historyLoadInstruments: async () => {
       if (instrumentsLoading) return;
       instrumentsLoading = true;
-      let result: CommandResult<'listInstruments'>;
+      let result: CommandResult<'listHistoryInstruments'>;
       try {
-        result = await getApi().listInstruments({});
+        result = await getApi().listHistoryInstruments({});
       } catch {
         return;
       } finally {
@@ -328,7 +328,10 @@ export const createHistorySlice: StateCreator<HistorySlice, [], [], HistorySlice
       // The list only names instruments in filters and rows; without it IDs are shown instead.
       if (!result.ok) return;
       const instruments = result.value
-        .map((instrument) => ({ id: instrument.id, name: instrument.name }))
+        .map((instrument) => ({
+          id: instrument.id,
+          name: instrument.removed ? `${instrument.name} (removed)` : instrument.name,
+        }))
         .sort((a, b) => a.name.localeCompare(b.name));
       update({ instruments });
     },

@@ -1,6 +1,7 @@
 import type { CommandResponse } from '../../src-shared/contract';
 import { getApi } from '../api';
 import type { SliceCreator } from './app-state';
+import { setDisplayZone } from '../display-zone';
 import { call } from './call';
 
 export const pages = ['dashboard', 'history', 'orders', 'events', 'instruments'] as const;
@@ -66,6 +67,8 @@ export const createUiSlice: SliceCreator<UiSlice> = (set) => ({
 
   async loadAppInfo() {
     const result = await call(() => getApi().getAppInfo({}));
-    if (result.ok) set((state) => ({ ui: { ...state.ui, appInfo: result.value } }));
+    if (!result.ok) return;
+    setDisplayZone(result.value.timeZone);
+    set((state) => ({ ui: { ...state.ui, appInfo: result.value } }));
   },
 });

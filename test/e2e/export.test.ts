@@ -95,12 +95,12 @@ describe('exports in Chromium', { timeout: 60_000 }, () => {
     const file = await download.path();
     const lines = readFileSync(file, 'utf8').trimEnd().split('\r\n');
     expect(lines[0]).toBe(
-      'messageId,instrumentId,receivedAt,sampleId,patientId,testCode,value,units,flags,status,observedAt',
+      '\uFEFFmessageId,instrumentId,instrumentName,receivedAt,sampleId,patientId,testCode,value,units,referenceRange,flags,status,observedAt,qc',
     );
     const rows = lines.slice(1).map(cells);
     expect(rows).toHaveLength(MESSAGES * RESULTS);
-    expect(rows.every((row) => row.length === 11 && row[1] === 'chem1')).toBe(true);
-    expect(new Set(rows.map((row) => row[3]))).toEqual(new Set(samples));
+    expect(rows.every((row) => row.length >= 13 && row[1] === 'chem1')).toBe(true);
+    expect(new Set(rows.map((row) => row[4]))).toEqual(new Set(samples));
     await expect
       .poll(() => page.getByRole('status').filter({ hasText: 'Downloading' }).count())
       .toBe(1);

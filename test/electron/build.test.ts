@@ -89,6 +89,7 @@ describe('the bundled main process', () => {
           dbFile: path.join(fake.app.userData, 'gateway.sqlite'),
           configFile: null,
           demoAvailable: true,
+          timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone,
         },
       });
       fake.app.quit();

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { BrowserWindow } from 'electron';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { exportThroughSaveDialog } from '../../src-main/electron/export-dialog';
-import { CSV_COLUMNS, planExport } from '../../src-main/service/exports';
+import { CSV_BOM, CSV_COLUMNS, planExport } from '../../src-main/service/exports';
 import type { MessageDetail, MessageSummary, Page } from '../../src-main/store/types';
 import { tempDir } from '../support/temp';
 import { FakeBrowserWindow, fake, resetFakeElectron } from './fake-electron';
@@ -96,7 +96,7 @@ describe('exports on the desktop', () => {
       { name: 'All files', extensions: ['*'] },
     ]);
     const lines = readFileSync(chosen, 'utf8').trimEnd().split('\r\n');
-    expect(lines[0]).toBe(CSV_COLUMNS.join(','));
+    expect(lines[0]).toBe(CSV_BOM + CSV_COLUMNS.join(','));
     expect(lines).toHaveLength(4);
     expect(lines[1]).toContain(",'=cmd(),");
     expect(readdirSync(temp.dir)).toEqual(['glucose.csv']);

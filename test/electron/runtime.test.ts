@@ -56,6 +56,7 @@ describe('the desktop runtime', () => {
         dbFile,
         configFile: null,
         demoAvailable: true,
+        timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone,
       },
     });
     const instruments = await runtime.service.dispatch('listInstruments', {});

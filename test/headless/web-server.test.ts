@@ -15,7 +15,7 @@ import {
   type WebServer,
   type WebServerOptions,
 } from '../../src-main/headless/web';
-import { CSV_COLUMNS, planExport } from '../../src-main/service/exports';
+import { CSV_BOM, CSV_COLUMNS, planExport } from '../../src-main/service/exports';
 import type { CommandService, ServiceEvent } from '../../src-main/service/types';
 import type {
   MessageDetail,
@@ -680,7 +680,9 @@ describe('export downloads', () => {
   it('streams an export of thousands of messages once, then answers 404 in plain words', async () => {
     const { server, downloads } = await startWithDownloads();
     const history = syntheticHistory(3_000);
-    const answer = downloads.register(planExport(history.reader, {}, 'csv', 100_000, NOW));
+    const answer = downloads.register(
+      planExport(history.reader, {}, 'csv', 100_000, NOW, { timeZone: 'UTC' }),
+    );
     expect(history.state.read).toBe(0);
 
     const first = await download(server.port, answer.downloadUrl!);
@@ -692,12 +694,12 @@ describe('export downloads', () => {
     expect(first.headers['cache-control']).toBe('no-store');
     expect(first.headers['x-content-type-options']).toBe('nosniff');
     const rows = first.body.toString('utf8').trimEnd().split('\r\n');
-    expect(rows[0]).toBe(CSV_COLUMNS.join(','));
+    expect(rows[0]).toBe(CSV_BOM + CSV_COLUMNS.join(','));
     expect(rows).toHaveLength(3_001);
     expect(rows.slice(1).map((row) => Number(row.split(',')[0]))).toEqual(
       Array.from({ length: 3_000 }, (_, i) => i + 1),
     );
-    expect(rows[1]).toBe('1,chem1,2026-11-26T00:00:01.000Z,S1,P1,GLU,1.5,mmol/L,,F,');
+    expect(rows[1]).toBe('1,chem1,chem1,2026-11-26T00:00:01+00:00,S1,P1,GLU,1.5,mmol/L,,,F,,');
     // Formula-looking values stay harmless in the streamed file.
     expect(rows[100]).toContain(`,"'=HYPERLINK(""http://x/100"")",`);
 

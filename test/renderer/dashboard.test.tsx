@@ -323,3 +323,64 @@ describe('Dashboard alarms', () => {
     expect(screen.getByText(/1 needs attention/u)).toBeTruthy();
   });
 });
+
+describe('Dashboard retry countdowns', () => {
+  it('shows one countdown, the live one, never the delay the reason was written with', () => {
+    vi.useFakeTimers({ now: NOW });
+    useAppStore.getState().applyStatuses([
+      makeStatus({
+        id: 'v',
+        name: 'Vitros',
+        state: 'reconnecting',
+        nextRetryAt: NOW + 3_200,
+        reason: 'the connection to 10.0.0.5:5000 ended: reset; trying again in 3.2 s',
+      }),
+      makeStatus({
+        id: 'p',
+        name: 'Port',
+        state: 'error',
+        nextRetryAt: NOW + 8_000,
+        reason: 'cannot listen: port 5000 is already in use; trying again in 8 s',
+      }),
+    ]);
+    render(<Dashboard />);
+    act(() => vi.advanceTimersByTime(2_000));
+    const vitros = card('Vitros').textContent ?? '';
+    expect(vitros).toContain('Reconnecting in 2 s');
+    expect(vitros).not.toContain('3.2 s');
+    expect(vitros).not.toContain('trying again');
+    expect(card('Port').textContent).toContain('already in use; trying again in 6 s');
+  });
+});
+
+describe('Dashboard words', () => {
+  it('does not say a stopped server listens, and writes counts with thousands separators', () => {
+    vi.useFakeTimers({ now: NOW });
+    useAppStore.getState().applyStatuses([
+      makeStatus({
+        id: 'd',
+        name: 'Off',
+        mode: 'server',
+        state: 'disabled',
+        enabled: false,
+        host: '0.0.0.0',
+        port: 5000,
+      }),
+      makeStatus({
+        id: 'u',
+        name: 'Stopped',
+        mode: 'server',
+        state: 'error',
+        disconnectedByUser: true,
+        host: '0.0.0.0',
+        port: 5001,
+        counters: { day: '2025-03-12', messagesIn: 3005, messagesOut: 3487, errors: 0 },
+      }),
+    ]);
+    render(<Dashboard />);
+    expect(card('Off').textContent).toContain('set to listen on 0.0.0.0:5000');
+    expect(card('Stopped').textContent).toContain('set to listen on 0.0.0.0:5001');
+    expect(card('Stopped').textContent).toContain('3,005 in · 3,487 out');
+    expect(screen.queryByText(/listens on/u)).toBeNull();
+  });
+});

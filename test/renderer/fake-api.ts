@@ -61,6 +61,7 @@ export function createFakeApi(): FakeApi {
     })),
     reconnectInstrument: vi.fn(answer<'reconnectInstrument'>({ ok: true })),
     disconnectInstrument: vi.fn(answer<'disconnectInstrument'>({ ok: true })),
+    listHistoryInstruments: vi.fn(answer<'listHistoryInstruments'>([])),
     listSerialPorts: vi.fn(
       answer<'listSerialPorts'>({
         ports: [

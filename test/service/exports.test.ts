@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { StoredResult } from '../../src-shared/results';
-import { CSV_COLUMNS, csvCell, planExport } from '../../src-main/service/exports';
+import { CSV_BOM, CSV_COLUMNS, csvCell, planExport } from '../../src-main/service/exports';
 import type {
   MessageDetail,
   MessageFilter,
@@ -85,11 +85,18 @@ describe('exports', () => {
 
   it('writes results as CSV rows with formula-looking values made harmless', () => {
     const store = reader([message(1, [result({ value: '=1+1', flags: '+-' }), result({})])]);
-    const plan = planExport(store, {}, 'csv', 100, Date.UTC(2026, 10, 26));
-    const lines = [...plan.chunks()].join('').trimEnd().split('\r\n');
+    const plan = planExport(store, {}, 'csv', 100, Date.UTC(2026, 10, 26), {
+      timeZone: 'America/New_York',
+      instrumentName: (id) => (id === 'chem1' ? 'Chemistry, bench 2' : null),
+    });
+    const text = [...plan.chunks()].join('');
+    // A byte-order mark, so a spreadsheet reads UTF-8 (µmol/L) as UTF-8.
+    expect(text.startsWith(CSV_BOM)).toBe(true);
+    const lines = text.slice(1).trimEnd().split('\r\n');
     expect(lines[0]).toBe(CSV_COLUMNS.join(','));
+    // Times in one stated zone with its offset; the analyzer's clock stated in the same zone.
     expect(lines[1]).toBe(
-      "1,chem1,2026-11-26T10:16:01.000Z,S1,P1,GLU,'=1+1,mmol/L,'+-,F,2026-11-26T10:15:00",
+      '1,chem1,"Chemistry, bench 2",2026-11-26T05:16:01-05:00,S1,P1,GLU,\'=1+1,mmol/L,,\'+-,F,2026-11-26T10:15:00-05:00,',
     );
     expect(lines).toHaveLength(3);
     expect(plan.count).toBe(1);

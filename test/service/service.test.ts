@@ -206,7 +206,7 @@ describe('the command service', () => {
       expect(csv.value.savedTo).toBe(path.join(exportDir.dir, csv.value.fileName));
       const rows = readFileSync(csv.value.savedTo!, 'utf8').trim().split('\r\n');
       expect(rows[0]).toBe(
-        'messageId,instrumentId,receivedAt,sampleId,patientId,testCode,value,units,flags,status,observedAt',
+        'messageId,instrumentId,instrumentName,receivedAt,sampleId,patientId,testCode,value,units,referenceRange,flags,status,observedAt,qc',
       );
       expect(rows).toHaveLength(1 + 6 * 2);
     }

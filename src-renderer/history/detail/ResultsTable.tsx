@@ -41,7 +41,9 @@ export function ResultsTable({ detail }: { detail: MessageDetail }) {
             <th scope="col">Range</th>
             <th scope="col">Flags</th>
             <th scope="col">Status</th>
-            <th scope="col">Observed at</th>
+            <th scope="col" title="As the analyzer's clock stated it">
+              Observed at
+            </th>
             <th scope="col">Sample ID</th>
             <th scope="col">Patient ID</th>
           </tr>
