@@ -16,6 +16,8 @@ export interface HistoryFilters {
   status: string | null;
   /** true: messages with QC or calibration results; false: patient results only; null: all. */
   qc: boolean | null;
+  /** Messages whose delivery to the LIS is in this state; null: all. */
+  forwarding: 'pending' | 'delivered' | 'failed' | 'held' | null;
   range: TimeRange;
   order: SortOrder;
   /** Sample ID, patient ID, test code or words of the text; matched by the gateway. */
@@ -28,6 +30,7 @@ export const DEFAULT_FILTERS: HistoryFilters = {
   direction: null,
   status: null,
   qc: null,
+  forwarding: null,
   range: 'all',
   order: 'desc',
   search: '',
@@ -68,6 +71,7 @@ export function toMessageQuery(filters: HistoryFilters, from: number | undefined
   if (filters.direction) query.direction = filters.direction;
   if (filters.status) query.status = filters.status;
   if (filters.qc !== null) query.qc = filters.qc;
+  if (filters.forwarding !== null) query.forwarding = filters.forwarding;
   if (from !== undefined) query.from = from;
   const search = filters.search.trim();
   if (search) query.search = search;
@@ -91,6 +95,8 @@ export function passesFilters(
     (filters.direction === null || message.direction === filters.direction) &&
     (filters.status === null || message.status === filters.status) &&
     (filters.qc === null || message.qc === filters.qc) &&
+    // Where a new message's delivery stands is known after the next query, not from its event.
+    filters.forwarding === null &&
     (from === undefined || message.receivedAt >= from)
   );
 }
