@@ -60,6 +60,13 @@ describe('the destination editor', () => {
     const folder = path.join(temp.dir, 'outbox-files');
     await page.getByRole('button', { name: 'Add destination' }).click();
     const form = page.getByRole('form', { name: 'Add a destination' });
+    await form.getByLabel('Type').selectOption('http');
+    await form.getByLabel('URL').fill('https://lis.lab/fhir');
+    await form.getByLabel('Format').selectOption('fhir');
+    await form.getByRole('button', { name: 'Add a header' }).click();
+    await form.getByLabel('Header 1').fill('Authorization');
+    await form.getByLabel('Environment variable 1').fill('LIS_AUTH');
+    await form.screenshot({ path: artifactPath('destination-editor-http.png') });
     await form.getByLabel('Type').selectOption('file');
     await form.getByLabel('ID').fill('archive');
     await form.getByLabel('Name').fill('Results archive');
