@@ -1,6 +1,7 @@
 /**
  * The compact forms a message is stored in: its text only when it is not simply its bytes read as
- * UTF-8 (an HL7 message's usually is), and its results as one JSON value in the message's row
+ * UTF-8 (an HL7 message's usually is) or the text of its E1381 frames read as UTF-8 (an ASTM
+ * message's usually is), and its results as one JSON value in the message's row
  * instead of a row each. Messages stored before these forms existed are converted in place, a
  * batch at a time, by the store's side work (MessageCompactor); until then they are read as
  * they were written.
@@ -28,9 +29,66 @@ export function textIsRaw(text: string, raw: Uint8Array): boolean {
   return isUtf8(raw) && textOfRaw(raw) === text;
 }
 
+/**
+ * The `text` column of a row whose text_is_raw is 1 and whose text is the text of the E1381
+ * frames its bytes hold (textOfFrames), read as UTF-8 or as Latin-1 (the two encodings an ASTM
+ * link reads); '' with text_is_raw 1 is the bytes themselves read as UTF-8.
+ */
+export const FRAMES_TEXT = 'E1381';
+export const FRAMES_TEXT_LATIN1 = 'E1381 latin1';
+
+const STX = 0x02;
+const ETX = 0x03;
+const ETB = 0x17;
+
+/**
+ * The text of the E1381 frames in `raw` (each STX, frame number, text, ETX or ETB, checksum, CR
+ * LF): every frame's text in order, read in `encoding`, without one final CR (an ASTM message's
+ * text is its records joined by CR). What stored rows mean depends on it: it must never change.
+ */
+export function textOfFrames(raw: Uint8Array, encoding: 'utf8' | 'latin1' = 'utf8'): string {
+  const text = frameBytes(raw);
+  const end = text.length > 0 && text[text.length - 1] === CR ? text.length - 1 : text.length;
+  return text.toString(encoding, 0, end);
+}
+
+function frameBytes(raw: Uint8Array): Buffer {
+  const bytes = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+  const parts: Buffer[] = [];
+  let total = 0;
+  let stx = bytes.indexOf(STX);
+  while (stx >= 0) {
+    const start = Math.min(stx + 2, bytes.length);
+    let end = start;
+    while (end < bytes.length && bytes[end] !== ETX && bytes[end] !== ETB) end++;
+    parts.push(bytes.subarray(start, end));
+    total += end - start;
+    stx = end < bytes.length ? bytes.indexOf(STX, end) : -1;
+  }
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts, total);
+}
+
+/** What a message's text is stored as: the `text` column and text_is_raw. */
+export function textColumns(
+  text: string,
+  raw: Uint8Array,
+  protocol: 'astm' | 'hl7',
+): { text: string; isRaw: 0 | 1 } {
+  // Framed bytes are longer than the text they carry (7 bytes a frame): a cheap refusal.
+  if (protocol === 'astm' && raw.length > text.length) {
+    if (textOfFrames(raw) === text) return { text: FRAMES_TEXT, isRaw: 1 };
+    if (textOfFrames(raw, 'latin1') === text) return { text: FRAMES_TEXT_LATIN1, isRaw: 1 };
+  }
+  if (textIsRaw(text, raw)) return { text: '', isRaw: 1 };
+  return { text, isRaw: 0 };
+}
+
 /** The stored text column and flag back to the message's text. */
 export function storedText(text: string, isRaw: number, raw: Uint8Array): string {
-  return isRaw === 1 ? textOfRaw(raw) : text;
+  if (isRaw !== 1) return text;
+  if (text === FRAMES_TEXT) return textOfFrames(raw);
+  if (text === FRAMES_TEXT_LATIN1) return textOfFrames(raw, 'latin1');
+  return textOfRaw(raw);
 }
 
 /**
@@ -147,6 +205,7 @@ function mostCommon(results: readonly StoredResult[], key: (typeof SHARED)[numbe
 
 interface LegacyRow {
   id: number;
+  protocol: 'astm' | 'hl7';
   text: string;
   raw: Buffer;
 }
@@ -180,7 +239,7 @@ export class MessageCompactor {
   constructor(db: Database.Database) {
     this.selectProgress = db.prepare('SELECT next_id, last_id FROM compact_progress WHERE id = 1');
     this.selectRows = db.prepare(
-      `SELECT id, text, raw FROM messages
+      `SELECT id, protocol, text, raw FROM messages
        WHERE id >= ? AND id <= ? AND results IS NULL ORDER BY id LIMIT ?`,
     );
     this.selectResults = db.prepare(
@@ -228,10 +287,10 @@ export class MessageCompactor {
       }
     }
     for (const row of rows) {
-      const isRaw = textIsRaw(row.text, row.raw);
+      const columns = textColumns(row.text, row.raw, row.protocol);
       this.updateRow.run(
-        isRaw ? '' : row.text,
-        isRaw ? 1 : 0,
+        columns.text,
+        columns.isRaw,
         resultsToJson(results.get(row.id) ?? []),
         row.id,
       );

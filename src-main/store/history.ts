@@ -24,17 +24,21 @@ const FIRST_CHECK_CHUNK = 64;
 export const SUMMARY_COLUMNS = `m.id, m.instrument_id, m.protocol, m.direction, m.received_at,
   m.control_id, m.sample_ids, m.patient_ids, m.test_codes, m.status, m.ack, m.result_count,
   m.error_count, m.qc,
-  iif(m.text_is_raw,
+  iif(m.text_is_raw AND m.text = '',
     coalesce(substr(CAST(substr(m.raw, 1, ${4 * (PREVIEW_CHARS + 1)}) AS TEXT), 1, ${PREVIEW_CHARS + 1}), ''),
-    substr(m.text, 1, ${PREVIEW_CHARS})) AS preview, m.text_is_raw,
+    substr(iif(m.text_is_raw, message_text(m.text, 1, m.raw), m.text), 1, ${PREVIEW_CHARS}))
+    AS preview, m.text_is_raw AND m.text = '' AS preview_is_raw,
   length(m.raw) AS size`;
 
 /**
+ * Text read from E1381 frames (compact.ts FRAMES_TEXT) takes a call into JavaScript per row;
+ * text that is the bytes themselves is read in SQL.
  * For a search the text may keep the final CR its bytes end with (text_is_raw): a CR is no word
  * character, and a search word never ends in one, so it decides no match.
  */
 const SCAN_COLUMNS = `m.id, m.received_at,
-  iif(m.text_is_raw, coalesce(CAST(m.raw AS TEXT), ''), m.text) AS text, m.sample_ids, m.patient_ids,
+  iif(m.text_is_raw, iif(m.text = '', coalesce(CAST(m.raw AS TEXT), ''),
+    message_text(m.text, 1, m.raw)), m.text) AS text, m.sample_ids, m.patient_ids,
   m.test_codes, m.control_id`;
 
 const POSITION_COLUMNS = 'm.id, m.received_at';
@@ -54,9 +58,10 @@ export interface SummaryRow {
   result_count: number;
   error_count: number;
   qc: number;
-  /** Up to PREVIEW_CHARS + 1 characters of the bytes when text_is_raw (see toSummary). */
+  /** Up to PREVIEW_CHARS + 1 characters of the bytes when preview_is_raw (see toSummary). */
   preview: string;
-  text_is_raw: number;
+  /** 1 when the preview is the bytes read as UTF-8 (not when it is read from E1381 frames). */
+  preview_is_raw: number;
   size: number;
 }
 
@@ -395,7 +400,7 @@ export function toSummary(row: SummaryRow): MessageSummary {
     resultCount: row.result_count,
     errorCount: row.error_count,
     qc: row.qc === 1,
-    preview: row.text_is_raw === 1 ? previewOfRaw(row.preview) : row.preview,
+    preview: row.preview_is_raw === 1 ? previewOfRaw(row.preview) : row.preview,
     size: row.size,
   };
 }

@@ -97,7 +97,7 @@ export class MessageTable {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.selectDetail = db.prepare(
-      `SELECT ${SUMMARY_COLUMNS}, m.text, m.raw, m.results, m.errors,
+      `SELECT ${SUMMARY_COLUMNS}, m.text, m.text_is_raw, m.raw, m.results, m.errors,
          m.dedupe_key, m.profile
        FROM messages m WHERE m.id = ?`,
     );
@@ -166,8 +166,8 @@ export class MessageTable {
         row.patientIdsJson,
         row.testCodesJson,
         row.errorsJson,
-        row.textIsRaw ? '' : row.text,
-        row.textIsRaw ? 1 : 0,
+        row.textColumn,
+        row.textIsRaw,
         row.raw,
         row.resultsJson,
         row.qc ? 1 : 0,

@@ -4,7 +4,7 @@
  */
 import { RESULT_FIELDS } from '../../src-shared/result-fields';
 import type { Result, StoredResult } from '../../src-shared/results';
-import { resultsToJson, textIsRaw } from './compact';
+import { resultsToJson, textColumns } from './compact';
 import { StoreError } from './errors';
 import type { MessageError, NewEvent, NewMessage, NewTraceEntry, OutboxTarget } from './types';
 
@@ -33,8 +33,9 @@ export interface MessageRow {
   errorsJson: string;
   text: string;
   raw: Buffer;
-  /** The text is textOfRaw(raw) and is not stored again (compact.ts). */
-  textIsRaw: boolean;
+  /** The `text` and `text_is_raw` columns: the text itself, or how to read it from raw (compact.ts). */
+  textColumn: string;
+  textIsRaw: 0 | 1;
   results: StoredResult[];
   resultsJson: string;
   /** Any result is QC. */
@@ -78,9 +79,11 @@ export function prepareMessage(message: NewMessage): MessageRow {
   const controlId = optionalText(message.controlId, 'controlId', MAX_ID);
   if (typeof message.text !== 'string') invalid('text must be a string');
   const raw = bytes(message.raw, 'raw');
+  const protocol = oneOf(message.protocol, ['astm', 'hl7'], 'protocol');
+  const textStored = textColumns(message.text, raw, protocol);
   return {
     instrumentId: name(message.instrumentId, 'instrumentId'),
-    protocol: oneOf(message.protocol, ['astm', 'hl7'], 'protocol'),
+    protocol,
     direction: oneOf(message.direction, ['in', 'out'], 'direction'),
     receivedAt: time(message.receivedAt, 'receivedAt'),
     status: word(message.status, 'status'),
@@ -97,7 +100,8 @@ export function prepareMessage(message: NewMessage): MessageRow {
     errorsJson: JSON.stringify(errors),
     text: message.text,
     raw,
-    textIsRaw: textIsRaw(message.text, raw),
+    textColumn: textStored.text,
+    textIsRaw: textStored.isRaw,
     results,
     resultsJson: resultsToJson(results),
     qc: results.some((r) => r.qc),

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { StoreError } from './errors';
-import { textOfRaw } from './compact';
+import { storedText } from './compact';
 import { searchDocument } from './search';
 
 /**
@@ -376,7 +376,7 @@ function messageText(text: unknown, isRaw: unknown, raw: unknown): string {
   if (typeof text !== 'string') throw new TypeError('message_text: text must be text');
   if (isRaw !== 1) return text;
   if (!(raw instanceof Uint8Array)) throw new TypeError('message_text: raw must be bytes');
-  return textOfRaw(raw);
+  return storedText(text, isRaw, raw);
 }
 
 /** The search index's document for a stored row, from its columns. */

@@ -1,11 +1,13 @@
 import net from 'node:net';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { instrumentConfigSchema, type InstrumentConfigInput } from '../../src-shared/config';
 import type { InstrumentStatus } from '../../src-shared/status';
 import type { GatewayEvent } from '../../src-main/gateway/events';
 import { Gateway } from '../../src-main/gateway/gateway';
 import { frameMllp } from '../../src-main/protocols/hl7/mllp';
+import { FRAMES_TEXT, FRAMES_TEXT_LATIN1 } from '../../src-main/store/compact';
 import { openStore, type Store, storeTestHooks } from '../../src-main/store/store';
 import type { SimulatedSample } from '../../src-main/simulator/content';
 import { runSimulator } from '../../src-main/simulator/simulator';
@@ -90,7 +92,7 @@ describe.each([
 ] as const)('a %s %s link', (protocol, mode) => {
   it('stores what the analyzer sent, exactly once, and acknowledges each message', async () => {
     const port = await freePort();
-    const { store, events } = startGateway([
+    const { store, events, dbFile } = startGateway([
       {
         id: 'an1',
         protocol,
@@ -122,6 +124,21 @@ describe.each([
     expect(summary).toMatchObject({ sent: 25, acked: 25, rejected: 0, failed: 0 });
     expect(acked).toEqual([...sent.keys()]);
     expectStoredAsSent(store, 'an1', sent);
+    // The text is read from the bytes (an ASTM message's from its frames), not stored again.
+    const db = new Database(dbFile, { readonly: true });
+    try {
+      expect(
+        db
+          .prepare(
+            `SELECT count(*) AS n FROM messages
+             WHERE direction = 'in' AND text_is_raw = 1 AND text IN (SELECT value FROM json_each(?))`,
+          )
+          .get(JSON.stringify(protocol === 'astm' ? [FRAMES_TEXT, FRAMES_TEXT_LATIN1] : [''])),
+        // ASTM: UTF-8 or, for the simulator's non-ASCII names, Latin-1 (the link's default).
+      ).toEqual({ n: 25 });
+    } finally {
+      db.close();
+    }
     const stored = events.filter((e) => e.type === 'messageStored');
     expect(stored).toHaveLength(25);
     const last = statusesOf(events, 'an1').at(-1)!;

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { openStore, type NewMessage, type Store } from '../../src-main/store';
+import { FRAMES_TEXT } from '../../src-main/store/compact';
 import { migrate, registerSchemaFunctions, SCHEMA_VERSION } from '../../src-main/store/schema';
 import { storeTestHooks } from '../../src-main/store/store';
 import { astmMessage, hl7Message, storeSandbox, T0 } from './fixtures';
@@ -178,12 +179,17 @@ describe('upgrading a database written before the compact forms', () => {
       { n: 0 },
     ]);
     expect(columns(file, 'SELECT count(*) AS n FROM results')).toEqual([{ n: 0 }]);
-    // The UTF-8 HL7 payloads lost their second copy; framed bytes and ASTM sessions kept theirs.
+    // The UTF-8 HL7 payloads and the ASTM sessions (text read from their frames) lost their
+    // second copy; MLLP-framed bytes kept theirs.
     expect(
-      columns(file, 'SELECT text_is_raw, count(*) AS n FROM messages GROUP BY 1 ORDER BY 1'),
+      columns(
+        file,
+        `SELECT protocol, text_is_raw, text, count(*) AS n FROM messages
+         WHERE text_is_raw = 1 OR protocol = 'astm' GROUP BY 1, 2, 3 ORDER BY 1`,
+      ),
     ).toEqual([
-      { text_is_raw: 0, n: 300 },
-      { text_is_raw: 1, n: 150 },
+      { protocol: 'astm', text_is_raw: 1, text: FRAMES_TEXT, n: 150 },
+      { protocol: 'hl7', text_is_raw: 1, text: '', n: 150 },
     ]);
 
     expectAsStored(store, messages);
@@ -284,7 +290,7 @@ describe('upgrading a database written before the compact forms', () => {
       columns(sandbox.file(), 'SELECT id, text_is_raw, length(text) > 0 AS kept FROM messages'),
     ).toEqual([
       { id: 1, text_is_raw: 1, kept: 0 },
-      { id: 2, text_is_raw: 0, kept: 1 },
+      { id: 2, text_is_raw: 1, kept: 1 },
       { id: 3, text_is_raw: 0, kept: 1 },
     ]);
     expect(columns(sandbox.file(), 'SELECT count(*) AS n FROM results')).toEqual([{ n: 0 }]);
@@ -296,6 +302,62 @@ describe('upgrading a database written before the compact forms', () => {
     expect(store.queryMessages({ search: 'MSG00000001' }).items[0]!.preview).toBe(
       hl7.text.slice(0, 200),
     );
+    store.close();
+  });
+});
+
+describe('an ASTM message whose text is read from its frames', () => {
+  it('reads, lists, previews, searches and forgets the same as one whose text is stored', () => {
+    const store = sandbox.open();
+    const base = astmMessage(1, { patientId: 'PÖ7' });
+    const framed = { ...base, raw: Buffer.from(Buffer.from(base.raw).toString('latin1'), 'utf8') };
+    // The same text, with bytes it cannot be read from (a stray STX after the last frame).
+    const kept = {
+      ...framed,
+      instrumentId: 'chem2',
+      receivedAt: base.receivedAt + 1,
+      raw: Buffer.concat([framed.raw, Buffer.from('\x021x')]),
+    };
+    const [framesId, keptId] = store.insertMessages([framed, kept]).map((o) => o.id);
+    expect(columns(sandbox.file(), 'SELECT id, text_is_raw, text FROM messages')).toEqual([
+      { id: framesId, text_is_raw: 1, text: FRAMES_TEXT },
+      { id: keptId, text_is_raw: 0, text: framed.text },
+    ]);
+
+    const a = store.getMessage(framesId!)!;
+    const b = store.getMessage(keptId!)!;
+    expect(a.text).toBe(framed.text);
+    expect(Buffer.compare(a.raw, framed.raw)).toBe(0);
+    const same = <T extends { id: number }>(m: T) => ({ ...m, id: 0, instrumentId: '', size: 0 });
+    expect({ ...same(a), raw: null, receivedAt: 0 }).toEqual({
+      ...same(b),
+      raw: null,
+      receivedAt: 0,
+    });
+    const summaries = store.queryMessages({ limit: 10 }).items;
+    expect(summaries.map((m) => m.preview)).toEqual([
+      framed.text.slice(0, 200),
+      framed.text.slice(0, 200),
+    ]);
+    for (const search of ['PÖ7', 'cobas', '"L|1|N"', framed.results[3]!.value!, 'nothere']) {
+      const found = store.queryMessages({ search }).items.map((m) => m.id);
+      expect(found.sort()).toEqual(search === 'nothere' ? [] : [framesId, keptId].sort());
+    }
+    expect(
+      [...store.messagesForCli({ limit: 2 })].map((m) => [m.id, m.text, m.results.length]),
+    ).toEqual([
+      [keptId, framed.text, 10],
+      [framesId, framed.text, 10],
+    ]);
+
+    // Forgotten by the search index with the document it was indexed with.
+    store.flush();
+    expect(storeTestHooks(store).searchIndexCandidates('cobas').sort()).toEqual(
+      [framesId, keptId].sort(),
+    );
+    store.purge({ messagesBefore: T0 + 1_000_000, traceBefore: T0, batchSize: 10 });
+    expect(storeTestHooks(store).searchIndexCandidates('cobas')).toEqual([]);
+    expect(storeTestHooks(store).searchIndexCandidates('PÖ7')).toEqual([]);
     store.close();
   });
 });

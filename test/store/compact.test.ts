@@ -1,10 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import type { StoredResult } from '../../src-shared/results';
+import { layoutFrames } from '../../src-main/protocols/astm/frame';
 import {
+  FRAMES_TEXT,
+  FRAMES_TEXT_LATIN1,
   resultsFromJson,
   resultsToJson,
   storedText,
+  textColumns,
   textIsRaw,
+  textOfFrames,
   textOfRaw,
 } from '../../src-main/store/compact';
 import { random } from './fixtures';
@@ -85,5 +90,48 @@ describe('the text not stored twice', () => {
     expect(textOfRaw(Buffer.from('a\rb\r'))).toBe('a\rb');
     expect(storedText('kept', 0, Buffer.from('other'))).toBe('kept');
     expect(storedText('', 1, Buffer.from('MSH|x\r'))).toBe('MSH|x');
+  });
+});
+
+describe('the ASTM text read from its frames', () => {
+  const records = ['H|\\^&|||c311', 'P|1||PÄ1', 'R|1|^^^GLU|5.4|mmol/L'.padEnd(300, 'ü'), 'L|1|N'];
+  const text = records.join('\r');
+  /** As the gateway stores an ASTM message: its accepted frames concatenated. */
+  const framesOf = (maxText: number, encoding: BufferEncoding = 'utf8') =>
+    Buffer.concat(
+      layoutFrames(
+        records.map((r) => Buffer.from(r, encoding)),
+        maxText,
+      ).map((f) => f.bytes),
+    );
+
+  it('is every frame text in order, intermediate frames and split characters included', () => {
+    for (const maxText of [1, 2, 7, 64, 240]) {
+      const raw = framesOf(maxText);
+      expect(textOfFrames(raw)).toBe(text);
+      expect(textColumns(text, raw, 'astm')).toEqual({ text: FRAMES_TEXT, isRaw: 1 });
+      expect(storedText(FRAMES_TEXT, 1, raw)).toBe(text);
+    }
+    // Bytes before the first frame (an ENQ) and after the last (an EOT) are no text.
+    const session = Buffer.concat([Buffer.of(0x05), framesOf(240), Buffer.of(0x04)]);
+    expect(textColumns(text, session, 'astm')).toEqual({ text: FRAMES_TEXT, isRaw: 1 });
+  });
+
+  it('is used only when it gives the text back exactly, in UTF-8 or Latin-1', () => {
+    const raw = framesOf(240);
+    // Latin-1 on the wire (the default of an ASTM link) is read as Latin-1.
+    const latin1 = framesOf(7, 'latin1');
+    expect(textColumns(text, latin1, 'astm')).toEqual({ text: FRAMES_TEXT_LATIN1, isRaw: 1 });
+    expect(storedText(FRAMES_TEXT_LATIN1, 1, latin1)).toBe(text);
+    // Another text, a cut message, an HL7 message: stored as is.
+    expect(textColumns(`${text}\r`, raw, 'astm')).toEqual({ text: `${text}\r`, isRaw: 0 });
+    expect(textColumns(text.slice(0, -1), raw, 'astm').isRaw).toBe(0);
+    expect(textColumns(text, raw, 'hl7')).toEqual({ text, isRaw: 0 });
+    expect(textColumns(text, raw.subarray(0, raw.length - 40), 'astm').isRaw).toBe(0);
+    // Bare records (no frames) are their bytes, as an HL7 message's are.
+    expect(textColumns(text, Buffer.from(`${text}\r`), 'astm')).toEqual({ text: '', isRaw: 1 });
+    // What the row says decides how it is read, never what the bytes look like.
+    expect(storedText('', 1, raw)).toBe(textOfRaw(raw));
+    expect(storedText(FRAMES_TEXT, 0, raw)).toBe(FRAMES_TEXT);
   });
 });

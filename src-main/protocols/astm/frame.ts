@@ -269,13 +269,9 @@ export class FrameScanner {
             yield this.broken('too-large', byte);
             continue;
           } else {
-            // Discard the rest of the run at once.
-            let j = i + 1;
-            while (j < n) {
-              const b = chunk[j]!;
-              if (b === ETX || b === ETB || cutsFrame(b)) break;
-              j++;
-            }
+            // Discard the rest of the run at once (native searches: an endless frame is read
+            // as fast as the socket delivers it).
+            const j = nextOf(chunk, i + 1, ENDS_OVERSIZED);
             this.textLength += j - i;
             i = j;
             break;
@@ -319,6 +315,37 @@ export class FrameScanner {
 /** Bytes that mean something between frames: a frame start or a control byte. */
 function isSignificantOutside(byte: number): boolean {
   return byte === STX || byte === ENQ || byte === EOT || byte === ACK || byte === NAK;
+}
+
+/** Bytes that end the discarding of an oversized frame's text. */
+const ENDS_OVERSIZED = [ETX, ETB, STX, ENQ, EOT] as const;
+
+/**
+ * The index of the first of `bytes` in `chunk` at or after `from`, or chunk.length. Native
+ * searches, one per byte value, in windows that double from 64 bytes: the cost follows the
+ * distance to the byte found, so a chunk dense with significant bytes is not searched to its
+ * end for each of them.
+ */
+function nextOf(chunk: Buffer, from: number, bytes: readonly number[]): number {
+  const n = chunk.length;
+  let start = from;
+  let size = 64;
+  while (start < n) {
+    const end = Math.min(n, start + size);
+    let window = chunk.subarray(start, end);
+    let best = -1;
+    for (const byte of bytes) {
+      const at = window.indexOf(byte);
+      if (at >= 0) {
+        best = at;
+        window = window.subarray(0, at);
+      }
+    }
+    if (best >= 0) return start + best;
+    start = end;
+    size *= 2;
+  }
+  return n;
 }
 
 /** Bytes that end a frame early wherever they appear: a new frame, a new session, the end. */
