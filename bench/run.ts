@@ -15,6 +15,7 @@ const suites: Record<string, () => Promise<Suite>> = {
   history: async () => (await import('./history')).historySuite,
   orders: async () => (await import('./orders')).ordersSuite,
   serial: async () => (await import('./serial')).serialSuite,
+  forwarding: async () => (await import('./forwarding')).forwardingSuite,
 };
 
 async function main(): Promise<void> {

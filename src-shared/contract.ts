@@ -46,6 +46,8 @@ export const messageQuerySchema = z.strictObject({
   search: z.string().max(200).optional(),
   /** true: only messages with QC or calibration results; false: only those without. */
   qc: z.boolean().optional(),
+  /** Only messages with a delivery to the LIS in this state. */
+  forwarding: z.enum(['pending', 'delivered', 'failed', 'held']).optional(),
   cursor,
   limit: limit(1000),
   order: z.enum(['desc', 'asc']).optional(),

@@ -100,6 +100,11 @@ export const messageSummarySchema = z.object({
   preview: z.string(),
   /** Bytes on the wire. */
   size: z.number().int(),
+  /**
+   * Where its delivery to the LIS stands, the worst of its destinations: failed, held, pending,
+   * delivered; null when it is not forwarded; absent where nobody looked.
+   */
+  forwarding: z.enum(['pending', 'delivered', 'failed', 'held']).nullable().optional(),
 });
 export type MessageSummary = z.infer<typeof messageSummarySchema>;
 

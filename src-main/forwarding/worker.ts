@@ -63,6 +63,8 @@ export class DestinationWorker {
   private failures = 0;
   private retryAt: number | null = null;
   private records: AttemptRecord[] = [];
+  /** Entries settled whose outcome is not recorded yet: still pending in the database. */
+  private readonly settledIds = new Set<number>();
   private recordTimer: NodeJS.Timeout | null = null;
   private pumpScheduled: NodeJS.Immediate | null = null;
   private closed = false;
@@ -137,7 +139,7 @@ export class DestinationWorker {
     if (this.inFlight.size > 0 || this.queue.length > 0) {
       return { ...base, state: 'delivering', reason: 'delivering' };
     }
-    return { ...base, state: 'idle', reason: 'up to date' };
+    return { ...base, state: 'idle', reason: 'nothing waiting' };
   }
 
   /** Writes the outcomes waiting to be recorded now. */
@@ -147,6 +149,7 @@ export class DestinationWorker {
     if (this.records.length === 0) return;
     const records = this.records;
     this.records = [];
+    this.settledIds.clear();
     try {
       this.deps.store.recordAttempts(records);
     } catch (error) {
@@ -169,7 +172,19 @@ export class DestinationWorker {
     this.flush();
   }
 
+  private pumping = false;
+
   private pump(): void {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      this.pumpOnce();
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private pumpOnce(): void {
     if (this.closed || !this.config.enabled || this.held || this.retryAt !== null) return;
     if (this.transport.notReady !== null) {
       this.deps.changed();
@@ -186,11 +201,11 @@ export class DestinationWorker {
   }
 
   private refill(): boolean {
-    // Entries settled but not yet recorded are still pending in the database.
-    this.flush();
+    // Entries settled but not yet recorded are still pending in the database: skipped here, so
+    // that a steady stream costs one read per message and one commit per batch of outcomes.
     const items = this.deps.store
       .pendingDeliveries(this.config.id, this.cursor, READ_BATCH)
-      .filter((item) => !this.inFlight.has(item.id));
+      .filter((item) => !this.inFlight.has(item.id) && !this.settledIds.has(item.id));
     if (items.length === 0) {
       this.cursor = 0;
       return false;
@@ -272,10 +287,16 @@ export class DestinationWorker {
       this.backOff(delay, outcome.error, item);
     }
     this.records.push(record);
+    // A retried entry is read again after the backoff, recorded or not.
+    if (outcome.kind !== 'retry') this.settledIds.add(item.id);
     if (this.records.length >= RECORD_BATCH) this.flush();
     else this.recordTimer ??= setTimeout(() => this.flush(), RECORD_DELAY_MS);
     this.deps.changed();
-    if (this.retryAt === null) this.wake();
+    // The next message goes at once (an answer arrives in its own turn, never in a commit's).
+    if (this.retryAt === null) {
+      if (this.pumping) this.wake();
+      else this.pump();
+    }
   }
 
   private backOff(delay: number, error: string, item: DeliveryItem): void {

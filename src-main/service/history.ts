@@ -7,6 +7,7 @@ import type {
   ResultView,
 } from '../../src-shared/contract';
 import type { Order } from '../../src-shared/orders';
+import type { OutboxState } from '../../src-shared/outbox';
 import { toMessageSummary } from '../../src-shared/status';
 import { mapResult } from '../profiles/mapping';
 import { explainStoredText, profileOf } from '../profiles/read-message';
@@ -30,11 +31,20 @@ export function historyCommands(
   settingsOf: InstrumentSettings,
   /** The orders a stored message's results moved, for its detail. */
   ordersResultedBy: (messageId: number) => Order[] = () => [],
+  /** Per message, where its delivery to the LIS stands. */
+  forwardingStates: (messageIds: number[]) => Map<number, OutboxState> = () => new Map(),
 ): CommandHandlers<HistoryCommand> {
   return {
     queryMessages: (query) => {
       const page = store.queryMessages(toMessageFilter(query));
-      return { items: page.items.map(toMessageSummary), nextCursor: page.nextCursor };
+      const states = forwardingStates(page.items.map((item) => item.id));
+      return {
+        items: page.items.map((item) => ({
+          ...toMessageSummary(item),
+          forwarding: states.get(item.id) ?? null,
+        })),
+        nextCursor: page.nextCursor,
+      };
     },
     getMessage: ({ id }) => {
       const message = store.getMessage(id);

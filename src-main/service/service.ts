@@ -113,6 +113,7 @@ export function createCommandService(deps: CommandServiceDeps): CommandService &
       store,
       (id) => gateway.config(id),
       (id) => store.ordersResultedBy(id),
+      (ids) => store.forwardingStates(ids),
     ),
     ...profileCommands(store),
     ...orderCommands(store, () => gateway.ordersArrived()),

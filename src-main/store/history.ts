@@ -96,6 +96,11 @@ interface BuiltQuery {
   params: unknown[];
 }
 
+/** An outbox entry's state as readers see it (outbox.ts): pending for a destination on hold or gone is held. */
+const OUTBOX_STATE = `CASE WHEN o.state = 'pending'
+    AND coalesce((SELECT d.held FROM destinations d WHERE d.id = o.destination_id), 1) = 1
+  THEN 'held' ELSE o.state END`;
+
 export class MessageHistory {
   /** Queries vary with the filter; each distinct one is prepared once and kept. */
   private readonly statements = new Map<string, Database.Statement>();
@@ -328,6 +333,10 @@ function buildQuery(
   // Spelled out so that SQLite may use the partial index of messages with problems.
   if (filter.status !== undefined && filter.status !== 'stored') where.push(`m.status <> 'stored'`);
   if (filter.qc !== undefined) where.push(filter.qc ? 'm.qc = 1' : 'm.qc = 0');
+  if (filter.forwarding !== undefined) {
+    where.push(`EXISTS (SELECT 1 FROM outbox o WHERE o.message_id = m.id AND ${OUTBOX_STATE} = ?)`);
+    params.push(filter.forwarding);
+  }
   if (filter.from !== undefined) {
     where.push(`${time} >= ?`);
     params.push(filter.from);

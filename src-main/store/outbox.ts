@@ -176,6 +176,10 @@ export class OutboxTable {
   private readonly selectWaitingDestinations: Database.Statement<[], string>;
   private readonly selectLastError: Database.Statement<[string], string>;
   private readonly selectHasPending: Database.Statement<[string], number>;
+  private readonly selectStatesOf: Database.Statement<
+    [string],
+    { message_id: number; state: OutboxState }
+  >;
 
   constructor(db: Database.Database) {
     this.insertEntry = db.prepare(
@@ -273,6 +277,10 @@ export class OutboxTable {
          ORDER BY last_attempt_at DESC LIMIT 1`,
       )
       .pluck();
+    this.selectStatesOf = db.prepare(
+      `SELECT o.message_id, ${STATE} AS state FROM outbox o
+       WHERE o.message_id IN (SELECT value FROM json_each(?))`,
+    );
     this.selectHasPending = db
       .prepare<[string], number>(
         `SELECT count(*) FROM (SELECT 1 FROM outbox
@@ -326,6 +334,19 @@ export class OutboxTable {
       profile: row.profile,
       results: results.get(row.message_id) ?? [],
     }));
+  }
+
+  /** Per message, the worst state of its entries: failed, held, pending, delivered. */
+  statesOf(messageIds: readonly number[]): Map<number, OutboxState> {
+    const rank: Record<OutboxState, number> = { failed: 3, held: 2, pending: 1, delivered: 0 };
+    const out = new Map<number, OutboxState>();
+    if (messageIds.length === 0) return out;
+    for (const row of this.selectStatesOf.all(JSON.stringify(messageIds))) {
+      const current = out.get(row.message_id);
+      if (current === undefined || rank[row.state] > rank[current])
+        out.set(row.message_id, row.state);
+    }
+    return out;
   }
 
   /** True when the destination has a pending entry. */

@@ -18,7 +18,7 @@ import {
   type TrackingOutcome,
 } from './orders';
 import type { Order, OrderHistoryEntry } from '../../src-shared/orders';
-import type { OutboxEntry } from '../../src-shared/outbox';
+import type { OutboxEntry, OutboxState } from '../../src-shared/outbox';
 import {
   name,
   prepareConfig,
@@ -222,6 +222,8 @@ export interface OutboxStore {
   resendFailed(destinationId?: string | null): number;
   outboxAttempts(messageId: number, destinationId: string): OutboxAttempt[];
   outboxSummaries(destinationIds: readonly string[], dayStart: number): OutboxSummary[];
+  /** Per message, the worst state of its deliveries (messages not forwarded are absent). */
+  forwardingStates(messageIds: readonly number[]): Map<number, OutboxState>;
   /** Told after every commit that wrote outbox entries, with their destinations. */
   onOutboxWritten(listener: (destinationIds: ReadonlySet<string>) => void): () => void;
 }
@@ -720,6 +722,10 @@ class SqliteStore implements Store {
 
   outboxSummaries(destinationIds: readonly string[], dayStart: number): OutboxSummary[] {
     return this.read('count the outbox', () => this.outbox.summaries(destinationIds, dayStart));
+  }
+
+  forwardingStates(messageIds: readonly number[]): Map<number, OutboxState> {
+    return this.read('read the outbox', () => this.outbox.statesOf(messageIds));
   }
 
   onOutboxWritten(listener: (destinationIds: ReadonlySet<string>) => void): () => void {

@@ -103,6 +103,8 @@ export interface MessageFilter {
   patientId?: string;
   /** true: messages with QC or calibration results; false: messages without. */
   qc?: boolean;
+  /** Only messages with an outbox entry in this state. */
+  forwarding?: 'pending' | 'delivered' | 'failed' | 'held';
   /** `nextCursor` of the previous page, for the same filter and order. */
   cursor?: string | null;
   /** Default 50, at most 1000. */

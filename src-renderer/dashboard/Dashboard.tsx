@@ -2,6 +2,7 @@ import { useShallow } from 'zustand/react/shallow';
 import type { LinkState } from '../../src-shared/status';
 import { useAppStore, type AppState } from '../store';
 import { attentionRank, selectDashboardIds } from '../store/instruments-slice';
+import { DestinationCards } from '../destinations/DestinationCard';
 import { FirstRun } from './FirstRun';
 import { OrderSourceCards } from '../orders/OrderSourceCards';
 import { InstrumentCard } from './InstrumentCard';
@@ -81,6 +82,7 @@ export function Dashboard() {
         </div>
       )}
       <OrderSourceCards />
+      <DestinationCards />
     </section>
   );
 }

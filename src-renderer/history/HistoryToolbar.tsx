@@ -142,6 +142,21 @@ export function HistoryToolbar({ searchRef, onLeaveSearch }: HistoryToolbarProps
           </select>
         </label>
         <label className="history-filter">
+          To the LIS
+          <select
+            value={filters.forwarding ?? ''}
+            onChange={choose('forwarding', (value) =>
+              value === '' ? null : (value as 'pending' | 'delivered' | 'failed' | 'held'),
+            )}
+          >
+            <option value="">Any</option>
+            <option value="failed">Failed</option>
+            <option value="pending">Waiting</option>
+            <option value="held">Held</option>
+            <option value="delivered">Delivered</option>
+          </select>
+        </label>
+        <label className="history-filter">
           Time
           <select value={filters.range} onChange={choose('range', (value) => value as TimeRange)}>
             {TIME_RANGES.map((range) => (

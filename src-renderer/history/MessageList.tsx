@@ -23,6 +23,13 @@ import {
   statusWord,
 } from './words';
 
+const FORWARDING_WORDS = {
+  pending: 'waiting',
+  delivered: 'delivered',
+  failed: 'failed',
+  held: 'held',
+} as const;
+
 export const ROW_HEIGHT = 32;
 /** Load the next page while this many loaded rows are still below the viewport. */
 const NEAR_END_ROWS = 60;
@@ -241,6 +248,7 @@ function MessageRow({
     plural(item.resultCount, 'result'),
     item.qc ? 'quality control' : null,
     status,
+    item.forwarding ? `to the LIS: ${FORWARDING_WORDS[item.forwarding]}` : null,
     item.errorCount > 0 ? plural(item.errorCount, 'error') : null,
   ]
     .filter((part) => part !== null)
@@ -276,6 +284,14 @@ function MessageRow({
       <span className="history-clip">
         <span className={`history-status history-tone-${statusTone(item.status)}`}>{status}</span>
         {item.qc && <QcBadge />}
+        {item.forwarding && (
+          <span
+            className={`history-forwarding history-forwarding-${item.forwarding}`}
+            title={`To the LIS: ${FORWARDING_WORDS[item.forwarding]}`}
+          >
+            LIS {FORWARDING_WORDS[item.forwarding]}
+          </span>
+        )}
       </span>
       <span className={`history-number${item.errorCount > 0 ? ' history-has-errors' : ''}`}>
         {item.errorCount}

@@ -17,6 +17,8 @@ export interface HistoryFilters {
   status: string | null;
   /** true: messages with QC or calibration results; false: patient results only; null: all. */
   qc: boolean | null;
+  /** Messages whose delivery to the LIS is in this state; null: all. */
+  forwarding: 'pending' | 'delivered' | 'failed' | 'held' | null;
   range: TimeRange;
   /**
    * The custom range, as `datetime-local` inputs give it (`2026-03-02T08:00`), in the gateway's
@@ -35,6 +37,7 @@ export const DEFAULT_FILTERS: HistoryFilters = {
   direction: null,
   status: null,
   qc: null,
+  forwarding: null,
   range: 'all',
   customFrom: '',
   customTo: '',
@@ -113,6 +116,7 @@ export function toMessageQuery(
   if (filters.direction) query.direction = filters.direction;
   if (filters.status) query.status = filters.status;
   if (filters.qc !== null) query.qc = filters.qc;
+  if (filters.forwarding !== null) query.forwarding = filters.forwarding;
   if (from !== undefined) query.from = from;
   if (to !== undefined) query.to = to;
   const search = filters.search.trim();
@@ -138,6 +142,8 @@ export function passesFilters(
     (filters.direction === null || message.direction === filters.direction) &&
     (filters.status === null || message.status === filters.status) &&
     (filters.qc === null || message.qc === filters.qc) &&
+    // Where a new message's delivery stands is known after the next query, not from its event.
+    filters.forwarding === null &&
     (from === undefined || message.receivedAt >= from) &&
     (to === undefined || message.receivedAt < to)
   );

@@ -24,6 +24,7 @@ export function startBridge(api: GatewayApi = getApi(), store: Store = useAppSto
     }),
     api.onLogged(({ entries }) => state().appendLogged(entries)),
     api.onStatsTick((stats) => state().applyStats(stats)),
+    api.onDestinationStatus(({ statuses }) => state().applyDestinations(statuses)),
     onGatewayConnection((connected) => {
       const wasLost = !state().ui.connected;
       state().setConnected(connected);
@@ -31,6 +32,7 @@ export function startBridge(api: GatewayApi = getApi(), store: Store = useAppSto
       if (connected && wasLost) {
         void state().loadInstruments();
         void state().loadStats();
+        void state().loadDestinations();
       }
     }),
   ];
@@ -43,5 +45,6 @@ export function startBridge(api: GatewayApi = getApi(), store: Store = useAppSto
   void state().loadStats();
   void state().loadEvents();
   void state().loadAppInfo();
+  void state().loadDestinations();
   return stop;
 }

@@ -30,7 +30,7 @@ export const DETAIL_CACHE_SIZE = 30;
  */
 export const LIVE_MERGE_LIMIT = 500_000;
 
-export type DetailTab = 'results' | 'parsed' | 'raw' | 'hex' | 'trace';
+export type DetailTab = 'results' | 'parsed' | 'raw' | 'hex' | 'trace' | 'forwarding';
 export type ExportFormat = 'csv' | 'json' | 'raw';
 
 export type DetailEntry =

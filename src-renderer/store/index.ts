@@ -4,6 +4,7 @@
  */
 import { create } from 'zustand';
 import type { AppState } from './app-state';
+import { createDestinationsSlice } from './destinations-slice';
 import { createHistorySlice } from './history-slice';
 import { createInstrumentsSlice } from './instruments-slice';
 import { createLogSlice } from './log-slice';
@@ -18,6 +19,7 @@ export const useAppStore = create<AppState>()((...args) => ({
   ...createStatsSlice(...args),
   ...createUiSlice(...args),
   ...createHistorySlice(...args),
+  ...createDestinationsSlice(...args),
 }));
 
 /** Back to the state the app starts with; tests call it between cases. */

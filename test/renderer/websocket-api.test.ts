@@ -213,7 +213,7 @@ describe('the WebSocket client when the connection drops', () => {
     latest().accept();
     expect(state().ui.connected).toBe(true);
     // Events were missed while it was down: the picture is taken again over the new socket.
-    expect(latest().sentCommands()).toEqual(['listInstruments', 'getStats']);
+    expect(latest().sentCommands()).toEqual(['listInstruments', 'getStats', 'listDestinations']);
     const [list, stats] = latest().sent;
     latest().answer(list!, {
       ok: true,

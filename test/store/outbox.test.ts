@@ -152,3 +152,56 @@ describe('reading the outbox', () => {
     expect(store.getDestination('lis')?.config).toMatchObject({ type: 'hl7', port: 2575 });
   });
 });
+
+describe('the history by delivery', () => {
+  it('filters messages by where their delivery stands and tells each page its worst state', async () => {
+    const delivered = await store.enqueue(toLis(hl7Message(1)));
+    const failed = await store.enqueue(toLis(hl7Message(2), 'lis', 'archive'));
+    const waiting = await store.enqueue(toLis(hl7Message(3)));
+    await store.enqueue(astmMessage(4));
+    const entries = store.listOutbox();
+    const idOf = (messageId: number, destination: string) =>
+      entries.findIndex((e) => e.messageId === messageId && e.destinationId === destination);
+    // Entry IDs follow insertion: the outbox rows are 1, 2, 3, 4 in order.
+    store.recordAttempts([
+      {
+        entryId: idOf(delivered.id, 'lis') + 1,
+        at: 1,
+        outcome: 'delivered',
+        sent: 'x',
+        answer: 'AA',
+        error: null,
+      },
+      {
+        entryId: idOf(failed.id, 'lis') + 1,
+        at: 2,
+        outcome: 'delivered',
+        sent: 'x',
+        answer: 'AA',
+        error: null,
+      },
+      {
+        entryId: idOf(failed.id, 'archive') + 1,
+        at: 3,
+        outcome: 'failed',
+        sent: 'x',
+        answer: 'AR',
+        error: 'no',
+      },
+    ]);
+    const ids = (forwarding: 'pending' | 'delivered' | 'failed' | 'held') =>
+      store.queryMessages({ forwarding, order: 'asc' }).items.map((m) => m.id);
+    expect(ids('delivered')).toEqual([delivered.id, failed.id]);
+    expect(ids('failed')).toEqual([failed.id]);
+    expect(ids('pending')).toEqual([waiting.id]);
+    store.setDestinationHeld('lis', true);
+    expect(ids('held')).toEqual([waiting.id]);
+    expect(ids('pending')).toEqual([]);
+    const states = store.forwardingStates([delivered.id, failed.id, waiting.id, waiting.id + 1]);
+    expect([...states]).toEqual([
+      [delivered.id, 'delivered'],
+      [failed.id, 'failed'],
+      [waiting.id, 'held'],
+    ]);
+  });
+});

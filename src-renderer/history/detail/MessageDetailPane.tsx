@@ -22,6 +22,7 @@ import { RawView } from './RawView';
 import { OrdersResulted } from '../../orders/OrdersResulted';
 import { ResultsTable } from './ResultsTable';
 import { TraceView } from './TraceView';
+import { ForwardingView } from './ForwardingView';
 
 const TABS: { tab: DetailTab; label: string }[] = [
   { tab: 'results', label: 'Results' },
@@ -29,6 +30,7 @@ const TABS: { tab: DetailTab; label: string }[] = [
   { tab: 'raw', label: 'Raw' },
   { tab: 'hex', label: 'Hex' },
   { tab: 'trace', label: 'Trace' },
+  { tab: 'forwarding', label: 'Forwarding' },
 ];
 
 export function MessageDetailPane() {
@@ -206,6 +208,7 @@ function DetailTabs({ detail }: { detail: MessageDetail }) {
         {tab === 'raw' && <RawView detail={detail} />}
         {tab === 'hex' && <HexView raw={detail.raw} />}
         {tab === 'trace' && <TraceView detail={detail} />}
+        {tab === 'forwarding' && <ForwardingView messageId={detail.id} />}
       </div>
     </div>
   );
