@@ -165,6 +165,8 @@ export const eventQuerySchema = z.strictObject({
   kind: z.string().max(32).optional(),
   from: z.number().optional(),
   to: z.number().optional(),
+  /** Words of the message, its code, kind or instrument ID; case of A–Z ignored. */
+  search: z.string().max(200).optional(),
   cursor,
   limit: limit(1000),
 });

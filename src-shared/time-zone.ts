@@ -109,3 +109,30 @@ export function describeZone(timeZone: string | undefined, now: number): string 
 export function localTimeZone(): string {
   return formatterFor(undefined).resolvedOptions().timeZone;
 }
+
+/**
+ * The instant a wall-clock time `YYYY-MM-DDTHH:MM` (as a `datetime-local` input gives it) names
+ * in `timeZone`; null when the text is not such a time. In a DST gap it moves on by the gap
+ * (a 02:30 that does not exist is 03:30); in an overlap the earlier instant is meant.
+ */
+export function wallToEpoch(wall: string, timeZone?: string): number | null {
+  const match = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?$/u.exec(wall.trim());
+  if (!match) return null;
+  const [year, month, day, hour, minute, second] = match.slice(1).map((part) => Number(part ?? 0));
+  const asUtc = Date.UTC(year!, month! - 1, day!, hour!, minute!, second!);
+  if (Number.isNaN(asUtc) || new Date(asUtc).getUTCDate() !== day) return null;
+  // The offset one day either side covers any change of offset near the time.
+  const candidates = [asUtc - 86_400_000, asUtc, asUtc + 86_400_000].map(
+    (probe) => asUtc - zonedParts(probe, timeZone).offsetMinutes * 60_000,
+  );
+  const exact = candidates
+    .filter((ms) => {
+      const parts = zonedParts(ms, timeZone);
+      return (
+        Date.UTC(parts.year, parts.month - 1, parts.day, parts.hour, parts.minute, parts.second) ===
+        asUtc
+      );
+    })
+    .sort((a, b) => a - b);
+  return exact[0] ?? Math.max(...candidates);
+}

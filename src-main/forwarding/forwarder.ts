@@ -188,6 +188,7 @@ export class Forwarder {
 
   /** Sends a message again (to one destination, or every one it went to); returns how many. */
   resend(messageId: number, destinationId: string | null = null): number {
+    this.flushOutcomes(destinationId);
     const count = this.deps.store.resendMessage(messageId, destinationId);
     if (count > 0) {
       for (const id of destinationId === null ? this.running.keys() : [destinationId]) {
@@ -200,6 +201,7 @@ export class Forwarder {
 
   /** Sends every failed entry (of one destination) again; returns how many. */
   retryFailed(destinationId: string | null = null): number {
+    this.flushOutcomes(destinationId);
     const count = this.deps.store.resendFailed(destinationId);
     for (const [id, running] of this.running) {
       if (destinationId !== null && id !== destinationId) continue;
@@ -270,6 +272,17 @@ export class Forwarder {
       });
     }
     return out;
+  }
+
+  /**
+   * Records the outcomes still waiting in a worker's batch before a resend: otherwise the
+   * earlier send's outcome, written after the resend, would mark it delivered (or leave it
+   * failed) without the message being sent again.
+   */
+  private flushOutcomes(destinationId: string | null): void {
+    for (const [id, { worker }] of this.running) {
+      if (destinationId === null || id === destinationId) worker.flush();
+    }
   }
 
   /** Records every outcome still waiting (tests, shutdown). */

@@ -65,7 +65,7 @@ export class DestinationWorker {
   private records: AttemptRecord[] = [];
   /** Entries settled whose outcome is not recorded yet: still pending in the database. */
   private readonly settledIds = new Set<number>();
-  private recordTimer: NodeJS.Timeout | null = null;
+  private readonly recordTimer: Timer;
   private pumpScheduled: NodeJS.Immediate | null = null;
   private closed = false;
   private lastRetryError: string | null = null;
@@ -78,6 +78,7 @@ export class DestinationWorker {
   ) {
     this.retryTimer = new Timer(deps.clock);
     this.pollTimer = new Timer(deps.clock);
+    this.recordTimer = new Timer(deps.clock);
     const transportDeps: TransportDeps = {
       clock: deps.clock,
       ...(deps.random ? { random: deps.random } : {}),
@@ -144,8 +145,7 @@ export class DestinationWorker {
 
   /** Writes the outcomes waiting to be recorded now. */
   flush(): void {
-    if (this.recordTimer !== null) clearTimeout(this.recordTimer);
-    this.recordTimer = null;
+    this.recordTimer.disarm();
     if (this.records.length === 0) return;
     const records = this.records;
     this.records = [];
@@ -290,7 +290,7 @@ export class DestinationWorker {
     // A retried entry is read again after the backoff, recorded or not.
     if (outcome.kind !== 'retry') this.settledIds.add(item.id);
     if (this.records.length >= RECORD_BATCH) this.flush();
-    else this.recordTimer ??= setTimeout(() => this.flush(), RECORD_DELAY_MS);
+    else if (!this.recordTimer.armed) this.recordTimer.arm(RECORD_DELAY_MS, () => this.flush());
     this.deps.changed();
     // The next message goes at once (an answer arrives in its own turn, never in a commit's).
     if (this.retryAt === null) {

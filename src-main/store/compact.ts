@@ -210,7 +210,8 @@ interface LegacyRow {
   raw: Buffer;
 }
 
-interface LegacyResult {
+/** A row of the results table: how results were stored before migration 7 (still read). */
+export interface ResultRow {
   message_id: number;
   sample_id: string | null;
   patient_id: string | null;
@@ -223,6 +224,24 @@ interface LegacyResult {
   qc: number;
 }
 
+/** The columns of {@link ResultRow}, for SELECTs from the results table. */
+export const RESULT_ROW_COLUMNS = `message_id, sample_id, patient_id, test_code, value, units, flags,
+  status, observed_at, qc`;
+
+export function resultFromRow(row: ResultRow): StoredResult {
+  return {
+    sampleId: row.sample_id,
+    patientId: row.patient_id,
+    testCode: row.test_code,
+    value: row.value,
+    units: row.units,
+    flags: row.flags,
+    status: row.status,
+    observedAt: row.observed_at,
+    qc: row.qc === 1,
+  };
+}
+
 /**
  * Converts messages stored in the old forms, oldest ID first, up to the ID the migration found
  * last (compact_progress); rows above it, and rows already converted, are left alone.
@@ -230,7 +249,7 @@ interface LegacyResult {
 export class MessageCompactor {
   private readonly selectProgress: Database.Statement<[], { next_id: number; last_id: number }>;
   private readonly selectRows: Database.Statement<[number, number, number], LegacyRow>;
-  private readonly selectResults: Database.Statement<[number, number], LegacyResult>;
+  private readonly selectResults: Database.Statement<[number, number], ResultRow>;
   private readonly updateRow: Database.Statement<[string, number, string, number]>;
   private readonly deleteResults: Database.Statement<[number, number]>;
   private readonly updateProgress: Database.Statement<[number]>;
@@ -243,8 +262,7 @@ export class MessageCompactor {
        WHERE id >= ? AND id <= ? AND results IS NULL ORDER BY id LIMIT ?`,
     );
     this.selectResults = db.prepare(
-      `SELECT message_id, sample_id, patient_id, test_code, value, units, flags, status,
-         observed_at, qc
+      `SELECT ${RESULT_ROW_COLUMNS}
        FROM results WHERE message_id >= ? AND message_id <= ? ORDER BY message_id, seq`,
     );
     this.updateRow = db.prepare(
@@ -273,17 +291,7 @@ export class MessageCompactor {
       for (const r of this.selectResults.all(progress.next_id, last)) {
         let list = results.get(r.message_id);
         if (!list) results.set(r.message_id, (list = []));
-        list.push({
-          sampleId: r.sample_id,
-          patientId: r.patient_id,
-          testCode: r.test_code,
-          value: r.value,
-          units: r.units,
-          flags: r.flags,
-          status: r.status,
-          observedAt: r.observed_at,
-          qc: r.qc === 1,
-        });
+        list.push(resultFromRow(r));
       }
     }
     for (const row of rows) {

@@ -1,6 +1,7 @@
 /** The event log: status changes, protocol errors, user actions, storage problems, alarms. */
 import type Database from 'better-sqlite3';
 import { afterClause, decodeCursor, pageLimit, toPage } from './paging';
+import { asciiLower } from '../../src-shared/event-search';
 import type { EventRow } from './prepare';
 import type { EventFilter, EventLevel, Page, SortOrder, StoredEvent } from './types';
 
@@ -68,6 +69,18 @@ export class EventLog {
     if (filter.level !== undefined) add('level = ?', filter.level);
     if (filter.from !== undefined) add('at >= ?', filter.from);
     if (filter.to !== undefined) add('at < ?', filter.to);
+    const search = asciiLower(filter.search?.trim() ?? '');
+    if (search !== '') {
+      // instr, not LIKE: % and _ in what was typed are plain characters.
+      add(
+        `(instr(lower(message), ?) > 0 OR instr(lower(coalesce(code, '')), ?) > 0
+          OR instr(lower(kind), ?) > 0 OR instr(lower(coalesce(instrument_id, '')), ?) > 0)`,
+        search,
+        search,
+        search,
+        search,
+      );
+    }
     if (after) add(afterClause('at', 'id', order), after.time, after.id);
     const sql = `SELECT id, at, instrument_id, kind, level, code, message, data FROM events
       ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}

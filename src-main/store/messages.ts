@@ -4,7 +4,13 @@
  */
 import type Database from 'better-sqlite3';
 import type { StoredResult } from '../../src-shared/results';
-import { resultsFromJson, storedText } from './compact';
+import {
+  RESULT_ROW_COLUMNS,
+  resultFromRow,
+  resultsFromJson,
+  storedText,
+  type ResultRow,
+} from './compact';
 import { StoreError } from './errors';
 import { SUMMARY_COLUMNS, toSummary, type MessageHistory, type SummaryRow } from './history';
 import type { MessageRow } from './prepare';
@@ -32,19 +38,6 @@ interface DetailRow extends SummaryRow {
   errors: string;
   dedupe_key: string | null;
   profile: string | null;
-}
-
-interface ResultRow {
-  message_id: number;
-  sample_id: string | null;
-  patient_id: string | null;
-  test_code: string | null;
-  value: string | null;
-  units: string | null;
-  flags: string | null;
-  status: string | null;
-  observed_at: string | null;
-  qc: number;
 }
 
 interface CliRow {
@@ -101,13 +94,11 @@ export class MessageTable {
          m.dedupe_key, m.profile
        FROM messages m WHERE m.id = ?`,
     );
-    const resultColumns = `message_id, sample_id, patient_id, test_code, value, units, flags,
-      status, observed_at, qc`;
     this.selectResults = db.prepare(
-      `SELECT ${resultColumns} FROM results WHERE message_id = ? ORDER BY seq`,
+      `SELECT ${RESULT_ROW_COLUMNS} FROM results WHERE message_id = ? ORDER BY seq`,
     );
     this.selectResultsOf = db.prepare(
-      `SELECT ${resultColumns} FROM results
+      `SELECT ${RESULT_ROW_COLUMNS} FROM results
        WHERE message_id IN (SELECT value FROM json_each(?)) ORDER BY message_id, seq`,
     );
     this.selectCliRows = db.prepare(
@@ -215,7 +206,7 @@ export class MessageTable {
       raw: row.raw,
       results:
         row.results === null
-          ? this.selectResults.all(id).map(toResult)
+          ? this.selectResults.all(id).map(resultFromRow)
           : resultsFromJson(row.results),
       errors: JSON.parse(row.errors) as MessageError[],
       dedupeKey: row.dedupe_key,
@@ -244,7 +235,7 @@ export class MessageTable {
         // Messages stored before results moved into their row, not converted yet.
         for (const row of this.selectResultsOf.all(ids)) {
           const list = results.get(row.message_id) ?? [];
-          list.push(toResult(row));
+          list.push(resultFromRow(row));
           results.set(row.message_id, list);
         }
       }
@@ -320,18 +311,4 @@ function localMidnight(now: number): number {
   const day = new Date(now);
   day.setHours(0, 0, 0, 0);
   return day.getTime();
-}
-
-function toResult(row: ResultRow): StoredResult {
-  return {
-    sampleId: row.sample_id,
-    patientId: row.patient_id,
-    testCode: row.test_code,
-    value: row.value,
-    units: row.units,
-    flags: row.flags,
-    status: row.status,
-    observedAt: row.observed_at,
-    qc: row.qc === 1,
-  };
 }

@@ -11,7 +11,13 @@ import {
   type OutboxState,
 } from '../../src-shared/outbox';
 import type { StoredResult } from '../../src-shared/results';
-import { resultsFromJson, storedText } from './compact';
+import {
+  RESULT_ROW_COLUMNS,
+  resultFromRow,
+  resultsFromJson,
+  storedText,
+  type ResultRow,
+} from './compact';
 import type { MessageRow } from './prepare';
 import type { InstrumentSource } from './types';
 
@@ -100,19 +106,6 @@ interface ItemRow {
   raw: Buffer;
   results: string | null;
   profile: string | null;
-}
-
-interface ResultRow {
-  message_id: number;
-  sample_id: string | null;
-  patient_id: string | null;
-  test_code: string | null;
-  value: string | null;
-  units: string | null;
-  flags: string | null;
-  status: string | null;
-  observed_at: string | null;
-  qc: number;
 }
 
 interface EntryRow {
@@ -216,8 +209,7 @@ export class OutboxTable {
        ORDER BY o.id LIMIT ?`,
     );
     this.selectResultsOf = db.prepare(
-      `SELECT message_id, sample_id, patient_id, test_code, value, units, flags, status,
-         observed_at, qc
+      `SELECT ${RESULT_ROW_COLUMNS}
        FROM results WHERE message_id IN (SELECT value FROM json_each(?)) ORDER BY message_id, seq`,
     );
     this.insertAttempt = db.prepare(
@@ -307,17 +299,7 @@ export class OutboxTable {
     for (const row of oldRows) {
       let list = results.get(row.message_id);
       if (!list) results.set(row.message_id, (list = []));
-      list.push({
-        sampleId: row.sample_id,
-        patientId: row.patient_id,
-        testCode: row.test_code,
-        value: row.value,
-        units: row.units,
-        flags: row.flags,
-        status: row.status,
-        observedAt: row.observed_at,
-        qc: row.qc === 1,
-      });
+      list.push(resultFromRow(row));
     }
     return rows.map((row) => ({
       id: row.id,

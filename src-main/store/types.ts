@@ -186,6 +186,8 @@ export interface EventFilter {
   level?: EventLevel;
   from?: number;
   to?: number;
+  /** Text in the message, code, kind or instrument ID (src-shared/event-search.ts). */
+  search?: string;
   cursor?: string | null;
   /** Default 100, at most 1000. */
   limit?: number;

@@ -4,6 +4,7 @@ import { StatusBadge } from '../components/StatusBadge';
 import { formatAddress, formatAgo, formatElapsed, type Tone } from '../format';
 import { useAppStore } from '../store';
 import { useNow } from '../use-now';
+import { DestinationEditorPanel } from './DestinationEditor';
 
 const TYPE_NAMES = { hl7: 'HL7 over MLLP', http: 'HTTP', file: 'Files' } as const;
 
@@ -42,6 +43,7 @@ export function DestinationCard({ status }: { status: DestinationStatusView }) {
   const actionError = useAppStore((state) => state.destinations.actionError[status.id]);
   const notice = useAppStore((state) => state.destinations.notice[status.id]);
   const run = useAppStore((state) => state.runDestinationAction);
+  const openEditor = useAppStore((state) => state.openDestinationEditor);
   const now = useNow();
   const titleId = useId();
   const { word, tone } = destinationWord(status);
@@ -142,6 +144,9 @@ export function DestinationCard({ status }: { status: DestinationStatusView }) {
           >
             Retry failed
           </button>
+          <button type="button" onClick={() => openEditor({ kind: 'edit', id: status.id })}>
+            {status.source === 'app' ? 'Edit' : 'Settings'}
+          </button>
         </div>
       )}
       {notice && (
@@ -160,7 +165,7 @@ export function DestinationCard({ status }: { status: DestinationStatusView }) {
 
 export function DestinationCards() {
   const list = useAppStore((state) => state.destinations.list);
-  if (list.length === 0) return null;
+  const openEditor = useAppStore((state) => state.openDestinationEditor);
   const down = list.filter((d) => d.state === 'waiting' || d.state === 'retrying').length;
   const failed = list.reduce((n, d) => n + d.failed, 0);
   return (
@@ -171,13 +176,24 @@ export function DestinationCards() {
           {list.length} {list.length === 1 ? 'destination' : 'destinations'}
           {down > 0 ? `: ${down} not reachable` : ''}
           {failed > 0 ? `, ${failed} failed ${failed === 1 ? 'message' : 'messages'}` : ''}
+          {list.length === 0 ? ': results stay in the gateway until one is added' : ''}
         </p>
+        <button
+          type="button"
+          className="page-head-action"
+          onClick={() => openEditor({ kind: 'new' })}
+        >
+          Add destination
+        </button>
       </div>
-      <div className="cards">
-        {list.map((status) => (
-          <DestinationCard key={status.id} status={status} />
-        ))}
-      </div>
+      <DestinationEditorPanel />
+      {list.length > 0 && (
+        <div className="cards">
+          {list.map((status) => (
+            <DestinationCard key={status.id} status={status} />
+          ))}
+        </div>
+      )}
     </section>
   );
 }

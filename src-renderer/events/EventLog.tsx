@@ -1,4 +1,4 @@
-import { useEffect, useId } from 'react';
+import { useEffect, useId, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import type { LogEntryView } from '../../src-shared/contract';
 import { LEVEL_WORDS as levelWords, formatTime } from '../format';
@@ -27,6 +27,15 @@ export function EventLog() {
   const now = useNow(60_000);
   const instrumentFilterId = useId();
   const levelFilterId = useId();
+  const searchId = useId();
+  const [searchText, setSearchText] = useState(log.filter.search);
+
+  // The gateway is asked once typing pauses, not for every key.
+  useEffect(() => {
+    if (searchText.trim() === useAppStore.getState().log.filter.search.trim()) return;
+    const timer = setTimeout(() => void setLogFilter({ search: searchText }), 250);
+    return () => clearTimeout(timer);
+  }, [searchText, setLogFilter]);
 
   // A filter kept from before may name an instrument that has since been removed.
   const knownIds =
@@ -50,6 +59,15 @@ export function EventLog() {
       </div>
 
       <div className="toolbar" role="group" aria-label="Filter events">
+        <label htmlFor={searchId}>Search</label>
+        <input
+          id={searchId}
+          type="search"
+          value={searchText}
+          placeholder="Words, code or instrument"
+          spellCheck={false}
+          onChange={(event) => setSearchText(event.target.value)}
+        />
         <label htmlFor={instrumentFilterId}>Instrument</label>
         <select
           id={instrumentFilterId}

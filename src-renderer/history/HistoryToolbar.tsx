@@ -3,7 +3,9 @@ import { useEffect, useId, useState, type ChangeEvent, type Ref } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import type { ExportFormat } from '../store/history-slice';
 import type { HistoryFilters, SortOrder, TimeRange } from './query';
-import { TIME_RANGES } from './query';
+import { TIME_RANGES, timeBounds } from './query';
+import { getDisplayZone } from '../display-zone';
+import { localTimeZone } from '../../src-shared/time-zone';
 import { useHistory } from './store-context';
 import { KNOWN_STATUSES, statusWord } from './words';
 
@@ -173,11 +175,59 @@ export function HistoryToolbar({ searchRef, onLeaveSearch }: HistoryToolbarProps
         </label>
       </div>
       <div className="history-subbar">
+        {filters.range === 'custom' && <CustomRange />}
         <span id={`${ids}-search-hint`} className="history-hint">
           Press / to search, arrows to move, Enter to open
         </span>
         <ExportControl />
       </div>
+    </div>
+  );
+}
+
+/** From and to, each a date and a time of day in the gateway's zone; either may stay open. */
+function CustomRange() {
+  const { customFrom, customTo } = useHistory(
+    useShallow((state) => ({
+      customFrom: state.history.filters.customFrom,
+      customTo: state.history.filters.customTo,
+    })),
+  );
+  const historySetFilters = useHistory((state) => state.historySetFilters);
+  const timeZone = getDisplayZone() ?? localTimeZone();
+  const ids = useId();
+  // A custom range does not depend on the time now.
+  const { problem } = timeBounds({ range: 'custom', customFrom, customTo }, 0, timeZone);
+  return (
+    <div
+      className="history-custom-range"
+      role="group"
+      aria-label="Custom time range"
+      aria-describedby={`${ids}-zone`}
+    >
+      <label className="history-filter">
+        From
+        <input
+          type="datetime-local"
+          value={customFrom}
+          max={customTo || undefined}
+          aria-invalid={problem ? true : undefined}
+          onChange={(event) => historySetFilters({ customFrom: event.target.value })}
+        />
+      </label>
+      <label className="history-filter">
+        To
+        <input
+          type="datetime-local"
+          value={customTo}
+          min={customFrom || undefined}
+          aria-invalid={problem ? true : undefined}
+          onChange={(event) => historySetFilters({ customTo: event.target.value })}
+        />
+      </label>
+      <span id={`${ids}-zone`} className="history-hint">
+        {problem ?? `In the gateway’s time, ${timeZone}; “To” includes its whole minute`}
+      </span>
     </div>
   );
 }

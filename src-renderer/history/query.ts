@@ -4,9 +4,10 @@
  */
 import type { MessageQuery, StoredMessageEvent } from '../../src-shared/contract';
 import type { Protocol } from '../../src-shared/results';
+import { wallToEpoch, zonedParts } from '../../src-shared/time-zone';
 import type { MessageSummary } from '../../src-shared/status';
 
-export type TimeRange = 'hour' | 'today' | 'week' | 'all';
+export type TimeRange = 'hour' | 'today' | 'week' | 'all' | 'custom';
 export type SortOrder = 'desc' | 'asc';
 
 export interface HistoryFilters {
@@ -19,6 +20,12 @@ export interface HistoryFilters {
   /** Messages whose delivery to the LIS is in this state; null: all. */
   forwarding: 'pending' | 'delivered' | 'failed' | 'held' | null;
   range: TimeRange;
+  /**
+   * The custom range, as `datetime-local` inputs give it (`2026-03-02T08:00`), in the gateway's
+   * time zone; '' leaves that end open. `customTo` includes its whole minute.
+   */
+  customFrom: string;
+  customTo: string;
   order: SortOrder;
   /** Sample ID, patient ID, test code or words of the text; matched by the gateway. */
   search: string;
@@ -32,6 +39,8 @@ export const DEFAULT_FILTERS: HistoryFilters = {
   qc: null,
   forwarding: null,
   range: 'all',
+  customFrom: '',
+  customTo: '',
   order: 'desc',
   search: '',
 };
@@ -41,30 +50,66 @@ export const TIME_RANGES: { value: TimeRange; label: string }[] = [
   { value: 'today', label: 'Today' },
   { value: 'week', label: 'Last 7 days' },
   { value: 'all', label: 'All time' },
+  { value: 'custom', label: 'Custom range' },
 ];
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
 
-/** The earliest time a range includes, or undefined for all time. Today starts at local midnight. */
-export function rangeStart(range: TimeRange, now: number): number | undefined {
-  switch (range) {
+/**
+ * The times the filters include: `from` inclusive, `to` exclusive, each undefined when open.
+ * Today starts at midnight in `timeZone` (the gateway's), as does a custom range's wall-clock
+ * time. `problem` says, in plain words, why a custom range cannot be used.
+ */
+export function timeBounds(
+  filters: Pick<HistoryFilters, 'range' | 'customFrom' | 'customTo'>,
+  now: number,
+  timeZone?: string,
+): { from?: number; to?: number; problem?: string } {
+  switch (filters.range) {
     case 'hour':
-      return now - HOUR_MS;
+      return { from: now - HOUR_MS };
     case 'today': {
-      const midnight = new Date(now);
-      midnight.setHours(0, 0, 0, 0);
-      return midnight.getTime();
+      const parts = zonedParts(now, timeZone);
+      const pad = (n: number) => String(n).padStart(2, '0');
+      const midnight = wallToEpoch(
+        `${parts.year}-${pad(parts.month)}-${pad(parts.day)}T00:00`,
+        timeZone,
+      );
+      return { from: midnight ?? now - DAY_MS };
     }
     case 'week':
-      return now - 7 * DAY_MS;
+      return { from: now - 7 * DAY_MS };
     case 'all':
-      return undefined;
+      return {};
+    case 'custom': {
+      const bounds: { from?: number; to?: number; problem?: string } = {};
+      if (filters.customFrom.trim() !== '') {
+        const from = wallToEpoch(filters.customFrom, timeZone);
+        if (from === null) return { problem: 'The start is not a date and time.' };
+        bounds.from = from;
+      }
+      if (filters.customTo.trim() !== '') {
+        const to = wallToEpoch(filters.customTo, timeZone);
+        if (to === null) return { problem: 'The end is not a date and time.' };
+        bounds.to = to + 60_000;
+      }
+      if (bounds.from !== undefined && bounds.to !== undefined && bounds.from >= bounds.to)
+        return { ...bounds, problem: 'The start is after the end: no message can match.' };
+      return bounds;
+    }
   }
 }
 
-/** The request for the filters; `from` is fixed when the query runs so pages stay consistent. */
-export function toMessageQuery(filters: HistoryFilters, from: number | undefined): MessageQuery {
+/**
+ * The request for the filters; `from` and `to` are fixed when the query runs so pages stay
+ * consistent.
+ */
+export function toMessageQuery(
+  filters: HistoryFilters,
+  from: number | undefined,
+  to?: number,
+): MessageQuery {
   const query: MessageQuery = { order: filters.order };
   if (filters.instrumentId) query.instrumentId = filters.instrumentId;
   if (filters.protocol) query.protocol = filters.protocol;
@@ -73,6 +118,7 @@ export function toMessageQuery(filters: HistoryFilters, from: number | undefined
   if (filters.qc !== null) query.qc = filters.qc;
   if (filters.forwarding !== null) query.forwarding = filters.forwarding;
   if (from !== undefined) query.from = from;
+  if (to !== undefined) query.to = to;
   const search = filters.search.trim();
   if (search) query.search = search;
   return query;
@@ -88,6 +134,7 @@ export function passesFilters(
   message: LiveFields,
   filters: HistoryFilters,
   from: number | undefined,
+  to?: number,
 ): boolean {
   return (
     (filters.instrumentId === null || message.instrumentId === filters.instrumentId) &&
@@ -97,7 +144,8 @@ export function passesFilters(
     (filters.qc === null || message.qc === filters.qc) &&
     // Where a new message's delivery stands is known after the next query, not from its event.
     filters.forwarding === null &&
-    (from === undefined || message.receivedAt >= from)
+    (from === undefined || message.receivedAt >= from) &&
+    (to === undefined || message.receivedAt < to)
   );
 }
 

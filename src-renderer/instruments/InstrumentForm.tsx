@@ -183,8 +183,10 @@ export function InstrumentForm({ editingId, initial, initialResults, original = 
     setSubmitted(true);
     setGeneral([]);
     setSaved(null);
-    const read = readForm(values);
+    const read = readForm(values, baseline);
     if (!read.ok) {
+      // A problem with a setting the form does not show (orders pushed over bare records…).
+      setGeneral(read.general);
       focusFirstProblem(read.errors);
       return;
     }
@@ -754,9 +756,19 @@ export function InstrumentForm({ editingId, initial, initialResults, original = 
   );
 }
 
-/** The settings the form would save: its own fields, then profile, test codes and QC. */
+/**
+ * The settings the form would save: its own fields (already laid over the gateway's config, see
+ * readForm), then profile, test codes and QC, which the form shows whole.
+ */
 function candidateConfig(config: InstrumentConfig, settings: ResultSettings): InstrumentConfig {
-  const merged = { ...config, ...settings };
+  const merged: Record<string, unknown> = {
+    ...config,
+    testCodes: settings.testCodes,
+    qc: settings.qc,
+  };
+  // No profile chosen means the generic reading, even if the gateway had one.
+  if (settings.profile === undefined) delete merged.profile;
+  else merged.profile = settings.profile;
   // Defaults filled in, so comparing with the gateway's settings sees only real changes.
   const parsed = instrumentConfigSchema.safeParse(merged);
   return parsed.success ? parsed.data : (merged as InstrumentConfig);
@@ -769,7 +781,7 @@ function changePlan(
   results: ReturnType<typeof readResultSettings>,
 ): ChangePlan | null {
   if (!baseline || !results.ok) return null;
-  const read = readForm(values);
+  const read = readForm(values, baseline);
   if (!read.ok) return null;
   return planChange(baseline, candidateConfig(read.config, results.settings));
 }

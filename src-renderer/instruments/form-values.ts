@@ -146,11 +146,18 @@ export function newFormValues(): FormValues {
 /**
  * The config the form describes, checked with the same schema the gateway uses. Text that is
  * not a number is reported here, since the schema would only see a missing value.
+ *
+ * `base` is the instrument's config as the gateway has it: the form's fields are laid over it, so
+ * a setting the form does not show (`orders`, `forwardTo`, anything set in the file or by the
+ * API) is kept as it is rather than reset to its default. A field the form empties (no name, no
+ * silence alarm, no port on a serial link) is removed.
  */
 export function readForm(
   values: FormValues,
-): { ok: true; config: InstrumentConfig } | { ok: false; errors: FieldErrors } {
+  base: InstrumentConfig | null = null,
+): { ok: true; config: InstrumentConfig } | { ok: false; errors: FieldErrors; general: string[] } {
   const errors: FieldErrors = {};
+  const general: string[] = [];
   const number = (field: FieldName): number | undefined => {
     const text = String(values[field]).trim();
     if (text === '') return undefined;
@@ -210,15 +217,38 @@ export function readForm(
   if (input.id === '') errors.id = 'must not be empty';
   if (!serial && values.port.trim() === '') errors.port = 'must not be empty';
   if (serial && values['serial.path'].trim() === '') errors['serial.path'] = 'must not be empty';
-  const parsed = instrumentConfigSchema.safeParse(input);
+  const parsed = instrumentConfigSchema.safeParse(base ? overlay(base, input) : input);
   if (parsed.success && Object.keys(errors).length === 0) return { ok: true, config: parsed.data };
   if (!parsed.success) {
     for (const problem of describeIssues(parsed.error)) {
       const field = fieldOf(problem.field);
-      if (field && !errors[field]) errors[field] = problem.message;
+      if (field) errors[field] ??= problem.message;
+      else general.push(`${problem.field}: ${problem.message}`);
     }
   }
-  return { ok: false, errors };
+  return { ok: false, errors, general };
+}
+
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * `edits` laid over `base`: nested objects (`astm`, `reconnect`, `serial`…) are merged key by key
+ * so their unshown keys survive; arrays and plain values are replaced; a key `edits` sets to
+ * undefined is removed. Keys only in `base` are kept.
+ */
+export function overlay(
+  base: Readonly<Record<string, unknown>>,
+  edits: Readonly<Record<string, unknown>>,
+): Record<string, unknown> {
+  const result: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(edits)) {
+    if (value === undefined) delete result[key];
+    else if (isPlainObject(value) && isPlainObject(base[key]))
+      result[key] = overlay(base[key], value);
+    else result[key] = value;
+  }
+  return result;
 }
 
 const fieldNames = new Set<string>(Object.keys(newFormValues()));

@@ -5,6 +5,9 @@ import { call } from './call';
 
 export type DestinationAction = 'hold' | 'release' | 'retryFailed';
 
+/** What the destination editor shows: a blank form, one destination, or nothing. */
+export type DestinationEditor = { kind: 'new' } | { kind: 'edit'; id: string } | null;
+
 export interface DestinationsSlice {
   destinations: {
     /** In the order the gateway lists them. */
@@ -15,14 +18,27 @@ export interface DestinationsSlice {
     actionError: Record<string, string | undefined>;
     /** Per destination, what the last Retry failed did, e.g. "3 messages sent again". */
     notice: Record<string, string | undefined>;
+    editor: DestinationEditor;
   };
+  openDestinationEditor(editor: DestinationEditor): void;
   applyDestinations(statuses: DestinationStatusView[]): void;
   loadDestinations(): Promise<void>;
   runDestinationAction(id: string, action: DestinationAction): Promise<void>;
 }
 
 export const createDestinationsSlice: SliceCreator<DestinationsSlice> = (set, get) => ({
-  destinations: { list: [], loaded: false, pending: {}, actionError: {}, notice: {} },
+  destinations: {
+    list: [],
+    loaded: false,
+    pending: {},
+    actionError: {},
+    notice: {},
+    editor: null,
+  },
+
+  openDestinationEditor(editor) {
+    set((state) => ({ destinations: { ...state.destinations, editor } }));
+  },
 
   applyDestinations(statuses) {
     set((state) => ({ destinations: { ...state.destinations, list: statuses, loaded: true } }));

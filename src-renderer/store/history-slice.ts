@@ -7,12 +7,13 @@ import type {
 } from '../../src-shared/contract';
 import type { MessageSummary } from '../../src-shared/status';
 import { getApi } from '../api';
+import { getDisplayZone } from '../display-zone';
 import {
   DEFAULT_FILTERS,
   hasSearch,
   mergeFresh,
   passesFilters,
-  rangeStart,
+  timeBounds,
   summaryOf,
   toMessageQuery,
   type HistoryFilters,
@@ -52,6 +53,8 @@ export interface HistoryState {
   searchText: string;
   /** Start of the time range, fixed when the query ran. */
   from: number | undefined;
+  /** Exclusive; set only by a custom range. */
+  to: number | undefined;
   items: MessageSummary[];
   nextCursor: string | null;
   loading: 'idle' | 'first' | 'more';
@@ -102,6 +105,7 @@ export const initialHistoryState = (): HistoryState => ({
   filters: DEFAULT_FILTERS,
   searchText: '',
   from: undefined,
+  to: undefined,
   items: [],
   nextCursor: null,
   loading: 'idle',
@@ -147,7 +151,7 @@ export const createHistorySlice: StateCreator<HistorySlice, [], [], HistorySlice
 
   /** Whether a live message may appear in the list, given everything but the search. */
   const belongs = (history: HistoryState, message: StoredMessageEvent): boolean =>
-    !message.duplicate && passesFilters(message, history.filters, history.from);
+    !message.duplicate && passesFilters(message, history.filters, history.from, history.to);
 
   /**
    * Under a search only the gateway can tell which new messages match: it is asked, for the
@@ -160,7 +164,7 @@ export const createHistorySlice: StateCreator<HistorySlice, [], [], HistorySlice
     const ids = new Set(fresh.map((message) => message.id));
     const since = Math.min(...fresh.map((message) => message.receivedAt));
     const query = {
-      ...toMessageQuery(history.filters, history.from),
+      ...toMessageQuery(history.filters, history.from, history.to),
       from: Math.max(since, history.from ?? since),
       order: 'asc' as const,
       limit: Math.min(500, Math.max(50, fresh.length * 4)),
@@ -189,16 +193,20 @@ export const createHistorySlice: StateCreator<HistorySlice, [], [], HistorySlice
 
     historyRefresh: async () => {
       const generation = get().history.generation + 1;
-      const from = rangeStart(get().history.filters.range, Date.now());
+      const { from, to } = timeBounds(get().history.filters, Date.now(), getDisplayZone());
       update({
         generation,
         from,
+        to,
         loading: 'first',
         error: null,
         newCount: 0,
         arrivedWhileLoading: [],
       });
-      const query = { ...toMessageQuery(get().history.filters, from), limit: HISTORY_PAGE_SIZE };
+      const query = {
+        ...toMessageQuery(get().history.filters, from, to),
+        limit: HISTORY_PAGE_SIZE,
+      };
       let result: CommandResult<'queryMessages'>;
       try {
         result = await getApi().queryMessages(query);
@@ -228,11 +236,11 @@ export const createHistorySlice: StateCreator<HistorySlice, [], [], HistorySlice
     },
 
     historyLoadMore: async () => {
-      const { nextCursor, loading, generation, filters, from } = get().history;
+      const { nextCursor, loading, generation, filters, from, to } = get().history;
       if (nextCursor === null || loading !== 'idle') return;
       update({ loading: 'more', error: null });
       const query = {
-        ...toMessageQuery(filters, from),
+        ...toMessageQuery(filters, from, to),
         cursor: nextCursor,
         limit: HISTORY_PAGE_SIZE,
       };
@@ -337,11 +345,14 @@ export const createHistorySlice: StateCreator<HistorySlice, [], [], HistorySlice
     },
 
     historyExport: async (format) => {
-      const { filters, from } = get().history;
+      const { filters, from, to } = get().history;
       update({ exporting: true, exportNote: null });
       let result: CommandResult<'exportMessages'>;
       try {
-        result = await getApi().exportMessages({ query: toMessageQuery(filters, from), format });
+        result = await getApi().exportMessages({
+          query: toMessageQuery(filters, from, to),
+          format,
+        });
       } catch (error) {
         result = { ok: false, error: unexpected(error) };
       }

@@ -1,4 +1,5 @@
 import type { LogEntryView } from '../../src-shared/contract';
+import { eventMatchesSearch } from '../../src-shared/event-search';
 import { getApi } from '../api';
 import type { SliceCreator } from './app-state';
 import { call } from './call';
@@ -12,6 +13,8 @@ export type LogLevel = LogEntryView['level'];
 export interface LogFilter {
   instrumentId: string | null;
   level: LogLevel | null;
+  /** Text in the message, code, kind or instrument ID; '' for all. Matched by the gateway. */
+  search: string;
 }
 
 export interface LogSlice {
@@ -38,7 +41,8 @@ export interface LogSlice {
 export function matchesLogFilter(entry: LogEntryView, filter: LogFilter): boolean {
   return (
     (filter.instrumentId === null || entry.instrumentId === filter.instrumentId) &&
-    (filter.level === null || entry.level === filter.level)
+    (filter.level === null || entry.level === filter.level) &&
+    eventMatchesSearch(entry, filter.search)
   );
 }
 
@@ -73,6 +77,7 @@ function queryOf(filter: LogFilter) {
   return {
     ...(filter.instrumentId === null ? {} : { instrumentId: filter.instrumentId }),
     ...(filter.level === null ? {} : { level: filter.level }),
+    ...(filter.search.trim() === '' ? {} : { search: filter.search.trim() }),
   };
 }
 
@@ -83,7 +88,7 @@ export const createLogSlice: SliceCreator<LogSlice> = (set, get) => {
   return {
     log: {
       entries: [],
-      filter: { instrumentId: null, level: null },
+      filter: { instrumentId: null, level: null, search: '' },
       nextCursor: null,
       loading: false,
       loaded: false,

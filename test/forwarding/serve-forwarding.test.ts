@@ -221,6 +221,21 @@ describe('serve forwards to an MLLP LIS', () => {
       60_000,
       50,
     );
+    // Messages stored but not acknowledged when the gateway died (their analyzer gave up on
+    // them) are forwarded too; wait for those as well before stopping it.
+    await waitFor(
+      () => {
+        const reader = openStore({ file: dbFile, readonly: true });
+        try {
+          return reader.listOutbox({ limit: 100_000 }).every((e) => e.state === 'delivered');
+        } finally {
+          reader.close();
+        }
+      },
+      `seed ${seed}: every outbox entry delivered`,
+      60_000,
+      100,
+    );
     again.kill('SIGTERM');
     await exited(again);
     const controlIds = new Map<string, Set<string>>();

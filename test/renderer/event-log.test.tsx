@@ -1,5 +1,5 @@
 // @vitest-environment jsdom
-import { act, fireEvent, render, screen, within } from '@testing-library/react';
+import { act, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 import type { LogEntryView } from '../../src-shared/contract';
 import { EventLog } from '../../src-renderer/events/EventLog';
@@ -106,6 +106,47 @@ describe('Event log', () => {
       }),
     );
     expect(rows()).toEqual(['error for cobas', 'event 1']);
+  });
+
+  it('searches the text once typing pauses, on the server and for live events', async () => {
+    await renderLog();
+    await gateway.startBridge();
+    gateway.fake.commands.listEvents.mockResolvedValue({
+      ok: true,
+      value: {
+        items: [entry(1, { code: 'ASTM_BAD_CHECKSUM', message: 'frame 2: checksum' })],
+        nextCursor: null,
+      },
+    });
+    const calls = () => gateway.fake.commands.listEvents.mock.calls.length;
+    const before = calls();
+    const box = screen.getByLabelText('Search');
+    for (const text of ['c', 'ch', 'checksum']) fireEvent.change(box, { target: { value: text } });
+    expect(calls()).toBe(before);
+    await waitFor(() =>
+      expect(gateway.fake.commands.listEvents).toHaveBeenLastCalledWith({
+        search: 'checksum',
+        limit: 100,
+      }),
+    );
+    expect(calls()).toBe(before + 1);
+    await settle();
+    expect(rows()).toEqual(['frame 2: checksumASTM_BAD_CHECKSUM']);
+
+    act(() =>
+      gateway.fake.emit('logged', {
+        entries: [
+          entry(5, { message: 'link up' }),
+          entry(6, { code: 'ASTM_BAD_CHECKSUM', message: 'frame 1: expected 3A, got 3B' }),
+          entry(7, { message: 'Checksum failed twice' }),
+        ],
+      }),
+    );
+    expect(rows()).toEqual([
+      'Checksum failed twice',
+      'frame 1: expected 3A, got 3BASTM_BAD_CHECKSUM',
+      'frame 2: checksumASTM_BAD_CHECKSUM',
+    ]);
   });
 
   it('loads older events with the cursor', async () => {

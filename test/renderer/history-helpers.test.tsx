@@ -11,8 +11,9 @@ import {
   DEFAULT_FILTERS,
   mergeFresh,
   passesFilters,
-  rangeStart,
+  timeBounds,
   toMessageQuery,
+  type TimeRange,
 } from '../../src-renderer/history/query';
 import { rowTop, squeeze } from '../../src-renderer/history/windowing';
 import { ackWords, describeChunk, isRefusal } from '../../src-renderer/history/words';
@@ -171,10 +172,57 @@ describe('query', () => {
 
   it('starts time ranges an hour, a local midnight or a week back', () => {
     const now = new Date(2025, 2, 14, 15, 30).getTime();
-    expect(rangeStart('hour', now)).toBe(now - 3_600_000);
-    expect(rangeStart('today', now)).toBe(new Date(2025, 2, 14).getTime());
-    expect(rangeStart('week', now)).toBe(now - 7 * 86_400_000);
-    expect(rangeStart('all', now)).toBeUndefined();
+    const bounds = (range: TimeRange) => timeBounds({ ...DEFAULT_FILTERS, range }, now);
+    expect(bounds('hour')).toEqual({ from: now - 3_600_000 });
+    expect(bounds('today')).toEqual({ from: new Date(2025, 2, 14).getTime() });
+    expect(bounds('week')).toEqual({ from: now - 7 * 86_400_000 });
+    expect(bounds('all')).toEqual({});
+  });
+
+  it('starts today at midnight in the gateway’s zone, not the browser’s', () => {
+    // 03:30 UTC on 14 March 2025 is still the 13th, 23:30, in New York (UTC-4 after 9 March).
+    const now = Date.UTC(2025, 2, 14, 3, 30);
+    const range = { ...DEFAULT_FILTERS, range: 'today' as const };
+    expect(timeBounds(range, now, 'America/New_York')).toEqual({
+      from: Date.UTC(2025, 2, 13, 4, 0),
+    });
+    expect(timeBounds(range, now, 'Asia/Tokyo')).toEqual({ from: Date.UTC(2025, 2, 13, 15, 0) });
+  });
+
+  it('reads a custom range as wall-clock times in the gateway’s zone, “to” with its minute', () => {
+    const custom = (customFrom: string, customTo: string) =>
+      timeBounds({ ...DEFAULT_FILTERS, range: 'custom', customFrom, customTo }, 0, 'Europe/Berlin');
+    // Berlin is UTC+1 in winter, UTC+2 from 30 March 2025.
+    expect(custom('2025-03-02T08:00', '2025-03-02T12:30')).toEqual({
+      from: Date.UTC(2025, 2, 2, 7, 0),
+      to: Date.UTC(2025, 2, 2, 11, 31),
+    });
+    expect(custom('2025-07-01T00:00', '')).toEqual({ from: Date.UTC(2025, 5, 30, 22, 0) });
+    expect(custom('', '2025-07-01T00:00')).toEqual({ to: Date.UTC(2025, 5, 30, 22, 1) });
+    expect(custom('', '')).toEqual({});
+    expect(custom('2025-03-02T12:00', '2025-03-02T08:00').problem).toBe(
+      'The start is after the end: no message can match.',
+    );
+    expect(custom('yesterday', '').problem).toBe('The start is not a date and time.');
+    // 02:30 on 30 March does not exist in Berlin: read as 03:30 summer time, not an error.
+    expect(custom('2025-03-30T02:30', '').from).toBe(Date.UTC(2025, 2, 30, 1, 30));
+    // 02:30 on 26 October happens twice; the first is meant.
+    expect(custom('2025-10-26T02:30', '').from).toBe(Date.UTC(2025, 9, 26, 0, 30));
+  });
+
+  it('asks the gateway for a custom range and keeps later live messages out of it', () => {
+    const filters = { ...DEFAULT_FILTERS, range: 'custom' as const };
+    expect(toMessageQuery(filters, 1000, 5000)).toMatchObject({ from: 1000, to: 5000 });
+    const message = {
+      instrumentId: 'c1',
+      protocol: 'astm' as const,
+      direction: 'in' as const,
+      status: 'ok',
+      receivedAt: 5000,
+      qc: false,
+    };
+    expect(passesFilters(message, filters, 1000, 5000)).toBe(false);
+    expect(passesFilters({ ...message, receivedAt: 4999 }, filters, 1000, 5000)).toBe(true);
   });
 });
 

@@ -11,6 +11,7 @@ import type {
 } from '../../src-shared/contract';
 import type { MessageSummary } from '../../src-shared/status';
 import { setApi } from '../../src-renderer/api';
+import { setDisplayZone } from '../../src-renderer/display-zone';
 import { HistoryView } from '../../src-renderer/history/HistoryView';
 import { createHistorySlice, type HistorySlice } from '../../src-renderer/store/history-slice';
 
@@ -184,6 +185,38 @@ describe('HistoryView', () => {
     const row = await within(listbox()).findByRole('option', { name: /sample S123/ });
     expect(row.textContent).toContain('S123');
     expect(within(row).getByText('Stored')).toBeTruthy();
+  });
+
+  it('asks for a custom range in the gateway’s time zone and says which zone', async () => {
+    setDisplayZone('America/New_York');
+    try {
+      const api = fakeApi();
+      renderView();
+      await findRows().catch(() => undefined);
+      fireEvent.change(screen.getByLabelText('Time'), { target: { value: 'custom' } });
+      const group = screen.getByRole('group', { name: 'Custom time range' });
+      expect(group.textContent).toContain('America/New_York');
+      fireEvent.change(within(group).getByLabelText('From'), {
+        target: { value: '2025-03-14T08:00' },
+      });
+      fireEvent.change(within(group).getByLabelText('To'), {
+        target: { value: '2025-03-14T09:59' },
+      });
+      // New York is UTC-4 from 9 March 2025; “to” takes in its whole minute.
+      await waitFor(() =>
+        expect(api.queryMessages.mock.lastCall![0]).toMatchObject({
+          from: Date.UTC(2025, 2, 14, 12, 0),
+          to: Date.UTC(2025, 2, 14, 14, 0),
+        }),
+      );
+      fireEvent.change(within(group).getByLabelText('From'), {
+        target: { value: '2025-03-14T11:00' },
+      });
+      expect(group.textContent).toContain('The start is after the end');
+      expect(within(group).getByLabelText('From').getAttribute('aria-invalid')).toBe('true');
+    } finally {
+      setDisplayZone(undefined);
+    }
   });
 
   it('renders only a window of rows out of 100,000', () => {

@@ -1,10 +1,15 @@
 // @vitest-environment jsdom
-import { fireEvent, render, screen, within } from '@testing-library/react';
+import { cleanup, fireEvent, render, screen, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 import { InstrumentsPage } from '../../src-renderer/instruments/InstrumentsPage';
-import type { InstrumentConfig } from '../../src-shared/config';
+import { instrumentConfigSchema, type InstrumentConfig } from '../../src-shared/config';
 import { fromAmount, toAmount } from '../../src-renderer/instruments/duration';
-import { fieldOf, newFormValues, readForm } from '../../src-renderer/instruments/form-values';
+import {
+  fieldOf,
+  newFormValues,
+  readForm,
+  toFormValues,
+} from '../../src-renderer/instruments/form-values';
 import { useAppStore } from '../../src-renderer/store';
 import { makeConfig, makeStatus } from './fake-api';
 import { descriptionOf, settle, withTestGateway } from './harness';
@@ -288,5 +293,137 @@ describe('what saving does to a connected analyzer', () => {
     // The heading names the instrument as it is now saved.
     expect(screen.getByRole('heading', { name: 'Edit Cobas 2' })).toBeTruthy();
     expect(screen.queryByRole('note')).toBeNull();
+  });
+});
+
+/** The schema's settings as dotted paths: `port`, `astm.framing`, `orders.download`. */
+function schemaPaths(): string[] {
+  type Def = { type: string; innerType?: unknown; shape?: Record<string, unknown> };
+  const defOf = (schema: unknown): Def => (schema as { _zod: { def: Def } })._zod.def;
+  const unwrap = (schema: unknown): Def => {
+    const def = defOf(schema);
+    return def.innerType ? unwrap(def.innerType) : def;
+  };
+  const paths: string[] = [];
+  for (const [key, field] of Object.entries(instrumentConfigSchema.shape)) {
+    const def = unwrap(field);
+    if (def.type === 'object' && def.shape)
+      paths.push(...Object.keys(def.shape).map((inner) => `${key}.${inner}`));
+    else paths.push(key);
+  }
+  return paths;
+}
+
+/** Settings the editor shows: its form fields, the silence period and the result settings. */
+const SHOWN = new Set([
+  ...Object.keys(newFormValues()),
+  'silence.afterMs',
+  'profile',
+  'testCodes',
+  'qc.sampleIds',
+  'qc.messageMarks',
+  'qc.forwardTo',
+]);
+
+/** A value other than the default for every setting the editor does not show. */
+const UNSHOWN_VALUES: Record<string, unknown> = {
+  forwardTo: ['lis', 'archive'],
+  'orders.download': 'push',
+  'orders.hl7Message': 'ORM^O01',
+};
+
+function withUnshown(config: InstrumentConfig): InstrumentConfig {
+  const input: Record<string, unknown> = structuredClone(config);
+  for (const [path, value] of Object.entries(UNSHOWN_VALUES)) {
+    const [key, inner] = path.split('.') as [string, string | undefined];
+    if (inner === undefined) input[key] = value;
+    else input[key] = { ...(input[key] as Record<string, unknown>), [inner]: value };
+  }
+  return instrumentConfigSchema.parse(input);
+}
+
+describe('settings the editor does not show', () => {
+  it('has a non-default test value for every schema setting the editor does not show', () => {
+    const unshown = schemaPaths().filter((path) => !SHOWN.has(path));
+    expect(unshown.sort()).toEqual(Object.keys(UNSHOWN_VALUES).sort());
+    const plain = makeConfig();
+    const changed = withUnshown(plain);
+    for (const path of unshown) {
+      const [key, inner] = path.split('.') as [keyof InstrumentConfig, string | undefined];
+      const read = (config: InstrumentConfig) =>
+        inner === undefined ? config[key] : (config[key] as Record<string, unknown>)[inner];
+      expect(read(changed), path).toEqual(UNSHOWN_VALUES[path]);
+      expect(read(plain), path).not.toEqual(UNSHOWN_VALUES[path]);
+    }
+  });
+
+  it('keeps orders pushed (and its other unshown settings) when an instrument is renamed', async () => {
+    const config = makeConfig({ orders: { download: 'push', hl7Message: 'OML^O33' } });
+    await openExisting({ ...config, forwardTo: ['lis'] });
+    type('Name', 'Cobas 2');
+    fireEvent.click(screen.getByRole('button', { name: 'Save changes' }));
+    await settle();
+    expect(gateway.fake.commands.updateInstrument).toHaveBeenCalledTimes(1);
+    const saved = gateway.fake.commands.updateInstrument.mock.calls[0]![0]
+      .config as InstrumentConfig;
+    expect(saved.name).toBe('Cobas 2');
+    expect(saved.orders).toEqual({ download: 'push', hl7Message: 'OML^O33' });
+    expect(saved.forwardTo).toEqual(['lis']);
+    expect(
+      screen.getByText('Changes saved and applied; the analyzer stayed connected.'),
+    ).toBeTruthy();
+  });
+
+  it('saves every unshown setting unchanged, for TCP and serial links', async () => {
+    const bases = [
+      makeConfig(),
+      makeConfig({
+        transport: 'serial',
+        mode: undefined,
+        port: undefined,
+        serial: {
+          path: '/dev/ttyUSB0',
+          baudRate: 9600,
+          dataBits: 8,
+          parity: 'none',
+          stopBits: 1,
+          flowControl: 'none',
+        },
+        protocol: 'hl7',
+      }),
+    ];
+    for (const base of bases) {
+      const config = withUnshown(base);
+      await openExisting(config);
+      fireEvent.click(screen.getByRole('button', { name: 'Save changes' }));
+      await settle();
+      const saved = gateway.fake.commands.updateInstrument.mock.lastCall![0].config;
+      expect(saved).toEqual(config);
+      expect(screen.getByText('Saved; nothing had changed.')).toBeTruthy();
+      cleanup();
+    }
+  });
+
+  it('lays the form over the gateway’s config: unshown keys kept, emptied fields removed', () => {
+    const base = withUnshown(makeConfig({ silence: { afterMs: 60_000, fromHour: 0, toHour: 24 } }));
+    const values = { ...toFormValues(base), name: '', silenceAlarm: false };
+    const read = readForm(values, base);
+    expect(read.ok).toBe(true);
+    if (!read.ok) return;
+    expect(read.config.name).toBeUndefined();
+    expect(read.config.silence).toBeUndefined();
+    expect(read.config.orders).toEqual(base.orders);
+    expect(read.config.forwardTo).toEqual(base.forwardTo);
+    // Without the gateway's config (a new instrument) the defaults apply.
+    const fresh = readForm(values);
+    expect(fresh.ok && fresh.config.orders.download).toBe('query');
+  });
+
+  it('names a problem with an unshown setting instead of failing silently', () => {
+    const base = withUnshown(makeConfig());
+    const read = readForm({ ...toFormValues(base), 'astm.framing': 'raw' }, base);
+    expect(read.ok).toBe(false);
+    if (read.ok) return;
+    expect(read.general.join('\n')).toContain('orders.download');
   });
 });

@@ -2,7 +2,12 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { instrumentConfigSchema } from '../../src-shared/config';
-import { commandNames, commands, type CommandName } from '../../src-shared/contract';
+import {
+  commandNames,
+  commands,
+  type CommandName,
+  type CommandRequest,
+} from '../../src-shared/contract';
 import { Gateway } from '../../src-main/gateway/gateway';
 import { probeTarget } from '../../src-main/links/probe';
 import { writeExportFile } from '../../src-main/service/export-file';
@@ -252,6 +257,57 @@ describe('the command service', () => {
       'all six messages announced',
     );
     expect(total).toBeLessThanOrEqual(6);
+  });
+
+  it('searches the event log by words, code, kind and instrument', async () => {
+    const { store, service } = setup();
+    store.insertEvents([
+      {
+        at: 1,
+        instrumentId: 'cobas',
+        kind: 'protocol',
+        level: 'warn',
+        code: 'ASTM_BAD_CHECKSUM',
+        message: 'frame 2 NAKed, sent again',
+      },
+      {
+        at: 2,
+        instrumentId: 'sysmex',
+        kind: 'link',
+        level: 'info',
+        message: 'Connected from 10.0.0.7',
+      },
+      {
+        at: 3,
+        instrumentId: null,
+        kind: 'system',
+        level: 'info',
+        message: 'Gateway started; 100% of instruments up',
+      },
+      {
+        at: 4,
+        instrumentId: 'cobas',
+        kind: 'link',
+        level: 'error',
+        message: 'Port 5000 is in use',
+      },
+    ]);
+    const messages = async (query: CommandRequest<'listEvents'>) => {
+      const page = await call(service, 'listEvents', query);
+      return page.ok ? page.value.items.map((item) => item.message) : [page.error.code];
+    };
+    expect(await messages({ search: 'bad_checksum' })).toEqual(['frame 2 NAKed, sent again']);
+    expect(await messages({ search: 'CONNECTED' })).toEqual(['Connected from 10.0.0.7']);
+    expect(await messages({ search: 'sysmex' })).toEqual(['Connected from 10.0.0.7']);
+    expect(await messages({ search: '100%' })).toEqual(['Gateway started; 100% of instruments up']);
+    // % and _ are the characters typed, not wildcards.
+    expect(await messages({ search: '1_0' })).toEqual([]);
+    expect(await messages({ search: 'port', instrumentId: 'cobas', level: 'error' })).toEqual([
+      'Port 5000 is in use',
+    ]);
+    expect(await messages({ search: '  ' })).toHaveLength(4);
+    const tooLong = await service.dispatch('listEvents', { search: 'x'.repeat(201) });
+    expect(tooLong.ok).toBe(false);
   });
 
   it('coalesces a flood of events into at most about ten batches a second', async () => {
