@@ -18,6 +18,8 @@ export interface ServerLinkOptions extends LinkOptions {
   listenRetry?: Partial<BackoffPolicy>;
   /** Default: node:net's createServer. */
   listen?: ListenFactory;
+  /** Who connects, in the status words ("waiting for the LIS"). Default "the analyzer". */
+  peerName?: string;
 }
 
 /**
@@ -43,6 +45,7 @@ class TcpServerLink extends LinkLifecycle implements ServerLink {
   private readonly maxConnections: number;
   private readonly allowedPeers: Set<string>;
   private readonly listenFactory: ListenFactory;
+  private readonly peerName: string;
 
   /** Bumped whenever the listening socket is replaced, so late callbacks of an old one are ignored. */
   private generation = 0;
@@ -58,6 +61,7 @@ class TcpServerLink extends LinkLifecycle implements ServerLink {
     this.maxConnections = Math.max(1, options.maxConnections ?? 1);
     this.allowedPeers = new Set((options.allowedPeers ?? []).map(normalizeAddress));
     this.listenFactory = options.listen ?? defaultListen;
+    this.peerName = options.peerName ?? 'the analyzer';
   }
 
   address(): { host: string; port: number } | null {
@@ -103,7 +107,7 @@ class TcpServerLink extends LinkLifecycle implements ServerLink {
     if (!address || typeof address === 'string') return;
     this.bound = { host: address.address, port: address.port };
     this.failures = 0;
-    this.refreshStatus(`listening on ${this.endpoint()}, waiting for the analyzer`);
+    this.refreshStatus(`listening on ${this.endpoint()}, waiting for ${this.peerName}`);
   }
 
   private listenFailed(error: unknown): void {
@@ -209,7 +213,7 @@ class TcpServerLink extends LinkLifecycle implements ServerLink {
     this.emit({ type: 'disconnected', connectionId: connection.id, peer: connection.peer, reason });
     const waiting =
       this.pool.live.length === 0 && this.bound
-        ? '; waiting for the analyzer to connect again'
+        ? `; waiting for ${this.peerName} to connect again`
         : '';
     this.refreshStatus(`${connection.peer} disconnected: ${reason.message}${waiting}`);
   }

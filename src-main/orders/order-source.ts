@@ -74,6 +74,7 @@ export class OrderSource {
       maxBufferedBytes: config.maxBufferedBytes,
       maxConnections: config.maxConnections,
       allowedPeers: config.allowedPeers,
+      peerName: 'the LIS',
       clock: deps.clock,
       ...(deps.listen ? { listen: deps.listen } : {}),
       handlerFactory: (connection) => new OrderConnectionHandler(connection, config, deps),

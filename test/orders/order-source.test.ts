@@ -33,6 +33,8 @@ async function start(): Promise<{ runtime: GatewayRuntime; port: number; dir: st
   cleanups.push(() => temp.remove());
   cleanups.push(() => runtime.close());
   await waitFor(() => runtime.orderSources[0]!.status.state === 'listening', 'the order source');
+  // Its status speaks of the LIS, not of an analyzer.
+  expect(runtime.orderSources[0]!.status.reason).toContain('waiting for the LIS');
   return { runtime, port, dir: temp.dir };
 }
 
