@@ -1,6 +1,7 @@
 import { useEffect, useId, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import type { DestinationStatusView } from '../../src-shared/outbox';
 import { getApi } from '../api';
+import { ConfirmRemove } from '../instruments/ConfirmRemove';
 import { useAppStore } from '../store';
 import { call } from '../store/call';
 import {
@@ -420,8 +421,10 @@ function DestinationForm({ status }: { status: DestinationStatusView | null }) {
         </p>
       )}
       {confirming && status && (
-        <ConfirmRemoveDestination
+        <ConfirmRemove
           name={status.name}
+          consequence="Nothing more is sent to it. Messages still waiting for it are kept, held, and shown on the dashboard until a destination with the same ID is added again."
+          action="Remove destination"
           onCancel={() => setConfirming(false)}
           onConfirm={remove}
         />
@@ -481,56 +484,6 @@ function HeaderRows({
       <button type="button" onClick={() => onChange([...rows, { header: '', env: '' }])}>
         Add a header
       </button>
-    </div>
-  );
-}
-
-/** Asks before removing; Cancel has the focus, so Enter does no harm. */
-function ConfirmRemoveDestination({
-  name,
-  onConfirm,
-  onCancel,
-}: {
-  name: string;
-  onConfirm(): Promise<void>;
-  onCancel(): void;
-}) {
-  const titleId = useId();
-  const cancelRef = useRef<HTMLButtonElement>(null);
-  const [removing, setRemoving] = useState(false);
-  useEffect(() => {
-    cancelRef.current?.focus();
-  }, []);
-  return (
-    <div
-      className="confirm"
-      role="alertdialog"
-      aria-labelledby={titleId}
-      onKeyDown={(event) => {
-        if (event.key === 'Escape') onCancel();
-      }}
-    >
-      <h3 id={titleId}>Remove {name}?</h3>
-      <p>
-        Nothing more is sent to it. Messages still waiting for it are kept, held, and shown on the
-        dashboard until a destination with the same ID is added again.
-      </p>
-      <div className="form-actions">
-        <button
-          type="button"
-          className="button-danger"
-          disabled={removing}
-          onClick={() => {
-            setRemoving(true);
-            void onConfirm().finally(() => setRemoving(false));
-          }}
-        >
-          Remove destination
-        </button>
-        <button type="button" ref={cancelRef} onClick={onCancel}>
-          Cancel
-        </button>
-      </div>
     </div>
   );
 }

@@ -2,12 +2,16 @@ import { useEffect, useId, useRef, useState } from 'react';
 
 interface Props {
   name: string;
+  /** What removing does, in a sentence or two. */
+  consequence: string;
+  /** The button's words, e.g. "Remove instrument". */
+  action: string;
   onConfirm(): Promise<void>;
   onCancel(): void;
 }
 
-/** Asks before removing an instrument; Cancel has the focus, so Enter does no harm. */
-export function ConfirmRemove({ name, onConfirm, onCancel }: Props) {
+/** Asks before removing something; Cancel has the focus, so Enter does no harm. */
+export function ConfirmRemove({ name, consequence, action, onConfirm, onCancel }: Props) {
   const titleId = useId();
   const textId = useId();
   const cancelRef = useRef<HTMLButtonElement>(null);
@@ -28,10 +32,7 @@ export function ConfirmRemove({ name, onConfirm, onCancel }: Props) {
       }}
     >
       <h3 id={titleId}>Remove {name}?</h3>
-      <p id={textId}>
-        Its link closes now and it disappears from the dashboard. Messages already stored stay in
-        the history.
-      </p>
+      <p id={textId}>{consequence}</p>
       <div className="form-actions">
         <button
           type="button"
@@ -42,7 +43,7 @@ export function ConfirmRemove({ name, onConfirm, onCancel }: Props) {
             void onConfirm().finally(() => setRemoving(false));
           }}
         >
-          Remove instrument
+          {action}
         </button>
         <button type="button" ref={cancelRef} onClick={onCancel}>
           Cancel

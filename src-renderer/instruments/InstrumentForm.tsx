@@ -748,6 +748,8 @@ export function InstrumentForm({ editingId, initial, initialResults, original = 
       {confirming && editingId !== null && (
         <ConfirmRemove
           name={displayName}
+          consequence="Its link closes now and it disappears from the dashboard. Messages already stored stay in the history."
+          action="Remove instrument"
           onConfirm={remove}
           onCancel={() => setConfirming(false)}
         />
