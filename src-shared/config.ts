@@ -20,19 +20,24 @@ const millis = (fallback: number, min = 0) =>
     .min(min, `must be at least ${min} ms`)
     .default(fallback);
 
-export const reconnectSchema = z
-  .strictObject({
-    initialDelayMs: millis(1_000, 10),
-    maxDelayMs: millis(60_000, 10),
-    factor: z.number().min(1, 'must be at least 1').max(10, 'must be at most 10').default(2),
-    /** Fraction of each delay added or removed at random, so many links do not retry together. */
-    jitter: z
-      .number()
-      .min(0, 'must be between 0 and 1')
-      .max(1, 'must be between 0 and 1')
-      .default(0.2),
-  })
-  .prefault({});
+/** Waits between attempts: from 1 s, each `factor` times longer, capped at `maxDelayMs`. */
+function backoffSchema(maxDelayMs: number) {
+  return z
+    .strictObject({
+      initialDelayMs: millis(1_000, 10),
+      maxDelayMs: millis(maxDelayMs, 10),
+      factor: z.number().min(1, 'must be at least 1').max(10, 'must be at most 10').default(2),
+      /** Fraction of each delay added or removed at random, so many links do not retry together. */
+      jitter: z
+        .number()
+        .min(0, 'must be between 0 and 1')
+        .max(1, 'must be between 0 and 1')
+        .default(0.2),
+    })
+    .prefault({});
+}
+
+export const reconnectSchema = backoffSchema(60_000);
 
 export const silenceSchema = z.strictObject({
   /** Warn when no message arrived for this long… */
@@ -386,18 +391,7 @@ export const orderSourceConfigSchema = z.strictObject({
 export type OrderSourceConfig = z.output<typeof orderSourceConfigSchema>;
 
 /** How often a transient delivery failure is retried: without limit, each wait longer. */
-export const retrySchema = z
-  .strictObject({
-    initialDelayMs: millis(1_000, 10),
-    maxDelayMs: millis(300_000, 10),
-    factor: z.number().min(1, 'must be at least 1').max(10, 'must be at most 10').default(2),
-    jitter: z
-      .number()
-      .min(0, 'must be between 0 and 1')
-      .max(1, 'must be between 0 and 1')
-      .default(0.2),
-  })
-  .prefault({});
+export const retrySchema = backoffSchema(300_000);
 
 const destinationCommon = {
   id: instrumentIdSchema,
