@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { instrumentConfigSchema } from '../src-shared/config';
 import { Gateway } from '../src-main/gateway/gateway';
 import { frameMllp } from '../src-main/protocols/hl7/mllp';
@@ -37,6 +38,8 @@ interface Measured {
   /** CPU time of this process (the server side) during the timed part. */
   serverCpuMs: number;
   peakRssBytes: number;
+  /** 99th percentile of the server's event-loop delay while timed, in ms. */
+  loopLagP99Ms: number;
   /** Write-ahead log bytes the store appended while timed (gateway rows only). */
   walBytes?: number;
   /** Database file after a full checkpoint, per message stored in the row (gateway rows only). */
@@ -145,17 +148,23 @@ async function measure(load: LoadProcess, spec: LoadSpec, store?: Store): Promis
     if (!Number.isNaN(cpuAtStart)) peak = Math.max(peak, process.memoryUsage.rss());
   };
   const sampler = setInterval(sample, 20);
+  // How long a turn of the event loop keeps every connection waiting (checkpoints, side work).
+  const lag = monitorEventLoopDelay({ resolution: 1 });
   try {
     const result = await load.run(spec, () => {
       cpuAtStart = cpuMs();
       walAtStart = store?.metrics().walBytes ?? 0;
+      lag.enable();
       sample();
     });
+    lag.disable();
     const serverCpuMs = cpuMs() - cpuAtStart;
     const walBytes = store ? store.metrics().walBytes - walAtStart : undefined;
     sample();
-    return { load: result, serverCpuMs, peakRssBytes: peak, walBytes };
+    const loopLagP99Ms = lag.count > 0 ? lag.percentile(99) / 1e6 : NaN;
+    return { load: result, serverCpuMs, peakRssBytes: peak, loopLagP99Ms, walBytes };
   } finally {
+    lag.disable();
     clearInterval(sampler);
   }
 }
@@ -180,6 +189,8 @@ interface GatewaySetup {
   stubStorage?: boolean;
   /** More than `senders` when the sender reconnects: the old connection may not be gone yet. */
   maxConnections?: number;
+  /** False: checkpoints on the event loop, as without the checkpoint thread. */
+  checkpointThread?: boolean;
 }
 
 /** A fresh gateway and database for one phase; checks afterwards that every ACK was a stored message. */
@@ -189,7 +200,11 @@ async function throughGateway(
   drive: (port: number, store?: Store) => Promise<Measured>,
 ): Promise<Measured> {
   const dir = mkdtempSync(path.join(work, 'gateway-'));
-  const store = openStore({ file: path.join(dir, 'bench.sqlite'), durability: setup.durability });
+  const store = openStore({
+    file: path.join(dir, 'bench.sqlite'),
+    durability: setup.durability,
+    ...(setup.checkpointThread === false ? { checkpointThread: false } : {}),
+  });
   const gateway = new Gateway({ store: setup.stubStorage ? storageStub(store) : store });
   try {
     const port = await freePort();
@@ -234,6 +249,8 @@ async function throughPingPong(
 
 interface Phase {
   key: string;
+  /** Run only when named with --only (a comparison, not part of the suite's table). */
+  optional?: boolean;
   name: string;
   senders: number;
   run: (tag: string) => Promise<Measured>;
@@ -254,7 +271,7 @@ function num(value: number | null, digits = 0): string {
   return typeof value === 'number' && Number.isFinite(value) ? fmt(value, digits) : '-';
 }
 
-export const gatewaySuite: Suite = async ({ quick }) => {
+export const gatewaySuite: Suite = async ({ quick, only }) => {
   const rounds = quick ? 1 : 3;
   const timing = quick ? { warmupMs: 20, durationMs: 60 } : { warmupMs: 600, durationMs: 2_500 };
   const work = mkdtempSync(path.join(os.tmpdir(), 'labgw-bench-'));
@@ -338,6 +355,13 @@ export const gatewaySuite: Suite = async ({ quick }) => {
       run: gateway({ protocol: 'hl7', durability: 'full', senders: MANY }),
     },
     {
+      key: 'fullManyInline',
+      optional: true,
+      name: 'HL7 gateway, FULL, checkpoints on the event loop',
+      senders: MANY,
+      run: gateway({ protocol: 'hl7', durability: 'full', senders: MANY, checkpointThread: false }),
+    },
+    {
       key: 'normal',
       name: 'HL7 gateway, NORMAL',
       senders: 1,
@@ -397,6 +421,14 @@ export const gatewaySuite: Suite = async ({ quick }) => {
       run: gateway({ protocol: 'astm', durability: 'normal', senders: 1 }),
     },
   ];
+  const selected = only
+    ? phases.filter((phase) => only.includes(phase.key))
+    : phases.filter((phase) => !phase.optional);
+  if (only && selected.length === 0) {
+    throw new Error(
+      `no gateway rows named ${only.join(', ')}: ${phases.map((p) => p.key).join(', ')}`,
+    );
+  }
 
   try {
     // Rounds interleave every row, so that a change in the machine's load between rows shows
@@ -405,13 +437,13 @@ export const gatewaySuite: Suite = async ({ quick }) => {
     let tags = 0;
     for (let round = 0; round < rounds; round++) {
       const results = new Map<string, Measured>();
-      for (const phase of phases) {
+      for (const phase of selected) {
         const tag = (tags++).toString(36).toUpperCase().padStart(2, '0');
         results.set(phase.key, await phase.run(tag));
       }
       byRound.push(results);
     }
-    return report(phases, byRound, timing, rounds);
+    return report(selected, byRound, timing, rounds, only !== undefined);
   } finally {
     await load.close();
     rmSync(work, { recursive: true, force: true });
@@ -423,6 +455,7 @@ function report(
   byRound: Map<string, Measured>[],
   timing: { warmupMs: number; durationMs: number },
   rounds: number,
+  partial: boolean,
 ): SuiteReport {
   const runs = (key: string) => byRound.map((round) => round.get(key)!);
   /** The round with the median rate stands for the row; the spread shows the others. */
@@ -444,12 +477,18 @@ function report(
       'server CPU µs/msg': fmt((m.serverCpuMs * 1000) / n),
       'server CPU': `${fmt((m.serverCpuMs / m.load.elapsedMs) * 100)} %`,
       'sender CPU µs/msg': fmt((m.load.cpuMs * 1000) / n),
+      'loop lag p99 ms': num(m.loopLagP99Ms, 1),
       'peak RSS MiB': fmt(Math.max(...runs(phase.key).map((r) => r.peakRssBytes)) / 2 ** 20),
       'WAL KiB/msg': m.walBytes === undefined ? '-' : fmt(m.walBytes / n / 1024, 1),
       'DB KiB/msg': m.dbBytesPerMessage === undefined ? '-' : fmt(m.dbBytesPerMessage / 1024, 1),
       failed: runs(phase.key).reduce((sum, r) => sum + r.load.failed, 0),
     };
   });
+
+  if (partial) {
+    const method = `Rows ${phases.map((p) => p.key).join(', ')} of the gateway suite only.`;
+    return { title: 'Gateway throughput (persist before ACK)', method, rows, ratios: [] };
+  }
 
   /** Median over rounds of a ratio taken within each round. */
   const ratioOf = (a: string, b: string, value = perSecond) => {
@@ -539,7 +578,10 @@ function report(
     `the median of the ratios taken within each round. messages/s counts acknowledged ` +
     `messages sent in the timed part; latency is send → ACK as the sender sees it (ASTM: ENQ ` +
     `→ ACK of the last frame); server CPU is this process's user + system time while timed ` +
-    `(% of one core); peak RSS is this process (server plus harness), sampled every 20 ms, ` +
+    `(% of one core); loop lag p99 is the 99th percentile of this process's event-loop delay ` +
+    `while timed (perf_hooks.monitorEventLoopDelay, 1 ms resolution): how long one turn of the ` +
+    `loop (a commit, side work, a checkpoint) keeps every connection waiting; ` +
+    `peak RSS is this process (server plus harness), sampled every 20 ms, ` +
     `highest of the rounds. WAL KiB/msg is what the store appended to its write-ahead log while ` +
     `timed (every transaction: messages, events, trace, search index; read from the WAL ` +
     `index's frame count) per acknowledged message; DB KiB/msg is the database file after a ` +

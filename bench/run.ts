@@ -1,5 +1,6 @@
 /**
- * `npm run bench [-- SUITE...] [--quick]`: runs benchmark suites and prints their tables. Every
+ * `npm run bench [-- SUITE...] [--quick] [--only ROW,...]`: runs benchmark suites and prints
+ * their tables (--only: the gateway suite's rows with those keys, e.g. fullMany). Every
  * figure is reported next to a baseline measured in the same run, as a ratio. A full run (not
  * --quick) also writes docs/PERFORMANCE.md.
  */
@@ -21,7 +22,10 @@ const suites: Record<string, () => Promise<Suite>> = {
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
     args: process.argv.slice(2),
-    options: { quick: { type: 'boolean', default: false } },
+    options: {
+      quick: { type: 'boolean', default: false },
+      only: { type: 'string' },
+    },
     allowPositionals: true,
   });
   const names = positionals.length > 0 ? positionals : Object.keys(suites);
@@ -32,17 +36,19 @@ async function main(): Promise<void> {
     }
   }
   const quick = values.quick ?? false;
+  const only = values.only?.split(',').filter((key) => key !== '');
   const reports: SuiteReport[] = [];
   console.log(`Machine: ${machine()}${quick ? ' (quick run: figures are not meaningful)' : ''}\n`);
   for (const name of names) {
     const suite = await suites[name]!();
-    const report = await suite({ quick });
+    const report = await suite({ quick, ...(only ? { only } : {}) });
     reports.push(report);
     console.log(`## ${report.title}\n\n${report.method}\n\n${markdownTable(report.rows)}\n`);
     for (const line of report.ratios) console.log(`- ${line}`);
     console.log('');
   }
-  if (!quick) {
+  // Some rows only are no section of the document.
+  if (!quick && !only) {
     for (const [index, name] of names.entries()) writeSection(name, reports[index]!);
   }
 }

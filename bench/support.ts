@@ -2,6 +2,8 @@ import os from 'node:os';
 
 export interface BenchOptions {
   quick: boolean;
+  /** Row keys to run (`--only a,b`); a suite that honours it runs just those, without ratios. */
+  only?: string[];
 }
 
 export interface Row {

@@ -90,12 +90,14 @@ export class Gateway {
     this.store.onWriteError((failure) => {
       if (failure.messages > 0) return;
       const lost = `${failure.events} log lines and ${failure.trace} trace entries`;
+      // Nothing lost: housekeeping such as a checkpoint failed, and the message says what.
+      const nothingLost = failure.events === 0 && failure.trace === 0;
       this.listenersOnly(
         null,
         'error',
         'storage',
         failure.error.code,
-        `could not save ${lost}: ${failure.error.message}`,
+        nothingLost ? failure.error.message : `could not save ${lost}: ${failure.error.message}`,
       );
     });
   }

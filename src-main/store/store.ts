@@ -44,6 +44,7 @@ import { SearchIndexer } from './search-index';
 import { MessageCompactor } from './compact';
 import { TraceLog } from './trace';
 import { WalMeter } from './wal-meter';
+import { CheckpointWorker, type CheckpointPass } from './checkpointer';
 import type {
   CheckpointMode,
   CheckpointOutcome,
@@ -104,6 +105,14 @@ export interface StoreOptions {
    * this often while there are writes (default 1000 ms), which also bounds the log's size.
    */
   checkpointEveryMs?: number;
+  /**
+   * Copy the log into the database file on a worker thread with its own connection (default
+   * true), so the event loop that acknowledges only copies the last pages of each round; false
+   * checkpoints on the store's own connection, as does a store whose worker failed.
+   */
+  checkpointThread?: boolean;
+  /** Monotonic clock in ms for checkpoint timing; performance.now by default. */
+  monotonicNow?: () => number;
 }
 
 export interface StoreSettings {
@@ -267,6 +276,12 @@ export interface StoreTestHooks {
   explainMessageQuery(filter?: MessageFilter): string[];
   /** Messages the search indexes list for `search` before each is checked. */
   searchIndexCandidates(search: string): number[];
+  /** Whether checkpoints run on the thread now (once it opened; false after a failure, or off). */
+  checkpointsOnThread(): boolean;
+  /** Ends the checkpoint thread as a crash would; resolves once it is gone. */
+  killCheckpointThread(): Promise<void>;
+  /** Passes the thread made, and checkpoints the store's own connection ran, since open. */
+  checkpointCounts(): { threadPasses: number; ownConnection: number };
 }
 
 export function openStore(options: StoreOptions): Store {
@@ -291,6 +306,13 @@ const COMPACT_STEP = 200;
 /** Per transaction when nothing waits: before a search, on open, on close. */
 const INDEX_BATCH = 1000;
 const MAX_PURGE_BATCH = 10_000;
+/**
+ * Log pages (4 KiB each) the store's own connection copies at most to finish a checkpoint round
+ * after the worker's passes; more, and the worker goes again first.
+ */
+const FINISH_PAGES = 256;
+/** Worker passes per round before the store's own connection finishes it whatever remains. */
+const MAX_PASSES = 4;
 
 class SqliteStore implements Store {
   readonly file: string;
@@ -320,7 +342,12 @@ class SqliteStore implements Store {
   /** Messages were committed that the search index does not hold yet. */
   private indexBehind = false;
   private writtenSinceCheckpoint = false;
-  private lastCheckpoint = performance.now();
+  private readonly monotonicNow: () => number;
+  private lastCheckpoint: number;
+  private checkpointer: CheckpointWorker | null = null;
+  /** Worker passes in the current round, before the store's own connection finishes it. */
+  private checkpointPasses = 0;
+  private readonly checkpointCounters = { threadPasses: 0, ownConnection: 0 };
   private faultInjector: FaultInjector | null = null;
   private closed = false;
   private readonly counters: StoreMetrics = {
@@ -340,6 +367,8 @@ class SqliteStore implements Store {
     this.db = openDatabase(options);
     this.fullSync = options.durability !== 'normal';
     this.checkpointEveryMs = Math.max(0, options.checkpointEveryMs ?? 1000);
+    this.monotonicNow = options.monotonicNow ?? (() => performance.now());
+    this.lastCheckpoint = this.monotonicNow();
     this.walMeter = this.readonly ? null : new WalMeter(`${options.file}-shm`);
     this.walMeter?.read();
     try {
@@ -371,7 +400,12 @@ class SqliteStore implements Store {
       this.faultInjector?.('write');
       return outcome;
     });
-    this.writeBatchTx = (batch) => transaction.immediate(batch);
+    // The meter reads the log before each write: a write may start the log over once the
+    // checkpoint thread has copied all of it, and the meter must see the frames before that.
+    this.writeBatchTx = (batch) => {
+      this.walMeter?.read();
+      return transaction.immediate(batch);
+    };
     const side = this.db.transaction(
       (events: EventRow[], trace: TraceRow[], indexLimit: number): number => {
         for (const row of events) this.events.insert(row);
@@ -385,13 +419,19 @@ class SqliteStore implements Store {
         return indexed;
       },
     );
-    this.sideTx = (events, trace, indexLimit) => side.immediate(events, trace, indexLimit);
+    this.sideTx = (events, trace, indexLimit) => {
+      this.walMeter?.read();
+      return side.immediate(events, trace, indexLimit);
+    };
     const short = this.db.transaction((work: () => unknown) => {
       const result = work();
       this.faultInjector?.('write');
       return result;
     });
-    this.shortTx = (work) => short.immediate(work);
+    this.shortTx = (work) => {
+      this.walMeter?.read();
+      return short.immediate(work);
+    };
     this.queue = new WriteQueue(
       (batch) => this.writeBatch(batch),
       (events, trace) => this.sideWork(events, trace),
@@ -409,6 +449,7 @@ class SqliteStore implements Store {
       // Messages of an older version are converted by the side work, a step at a time.
       if (this.compactBehind) this.queue.wake();
     }
+    if (!this.readonly && options.checkpointThread !== false) this.startCheckpointer(options);
   }
 
   insertMessages(batch: readonly NewMessage[]): InsertOutcome[] {
@@ -839,6 +880,10 @@ class SqliteStore implements Store {
       this.walMeter?.read();
     } finally {
       this.closed = true;
+      // Joined before the store's connection closes, which then, being the last, checkpoints
+      // the whole log and removes it.
+      this.checkpointer?.close();
+      this.checkpointer = null;
       this.walMeter?.close();
       if (!this.readonly) {
         try {
@@ -973,12 +1018,53 @@ class SqliteStore implements Store {
 
   private checkpointIfDue(): void {
     if (!this.writtenSinceCheckpoint || this.readonly) return;
-    const now = performance.now();
+    const now = this.monotonicNow();
     if (now - this.lastCheckpoint < this.checkpointEveryMs) {
       this.queue.wake();
       return;
     }
+    // Until the thread has opened its connection, the store checkpoints on its own.
+    if (this.checkpointer?.ready) {
+      // A round already under way reports through checkpointPassed.
+      if (this.checkpointer.idle) {
+        this.lastCheckpoint = now;
+        this.checkpointPasses = 0;
+        this.requestPass();
+      }
+      return;
+    }
     this.lastCheckpoint = now;
+    this.checkpointHere();
+  }
+
+  private requestPass(): void {
+    if (!this.checkpointer?.request()) {
+      this.queue.wake();
+      return;
+    }
+    this.checkpointPasses++;
+  }
+
+  /**
+   * The worker copied what the log held when it began; the commits made meanwhile remain. While
+   * they are many, it goes again; once few remain (or after a few passes, so that a flood cannot
+   * keep the log from starting over), the store's own connection copies them between two
+   * commits, which lets the next commit start the log over.
+   */
+  private checkpointPassed(pass: CheckpointPass): void {
+    if (this.closed) return;
+    this.checkpointCounters.threadPasses++;
+    const remaining = this.walMeter ? this.walMeter.pagesNow() - pass.checkpointedPages : 0;
+    if (!pass.busy && remaining > FINISH_PAGES && this.checkpointPasses < MAX_PASSES) {
+      this.requestPass();
+      return;
+    }
+    this.checkpointHere();
+  }
+
+  /** A passive checkpoint on the store's own connection, on the event loop. */
+  private checkpointHere(): void {
+    this.checkpointCounters.ownConnection++;
     try {
       const outcome = this.checkpoint('passive');
       // A reader still on old pages keeps them in the log; the next round copies them.
@@ -991,6 +1077,52 @@ class SqliteStore implements Store {
       // Another connection's checkpoint or lock; the next round tries again.
       this.queue.wake();
     }
+  }
+
+  private startCheckpointer(options: StoreOptions): void {
+    this.checkpointer = CheckpointWorker.start(
+      this.file,
+      {
+        ...(options.nativeBinding === undefined ? {} : { nativeBinding: options.nativeBinding }),
+        busyTimeoutMs: options.busyTimeoutMs ?? 5000,
+      },
+      {
+        onPass: (pass) => this.checkpointPassed(pass),
+        onFailure: (error) => this.checkpointerFailed(error),
+      },
+    );
+  }
+
+  /** Reported once; from then on the store checkpoints on its own connection, as before. */
+  private checkpointerFailed(error: Error): void {
+    this.checkpointer = null;
+    if (this.closed) return;
+    this.reportFailure({
+      error: storeErrorFrom(
+        error,
+        'checkpoint the database on its own thread (checkpoints now run on the main thread)',
+      ),
+      messages: 0,
+      events: 0,
+      trace: 0,
+    });
+    this.queue.wake();
+  }
+
+  checkpointCounts(): { threadPasses: number; ownConnection: number } {
+    return { ...this.checkpointCounters };
+  }
+
+  checkpointsOnThread(): boolean {
+    return this.checkpointer?.ready ?? false;
+  }
+
+  async killCheckpointThread(): Promise<void> {
+    const worker = this.checkpointer;
+    if (!worker) return;
+    await worker.kill();
+    // The exit event, which reports the failure, follows the termination.
+    await new Promise<void>((resolve) => setImmediate(resolve));
   }
 
   private write<T>(action: string, work: () => T): T {

@@ -36,6 +36,12 @@ export class WalMeter {
     return this.frames;
   }
 
+  /** Frames in the log now (mxFrame): where a checkpoint that began now would stop. */
+  pagesNow(): number {
+    this.read();
+    return this.lastFrame;
+  }
+
   /** Closes the file; call before the store's connection closes. */
   close(): void {
     if (this.fd !== null) fs.closeSync(this.fd);

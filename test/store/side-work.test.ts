@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { openStore, type Store } from '../../src-main/store';
+import { openStore, type Store, type WriteFailure } from '../../src-main/store';
 import { hl7Message, storeSandbox, T0 } from './fixtures';
 import { storeTestHooks } from '../../src-main/store/store';
 
@@ -154,16 +154,30 @@ describe('trace written by the side work', () => {
 });
 
 describe('checkpoints', () => {
-  async function walPeak(checkpointEveryMs: number): Promise<number> {
-    const file = sandbox.file(`wal-${checkpointEveryMs}.sqlite`);
+  let files = 0;
+  const threadReady = (store: Store) =>
+    vi.waitFor(() => expect(storeTestHooks(store).checkpointsOnThread()).toBe(true), {
+      timeout: 5000,
+      interval: 5,
+    });
+
+  async function walPeak(
+    checkpointEveryMs: number,
+    options: { checkpointThread?: boolean; first?: (store: Store) => Promise<void> } = {},
+  ): Promise<{ peak: number; store: Store }> {
+    const file = sandbox.file(`wal-${files++}.sqlite`);
     const store = openStore({
       file,
       durability: 'normal',
       checkpointEveryMs,
       queue: { sideFlushMs: 1 },
+      ...(options.checkpointThread === undefined
+        ? {}
+        : { checkpointThread: options.checkpointThread }),
     });
     let peak = 0;
     try {
+      await options.first?.(store);
       for (let round = 0; round < 40; round++) {
         await Promise.all(
           Array.from({ length: 20 }, (_, i) => store.enqueue(hl7Message(round * 20 + i))),
@@ -175,14 +189,63 @@ describe('checkpoints', () => {
     } finally {
       store.close();
     }
-    return peak;
+    return { peak, store };
   }
 
   it('keeps the write-ahead log bounded without SQLite checkpointing inside commits', async () => {
+    const bounded = await walPeak(0, { checkpointThread: false });
+    const unchecked = await walPeak(3_600_000);
+    expect(bounded.peak).toBeLessThan(unchecked.peak / 4);
+    expect(storeTestHooks(bounded.store).checkpointCounts().threadPasses).toBe(0);
+  }, 30_000);
+
+  it('copies the log on its own thread and still starts it over while writes go on', async () => {
     const bounded = await walPeak(0);
     const unchecked = await walPeak(3_600_000);
-    expect(bounded).toBeLessThan(unchecked / 4);
+    expect(bounded.peak).toBeLessThan(unchecked.peak / 4);
+    const counts = storeTestHooks(bounded.store).checkpointCounts();
+    expect(counts.threadPasses).toBeGreaterThan(0);
+    // The store's own connection finishes each round of the thread's passes (and checkpoints
+    // alone until the thread has opened its connection).
+    expect(counts.ownConnection).toBeGreaterThan(0);
   }, 30_000);
+
+  it('reports a crashed checkpoint thread and checkpoints on the main thread from then on', async () => {
+    const heard: WriteFailure[] = [];
+    const unchecked = await walPeak(3_600_000);
+    const { peak, store } = await walPeak(0, {
+      first: async (store) => {
+        store.onWriteError((failure) => heard.push(failure));
+        await threadReady(store);
+        await storeTestHooks(store).killCheckpointThread();
+        expect(storeTestHooks(store).checkpointsOnThread()).toBe(false);
+      },
+    });
+    expect(heard).toHaveLength(1);
+    expect(heard[0]).toMatchObject({ messages: 0, events: 0, trace: 0 });
+    expect(heard[0]!.error.code).toBe('STORE_WRITE_FAILED');
+    expect(heard[0]!.error.message).toMatch(/checkpoint.*main thread/);
+    // Every message stored (walPeak counts them) and the log still bounded.
+    expect(peak).toBeLessThan(unchecked.peak / 4);
+    expect(storeTestHooks(store).checkpointCounts().ownConnection).toBeGreaterThan(0);
+  }, 30_000);
+
+  it('joins the thread on close, so the last connection removes the log', async () => {
+    const file = sandbox.file('joined.sqlite');
+    const store = openStore({ file, checkpointEveryMs: 0, queue: { sideFlushMs: 1 } });
+    await threadReady(store);
+    await Promise.all(Array.from({ length: 50 }, (_, i) => store.enqueue(hl7Message(i))));
+    await vi.waitFor(
+      () => expect(storeTestHooks(store).checkpointCounts().threadPasses).toBeGreaterThan(0),
+      { timeout: 5000, interval: 5 },
+    );
+    expect(fs.existsSync(`${file}-wal`)).toBe(true);
+    store.close();
+    expect(fs.existsSync(`${file}-wal`)).toBe(false);
+    const reopened = openStore({ file, readonly: true });
+    expect(reopened.counts().messages).toBe(50);
+    reopened.close();
+  });
 });
 
 describe('reading the trace', () => {
