@@ -416,7 +416,7 @@ function num(value: number | null, digits = 0): string {
 const measured = (outcome: Outcome | undefined): outcome is Measured =>
   outcome !== undefined && !('unavailable' in outcome);
 
-export const compareSuite: Suite = async ({ quick }) => {
+export const compareSuite: Suite = async ({ quick, only }) => {
   const rounds = quick ? 1 : 3;
   const timing: Timing = quick
     ? { warmupMs: 20, durationMs: 80 }
@@ -430,12 +430,14 @@ export const compareSuite: Suite = async ({ quick }) => {
     throw error;
   });
   const byRound: Map<string, Outcome>[] = [];
+  // --only full,nodeHl7: some servers only (their rows; the others show no figures).
+  const selected = only ? kinds.filter((kind) => only.includes(kind.key)) : kinds;
   try {
     // Rounds run every server in turn, so that the machine's changing load shows as spread
     // rather than as a difference between rows.
     for (let round = 0; round < rounds; round++) {
       const results = new Map<string, Outcome>();
-      for (const kind of kinds) {
+      for (const kind of selected) {
         const outcomes = await runServer(kind, work, load, timing, nextTag);
         for (const [phase, outcome] of outcomes) results.set(`${kind.key}/${phase}`, outcome);
       }

@@ -17,7 +17,6 @@
  * loads the better-sqlite3 that the store loaded (found in the module cache) with the same native
  * binding.
  */
-import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -41,7 +40,8 @@ export interface CheckpointerEvents {
 const WORKER_SOURCE = `
 'use strict';
 const { parentPort, workerData } = require('node:worker_threads');
-const done = new Int32Array(workerData.done);
+// [0]: 1 once the connection is closed; [1]: 1 from a pass's request (set by the store) to its end.
+const state = new Int32Array(workerData.state);
 let db = null;
 function failure(error) {
   const message = error && error.message ? error.message : String(error);
@@ -52,8 +52,8 @@ function finish() {
     if (db !== null) db.close();
   } finally {
     db = null;
-    Atomics.store(done, 0, 1);
-    Atomics.notify(done, 0);
+    Atomics.store(state, 0, 1);
+    Atomics.notify(state, 0);
     parentPort.close();
   }
 }
@@ -77,6 +77,9 @@ parentPort.on('message', (request) => {
     parentPort.postMessage({ type: 'pass', busy: row.busy !== 0, walPages: row.log, checkpointedPages: row.checkpointed });
   } catch (error) {
     parentPort.postMessage(failure(error));
+  } finally {
+    Atomics.store(state, 1, 0);
+    Atomics.notify(state, 1);
   }
 });
 `;
@@ -91,7 +94,8 @@ const JOIN_TIMEOUT_MS = 10_000;
 
 export class CheckpointWorker {
   private readonly worker: Worker;
-  private readonly done = new Int32Array(new SharedArrayBuffer(4));
+  /** Shared with the thread: [0] its connection is closed, [1] a pass is running. */
+  private readonly state = new Int32Array(new SharedArrayBuffer(8));
   private running = false;
   private stopped = false;
   private opened = false;
@@ -109,7 +113,7 @@ export class CheckpointWorker {
         module,
         nativeBinding: options.nativeBinding,
         busyTimeoutMs: options.busyTimeoutMs,
-        done: this.done.buffer,
+        state: this.state.buffer,
       },
     });
     // Checkpoints are housekeeping: they never keep the program alive.
@@ -150,6 +154,9 @@ export class CheckpointWorker {
   request(): boolean {
     if (!this.idle) return false;
     this.running = true;
+    // Set here, not by the thread when it begins: a checkpoint asked for right after this call
+    // must wait for the pass although the thread has not picked it up yet.
+    Atomics.store(this.state, 1, 1);
     this.worker.postMessage('checkpoint');
     return true;
   }
@@ -163,8 +170,22 @@ export class CheckpointWorker {
     if (this.stopped) return;
     this.stopped = true;
     this.worker.postMessage('close');
-    Atomics.wait(this.done, 0, 0, JOIN_TIMEOUT_MS);
+    Atomics.wait(this.state, 0, 0, JOIN_TIMEOUT_MS);
     void this.worker.terminate();
+  }
+
+  /**
+   * Waits (synchronously) until a pass under way has finished, so that a checkpoint the store is
+   * asked for (truncate before a backup, say) does not find the log busy with this one.
+   */
+  waitForPass(): void {
+    if (this.stopped) return;
+    const deadline = performance.now() + JOIN_TIMEOUT_MS;
+    while (Atomics.load(this.state, 1) === 1) {
+      const left = deadline - performance.now();
+      if (left <= 0) return;
+      Atomics.wait(this.state, 1, 1, left);
+    }
   }
 
   /** Ends the thread without the close protocol, as a crash would (for tests). */
@@ -203,16 +224,12 @@ export class CheckpointWorker {
 
 /**
  * Where the loaded better-sqlite3 lives: the module whose exports are the Database class the
- * store uses, so the worker loads the very same copy (in the packaged desktop app, from outside
- * the asar archive, where electron-builder.yml unpacks it).
+ * store uses, so the worker loads the very same copy. In the packaged desktop app that path lies
+ * inside app.asar, which Electron reads in worker threads as in the main thread (its native
+ * binding, unpacked by electron-builder.yml, and the `bindings` module it needs, packed).
  */
 function sqliteModulePath(): string | null {
   const cache = createRequire(path.join(process.cwd(), 'index.js')).cache;
   const entry = Object.values(cache).find((module) => module?.exports === Database);
-  if (!entry) return null;
-  const file = entry.filename;
-  const archive = `${path.sep}app.asar${path.sep}`;
-  if (!file.includes(archive)) return file;
-  const unpacked = file.replace(archive, `${path.sep}app.asar.unpacked${path.sep}`);
-  return fs.existsSync(unpacked) ? unpacked : file;
+  return entry ? entry.filename : null;
 }

@@ -839,6 +839,8 @@ class SqliteStore implements Store {
 
   checkpoint(mode: CheckpointMode = 'passive'): CheckpointOutcome {
     this.assertOpen();
+    // A pass of the checkpoint thread would make this one find the log busy.
+    this.checkpointer?.waitForPass();
     // The log may start over after this checkpoint: count what it holds first.
     this.walMeter?.read();
     const row = this.db.pragma(`wal_checkpoint(${mode.toUpperCase()})`) as {

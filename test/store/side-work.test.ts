@@ -230,6 +230,23 @@ describe('checkpoints', () => {
     expect(storeTestHooks(store).checkpointCounts().ownConnection).toBeGreaterThan(0);
   }, 30_000);
 
+  it('lets a checkpoint asked for wait for the thread, so that it never finds the log busy', async () => {
+    const file = sandbox.file('asked.sqlite');
+    const store = openStore({ file, checkpointEveryMs: 0, queue: { sideFlushMs: 1 } });
+    await threadReady(store);
+    for (let round = 0; round < 30; round++) {
+      await Promise.all(
+        Array.from({ length: 20 }, (_, i) => store.enqueue(hl7Message(round * 20 + i))),
+      );
+      // Side work (and so a pass of the thread) runs at the next turn; let it start.
+      await sleep(round % 3);
+      expect(store.checkpoint('truncate')).toMatchObject({ busy: false, walPages: 0 });
+      expect(fs.statSync(`${file}-wal`).size).toBe(0);
+    }
+    expect(storeTestHooks(store).checkpointCounts().threadPasses).toBeGreaterThan(0);
+    store.close();
+  }, 30_000);
+
   it('joins the thread on close, so the last connection removes the log', async () => {
     const file = sandbox.file('joined.sqlite');
     const store = openStore({ file, checkpointEveryMs: 0, queue: { sideFlushMs: 1 } });
