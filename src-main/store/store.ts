@@ -347,6 +347,8 @@ class SqliteStore implements Store {
   private readonly monotonicNow: () => number;
   private lastCheckpoint: number;
   private checkpointer: CheckpointWorker | null = null;
+  /** How to start the checkpoint thread; null when there is to be none (off, or it failed). */
+  private checkpointThreadOptions: { nativeBinding?: string; busyTimeoutMs: number } | null = null;
   /** Worker passes in the current round, before the store's own connection finishes it. */
   private checkpointPasses = 0;
   private readonly checkpointCounters = { threadPasses: 0, ownConnection: 0 };
@@ -451,7 +453,16 @@ class SqliteStore implements Store {
       // Messages of an older version are converted by the side work, a step at a time.
       if (this.compactBehind) this.queue.wake();
     }
-    if (!this.readonly && options.checkpointThread !== false) this.startCheckpointer(options);
+    // Started with the first checkpoint due: a store opened for one command never starts it.
+    this.checkpointThreadOptions =
+      !this.readonly && options.checkpointThread !== false
+        ? {
+            ...(options.nativeBinding === undefined
+              ? {}
+              : { nativeBinding: options.nativeBinding }),
+            busyTimeoutMs: options.busyTimeoutMs ?? 5000,
+          }
+        : null;
   }
 
   insertMessages(batch: readonly NewMessage[]): InsertOutcome[] {
@@ -1038,6 +1049,9 @@ class SqliteStore implements Store {
       return;
     }
     this.lastCheckpoint = now;
+    if (this.checkpointer === null && this.checkpointThreadOptions !== null) {
+      this.startCheckpointer(this.checkpointThreadOptions);
+    }
     this.checkpointHere();
   }
 
@@ -1083,23 +1097,19 @@ class SqliteStore implements Store {
     }
   }
 
-  private startCheckpointer(options: StoreOptions): void {
-    this.checkpointer = CheckpointWorker.start(
-      this.file,
-      {
-        ...(options.nativeBinding === undefined ? {} : { nativeBinding: options.nativeBinding }),
-        busyTimeoutMs: options.busyTimeoutMs ?? 5000,
-      },
-      {
-        onPass: (pass) => this.checkpointPassed(pass),
-        onFailure: (error) => this.checkpointerFailed(error),
-      },
-    );
+  private startCheckpointer(options: { nativeBinding?: string; busyTimeoutMs: number }): void {
+    this.checkpointer = CheckpointWorker.start(this.file, options, {
+      onPass: (pass) => this.checkpointPassed(pass),
+      onFailure: (error) => this.checkpointerFailed(error),
+    });
+    // None can be started here (the module was not found): checkpoint inline, as when off.
+    if (this.checkpointer === null) this.checkpointThreadOptions = null;
   }
 
   /** Reported once; from then on the store checkpoints on its own connection, as before. */
   private checkpointerFailed(error: Error): void {
     this.checkpointer = null;
+    this.checkpointThreadOptions = null;
     if (this.closed) return;
     this.reportFailure({
       error: storeErrorFrom(
