@@ -14,6 +14,7 @@ import { runSimulator } from '../../src-main/simulator/simulator';
 import { FakeClock } from '../support/fake-clock';
 import { freePort, waitFor } from '../support/ports';
 import { tempDir } from '../support/temp';
+import { hl7Message } from '../store/fixtures';
 
 interface Harness {
   gateway: Gateway;
@@ -579,5 +580,23 @@ describe('alarms', () => {
     expect(gateway.status('s')!.silent).toBe(false); // counted again from the acknowledgement
     clock.advance(30_000);
     expect(gateway.status('s')!.silent).toBe(true);
+  });
+});
+
+describe('storage housekeeping', () => {
+  it('logs a crashed checkpoint thread as a storage error that lost nothing', async () => {
+    const { store, events } = startGateway([]);
+    const hooks = storeTestHooks(store);
+    // The thread starts with the first checkpoint due after a write.
+    store.insertMessages([hl7Message(1)]);
+    await waitFor(() => hooks.checkpointsOnThread(), 'the checkpoint thread to start');
+    await hooks.killCheckpointThread();
+    const logged = events.flatMap((e) =>
+      e.type === 'log' && e.entry.kind === 'storage' ? [e.entry] : [],
+    );
+    expect(logged).toHaveLength(1);
+    expect(logged[0]).toMatchObject({ level: 'error', code: 'STORE_WRITE_FAILED' });
+    expect(logged[0]!.message).toMatch(/^could not checkpoint the database on its own thread/);
+    expect(logged[0]!.message).not.toMatch(/log lines/);
   });
 });
