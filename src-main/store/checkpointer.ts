@@ -146,10 +146,6 @@ export class CheckpointWorker {
     return this.ready && !this.running;
   }
 
-  get usable(): boolean {
-    return !this.stopped;
-  }
-
   /** Asks for one passive checkpoint; its outcome arrives through onPass. */
   request(): boolean {
     if (!this.idle) return false;

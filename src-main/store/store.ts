@@ -1098,10 +1098,16 @@ class SqliteStore implements Store {
   }
 
   private startCheckpointer(options: { nativeBinding?: string; busyTimeoutMs: number }): void {
-    this.checkpointer = CheckpointWorker.start(this.file, options, {
-      onPass: (pass) => this.checkpointPassed(pass),
-      onFailure: (error) => this.checkpointerFailed(error),
-    });
+    try {
+      this.checkpointer = CheckpointWorker.start(this.file, options, {
+        onPass: (pass) => this.checkpointPassed(pass),
+        onFailure: (error) => this.checkpointerFailed(error),
+      });
+    } catch (error) {
+      // No thread could be started here: said once, then checkpoints stay on this connection.
+      this.checkpointerFailed(error instanceof Error ? error : new Error(String(error)));
+      return;
+    }
     // None can be started here (the module was not found): checkpoint inline, as when off.
     if (this.checkpointer === null) this.checkpointThreadOptions = null;
   }
