@@ -252,6 +252,44 @@ describe('checkpoints', () => {
     store.close();
   }, 30_000);
 
+  it('checkpoints when due on the injected clock: first on its own connection, then by the thread', async () => {
+    let now = 0;
+    const store = sandbox.open({
+      checkpointEveryMs: 1000,
+      monotonicNow: () => now,
+      queue: { sideFlushMs: 60_000 },
+    });
+    const hooks = storeTestHooks(store);
+    await store.enqueue(hl7Message(1));
+    store.flush();
+    expect(hooks.checkpointCounts()).toEqual({ threadPasses: 0, ownConnection: 0 });
+    now = 999;
+    store.flush();
+    expect(hooks.checkpointCounts()).toEqual({ threadPasses: 0, ownConnection: 0 });
+    // Due: the first round runs here while the thread starts.
+    now = 1000;
+    store.flush();
+    expect(hooks.checkpointCounts()).toEqual({ threadPasses: 0, ownConnection: 1 });
+    await vi.waitFor(() => expect(hooks.checkpointsOnThread()).toBe(true), {
+      timeout: 5000,
+      interval: 5,
+    });
+    await store.enqueue(hl7Message(2));
+    store.flush();
+    expect(hooks.checkpointCounts()).toEqual({ threadPasses: 0, ownConnection: 1 });
+    // The next round: a pass of the thread, then the few pages left on the store's connection.
+    now = 2000;
+    store.flush();
+    await vi.waitFor(
+      () => expect(hooks.checkpointCounts()).toEqual({ threadPasses: 1, ownConnection: 2 }),
+      { timeout: 5000, interval: 5 },
+    );
+    // Everything copied: nothing is due until the next write.
+    now = 10_000;
+    store.flush();
+    expect(hooks.checkpointCounts()).toEqual({ threadPasses: 1, ownConnection: 2 });
+  });
+
   it('joins the thread on close, so the last connection removes the log', async () => {
     const file = sandbox.file('joined.sqlite');
     const store = openStore({ file, checkpointEveryMs: 0, queue: { sideFlushMs: 1 } });
