@@ -5,7 +5,8 @@
  * answer that waits for one fdatasync.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -136,8 +137,39 @@ async function until(check: () => boolean, what: string, timeoutMs = 10_000): Pr
   }
 }
 
+/**
+ * BENCH_CPU_PROFILE=dir writes a V8 CPU profile of this process's timed part of every row there
+ * (`<row tag>.cpuprofile`, readable in Chrome DevTools), for finding where the server's CPU goes.
+ */
+const PROFILE_DIR = process.env.BENCH_CPU_PROFILE;
+/** The row being measured, to name its profile. */
+let profiledRow = '';
+
+function startProfile(): Session {
+  const session = new Session();
+  session.connect();
+  session.post('Profiler.enable');
+  session.post('Profiler.setSamplingInterval', { interval: 100 });
+  session.post('Profiler.start');
+  return session;
+}
+
+function stopProfile(session: Session, file: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    session.post('Profiler.stop', (error, result) => {
+      session.disconnect();
+      if (error) reject(error);
+      else {
+        writeFileSync(file, JSON.stringify(result.profile));
+        resolve();
+      }
+    });
+  });
+}
+
 /** Runs a phase against a server in this process, measuring this process while it is timed. */
 async function measure(load: LoadProcess, spec: LoadSpec, store?: Store): Promise<Measured> {
+  let profile: Session | undefined;
   let cpuAtStart = NaN;
   let walAtStart = 0;
   let peak = 0;
@@ -150,8 +182,11 @@ async function measure(load: LoadProcess, spec: LoadSpec, store?: Store): Promis
       cpuAtStart = cpuMs();
       walAtStart = store?.metrics().walBytes ?? 0;
       sample();
+      if (PROFILE_DIR) profile = startProfile();
     });
     const serverCpuMs = cpuMs() - cpuAtStart;
+    if (profile)
+      await stopProfile(profile, path.join(PROFILE_DIR!, `${profiledRow}-${spec.tag}.cpuprofile`));
     const walBytes = store ? store.metrics().walBytes - walAtStart : undefined;
     sample();
     return { load: result, serverCpuMs, peakRssBytes: peak, walBytes };
@@ -296,7 +331,7 @@ export const gatewaySuite: Suite = async ({ quick }) => {
   /** The NORMAL sequential rate of the current round, to size the simulator's run. */
   let normalRate = 100;
 
-  const phases: Phase[] = [
+  const allPhases: Phase[] = [
     { key: 'raw', name: 'HL7 ping-pong, raw loopback', senders: 1, run: pingPong('none', 1) },
     {
       key: 'sync',
@@ -398,6 +433,14 @@ export const gatewaySuite: Suite = async ({ quick }) => {
     },
   ];
 
+  // BENCH_GATEWAY_ROWS=full,astmFull runs only those rows (keys above), e.g. to compare one
+  // change before and after; ratios whose rows did not run are left out.
+  const only = process.env.BENCH_GATEWAY_ROWS?.split(',').map((key) => key.trim());
+  const phases = only ? allPhases.filter((phase) => only.includes(phase.key)) : allPhases;
+  if (only && only.includes('simulator') && !only.includes('normal')) {
+    throw new Error('the simulator row is sized by the normal row: run both');
+  }
+
   try {
     // Rounds interleave every row, so that a change in the machine's load between rows shows
     // up as spread instead of as a difference between them.
@@ -406,17 +449,43 @@ export const gatewaySuite: Suite = async ({ quick }) => {
     for (let round = 0; round < rounds; round++) {
       const results = new Map<string, Measured>();
       for (const phase of phases) {
+        profiledRow = phase.key;
         const tag = (tags++).toString(36).toUpperCase().padStart(2, '0');
         results.set(phase.key, await phase.run(tag));
       }
       byRound.push(results);
     }
-    return report(phases, byRound, timing, rounds);
+    return only ? partialReport(phases, byRound) : report(phases, byRound, timing, rounds);
   } finally {
     await load.close();
     rmSync(work, { recursive: true, force: true });
   }
 };
+
+/** Some rows only: their table and server CPU per message, without the suite's ratios. */
+function partialReport(phases: Phase[], byRound: Map<string, Measured>[]): SuiteReport {
+  const rows: Row[] = phases.map((phase) => {
+    const runs = byRound.map((round) => round.get(phase.key)!);
+    const cpu = runs.map((m) => (m.serverCpuMs * 1000) / Math.max(1, m.load.messages));
+    const wal = runs.map((m) => (m.walBytes ?? NaN) / Math.max(1, m.load.messages) / 1024);
+    return {
+      name: phase.name,
+      senders: phase.senders,
+      'messages/s, median': fmt(median(runs.map(perSecond))),
+      'server CPU µs/msg, median': fmt(median(cpu)),
+      'server CPU µs/msg, rounds': cpu.map((us) => fmt(us)).join(', '),
+      'WAL KiB/msg, median': Number.isNaN(median(wal)) ? '-' : fmt(median(wal), 1),
+      failed: runs.reduce((sum, r) => sum + r.load.failed, 0),
+    };
+  });
+  return {
+    title: 'Gateway throughput (persist before ACK), some rows only',
+    method: `Rows ${phases.map((phase) => phase.key).join(', ')} of the gateway suite (BENCH_GATEWAY_ROWS), each its median over the rounds.`,
+    rows,
+    ratios: [],
+    partial: true,
+  };
+}
 
 function report(
   phases: Phase[],

@@ -1,5 +1,6 @@
 import type { InstrumentConfig, InstrumentSource } from '../../src-shared/config';
 import type { InstrumentStatus } from '../../src-shared/status';
+import type { StoredResult } from '../../src-shared/results';
 import { createInstrumentLink } from '../links/instrument-link';
 import type { ConnectFactory } from '../links/client-link';
 import type { SerialPorts } from '../links/serial-stream';
@@ -616,6 +617,7 @@ export class Gateway {
   }
 
   private emit(event: GatewayEvent): void {
+    if (this.listeners.size === 0) return;
     for (const listener of this.listeners) {
       try {
         listener(event);
@@ -633,7 +635,11 @@ export class Gateway {
 export function withOutbox(message: NewMessage, config: InstrumentConfig): NewMessage {
   if (message.direction !== 'in' || message.status === 'incomplete') return message;
   if (message.results.length === 0 || message.outbox !== undefined) return message;
-  const results = message.results.map((result) => ({ ...result, qc: result.qc === true }));
+  if (config.forwardTo.length === 0 && config.qc.forwardTo.length === 0) return message;
+  // The handlers' results carry their QC mark already; a copy only when one lacks it.
+  const results = message.results.every((result) => typeof result.qc === 'boolean')
+    ? (message.results as StoredResult[])
+    : message.results.map((result) => ({ ...result, qc: result.qc === true }));
   const outbox = forwardingTargets(results, config);
   return outbox.length === 0 ? message : { ...message, outbox };
 }
