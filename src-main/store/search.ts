@@ -129,6 +129,25 @@ function isWordCode(code: number): boolean {
   return word;
 }
 
+/** 1 for the ASCII word characters 0-9, A-Z, a-z. */
+const ASCII_WORD = new Uint8Array(0x80).map((_, c) =>
+  (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) ? 1 : 0,
+);
+
+/**
+ * How many UTF-16 units the character at `i` (`c`, not ASCII) takes when it is a word character
+ * (2 for a surrogate pair); 0 when it separates words (a lone surrogate does).
+ */
+function wordWidth(text: string, i: number, c: number): number {
+  if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+    const low = text.charCodeAt(i + 1);
+    if (low >= 0xdc00 && low <= 0xdfff) {
+      return isWordCode(((c - 0xd800) << 10) + (low - 0xdc00) + 0x10000) ? 2 : 0;
+    }
+  }
+  return isWordCode(c) ? 1 : 0;
+}
+
 function hashStep(hash: number, unit: number): number {
   return (Math.imul(hash, 31) + unit) | 0;
 }
@@ -156,36 +175,29 @@ class DistinctWords {
 
   /** Adds each word of `text`, where words are what `split(/[^\p{L}\p{N}\p{Co}]+/u)` cuts. */
   addWordsOf(text: string): void {
-    let start = -1;
-    let hash = 0;
-    for (let i = 0; i <= text.length; i++) {
-      let width = 1;
-      let word = false;
-      if (i < text.length) {
-        const c = text.charCodeAt(i);
-        if (c < 0x80) {
-          // 0-9, A-Z, a-z
-          word = (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
-        } else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
-          const low = text.charCodeAt(i + 1);
-          if (low >= 0xdc00 && low <= 0xdfff) {
-            width = 2;
-            word = isWordCode(((c - 0xd800) << 10) + (low - 0xdc00) + 0x10000);
-          } else word = isWordCode(c);
-        } else word = isWordCode(c);
+    const n = text.length;
+    let i = 0;
+    for (;;) {
+      let c = 0;
+      let width = 0;
+      while (i < n) {
+        c = text.charCodeAt(i);
+        width = c < 0x80 ? ASCII_WORD[c]! : wordWidth(text, i, c);
+        if (width !== 0) break;
+        i++;
       }
-      if (word) {
-        if (start < 0) {
-          start = i;
-          hash = 0;
-        }
-        hash = hashStep(hash, text.charCodeAt(i));
-        if (width === 2) hash = hashStep(hash, text.charCodeAt(++i));
-        continue;
-      }
-      if (start >= 0) this.addSlice(text, start, i, hash);
-      start = -1;
-      i += width - 1;
+      if (i >= n) return;
+      const start = i;
+      let hash = 0;
+      do {
+        hash = hashStep(hash, c);
+        if (width === 2) hash = hashStep(hash, text.charCodeAt(i + 1));
+        i += width;
+        if (i >= n) break;
+        c = text.charCodeAt(i);
+        width = c < 0x80 ? ASCII_WORD[c]! : wordWidth(text, i, c);
+      } while (width !== 0);
+      this.addSlice(text, start, i, hash);
     }
   }
 
