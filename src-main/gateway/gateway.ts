@@ -407,6 +407,15 @@ export class Gateway {
         `the same message arrived again${message.controlId ? ` (control ID ${message.controlId})` : ''}; acknowledged, not stored twice`,
       );
     }
+    if (this.listeners.size > 0) this.emitStored(runtime, message, outcome);
+    this.emitStatus(runtime);
+  }
+
+  private emitStored(
+    runtime: InstrumentRuntime,
+    message: NewMessage,
+    outcome: InsertOutcome,
+  ): void {
     this.emit({
       type: 'messageStored',
       message: {
@@ -426,7 +435,6 @@ export class Gateway {
         duplicate: outcome.duplicate,
       },
     });
-    this.emitStatus(runtime);
   }
 
   /** Results move the orders that asked for them; a failure here never touches the ACK. */
@@ -613,6 +621,7 @@ export class Gateway {
   }
 
   private emitStatus(runtime: InstrumentRuntime): void {
+    if (this.listeners.size === 0) return;
     this.emit({ type: 'status', status: runtime.status() });
   }
 
