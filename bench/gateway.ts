@@ -5,13 +5,14 @@
  * answer that waits for one fdatasync.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { instrumentConfigSchema } from '../src-shared/config';
 import { Gateway } from '../src-main/gateway/gateway';
+import { createEventLogger } from '../src-main/headless/log';
 import { frameMllp } from '../src-main/protocols/hl7/mllp';
 import { openStore, type Store } from '../src-main/store/store';
 import type { LoadCommand, LoadReply, LoadResult, LoadSpec } from './load';
@@ -215,6 +216,8 @@ interface GatewaySetup {
   stubStorage?: boolean;
   /** More than `senders` when the sender reconnects: the old connection may not be gone yet. */
   maxConnections?: number;
+  /** Listen as `serve` does: its event log, a line per stored message, written to a file. */
+  serveLog?: boolean;
 }
 
 /** A fresh gateway and database for one phase; checks afterwards that every ACK was a stored message. */
@@ -226,6 +229,9 @@ async function throughGateway(
   const dir = mkdtempSync(path.join(work, 'gateway-'));
   const store = openStore({ file: path.join(dir, 'bench.sqlite'), durability: setup.durability });
   const gateway = new Gateway({ store: setup.stubStorage ? storageStub(store) : store });
+  const log = setup.serveLog ? openSync(path.join(dir, 'serve.log'), 'a') : null;
+  if (log !== null)
+    gateway.subscribe(createEventLogger('text', (line) => writeSync(log, `${line}\n`)));
   try {
     const port = await freePort();
     gateway.start([
@@ -251,6 +257,7 @@ async function throughGateway(
     return measured;
   } finally {
     await gateway.close();
+    if (log !== null) closeSync(log);
     rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -365,6 +372,12 @@ export const gatewaySuite: Suite = async ({ quick }) => {
         throughGateway(work, { protocol: 'hl7', durability: 'full', senders: 1 }, (port, store) =>
           measure(load, { ...hl7(tag, 1), results: FEW_RESULTS, port }, store),
         ),
+    },
+    {
+      key: 'fullLog',
+      name: "HL7 gateway, FULL, with serve's event log (a line per message, to a file)",
+      senders: 1,
+      run: gateway({ protocol: 'hl7', durability: 'full', senders: 1, serveLog: true }),
     },
     {
       key: 'fullMany',
@@ -548,6 +561,8 @@ function report(
     `Server CPU per stored message, HL7 FULL, 1 sender: ${fmt(serverCpuUs('full'))} µs ` +
       `(${HL7_RESULTS} OBX), ${fmt(serverCpuUs('full3'))} µs (${FEW_RESULTS} OBX), ` +
       `${fmt(serverCpuUs('fullMany'))} µs (${HL7_RESULTS} OBX, ${MANY} senders); goal ≤ 300 µs`,
+    `HL7 FULL, 1 sender, with serve's event log: ${fmt(serverCpuUs('fullLog'))} µs of server ` +
+      `CPU per message (without: ${fmt(serverCpuUs('full'))} µs)`,
     walLine(`HL7 FULL, 1 sender, ${HL7_RESULTS} OBX`, 'full'),
     walLine(`HL7 FULL, 1 sender, ${FEW_RESULTS} OBX`, 'full3'),
     walLine(`HL7 FULL, ${MANY} senders`, 'fullMany'),
@@ -613,7 +628,9 @@ function report(
     `timed (every transaction: messages, events, trace, search index; read from the WAL ` +
     `index's frame count) per acknowledged message; DB KiB/msg is the database file after a ` +
     `full checkpoint at the end of the row, per message stored in it (session trace included). ` +
-    `After every gateway row the store is checked to hold every acknowledged message.`;
+    `After every gateway row the store is checked to hold every acknowledged message. The row ` +
+    `with serve's event log subscribes the text logger \`serve\` uses (a line per stored ` +
+    `message; serve writes them to stderr) and writes its lines to a file, one write each.`;
 
   return { title: 'Gateway throughput (persist before ACK)', method, rows, ratios };
 }
