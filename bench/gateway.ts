@@ -140,7 +140,7 @@ async function until(check: () => boolean, what: string, timeoutMs = 10_000): Pr
 
 /**
  * BENCH_CPU_PROFILE=dir writes a V8 CPU profile of this process's timed part of every row there
- * (`<row tag>.cpuprofile`, readable in Chrome DevTools), for finding where the server's CPU goes.
+ * (`<row key>-<tag>.cpuprofile`, readable in Chrome DevTools), for finding where the server's CPU goes.
  */
 const PROFILE_DIR = process.env.BENCH_CPU_PROFILE;
 /** The row being measured, to name its profile. */
@@ -338,7 +338,7 @@ export const gatewaySuite: Suite = async ({ quick }) => {
   /** The NORMAL sequential rate of the current round, to size the simulator's run. */
   let normalRate = 100;
 
-  const allPhases: Phase[] = [
+  const phases: Phase[] = [
     { key: 'raw', name: 'HL7 ping-pong, raw loopback', senders: 1, run: pingPong('none', 1) },
     {
       key: 'sync',
@@ -446,14 +446,6 @@ export const gatewaySuite: Suite = async ({ quick }) => {
     },
   ];
 
-  // BENCH_GATEWAY_ROWS=full,astmFull runs only those rows (keys above), e.g. to compare one
-  // change before and after; ratios whose rows did not run are left out.
-  const only = process.env.BENCH_GATEWAY_ROWS?.split(',').map((key) => key.trim());
-  const phases = only ? allPhases.filter((phase) => only.includes(phase.key)) : allPhases;
-  if (only && only.includes('simulator') && !only.includes('normal')) {
-    throw new Error('the simulator row is sized by the normal row: run both');
-  }
-
   try {
     // Rounds interleave every row, so that a change in the machine's load between rows shows
     // up as spread instead of as a difference between them.
@@ -468,37 +460,12 @@ export const gatewaySuite: Suite = async ({ quick }) => {
       }
       byRound.push(results);
     }
-    return only ? partialReport(phases, byRound) : report(phases, byRound, timing, rounds);
+    return report(phases, byRound, timing, rounds);
   } finally {
     await load.close();
     rmSync(work, { recursive: true, force: true });
   }
 };
-
-/** Some rows only: their table and server CPU per message, without the suite's ratios. */
-function partialReport(phases: Phase[], byRound: Map<string, Measured>[]): SuiteReport {
-  const rows: Row[] = phases.map((phase) => {
-    const runs = byRound.map((round) => round.get(phase.key)!);
-    const cpu = runs.map((m) => (m.serverCpuMs * 1000) / Math.max(1, m.load.messages));
-    const wal = runs.map((m) => (m.walBytes ?? NaN) / Math.max(1, m.load.messages) / 1024);
-    return {
-      name: phase.name,
-      senders: phase.senders,
-      'messages/s, median': fmt(median(runs.map(perSecond))),
-      'server CPU µs/msg, median': fmt(median(cpu)),
-      'server CPU µs/msg, rounds': cpu.map((us) => fmt(us)).join(', '),
-      'WAL KiB/msg, median': Number.isNaN(median(wal)) ? '-' : fmt(median(wal), 1),
-      failed: runs.reduce((sum, r) => sum + r.load.failed, 0),
-    };
-  });
-  return {
-    title: 'Gateway throughput (persist before ACK), some rows only',
-    method: `Rows ${phases.map((phase) => phase.key).join(', ')} of the gateway suite (BENCH_GATEWAY_ROWS), each its median over the rounds.`,
-    rows,
-    ratios: [],
-    partial: true,
-  };
-}
 
 function report(
   phases: Phase[],

@@ -43,9 +43,7 @@ async function main(): Promise<void> {
     console.log('');
   }
   if (!quick) {
-    for (const [index, name] of names.entries()) {
-      if (!reports[index]!.partial) writeSection(name, reports[index]!);
-    }
+    for (const [index, name] of names.entries()) writeSection(name, reports[index]!);
   }
 }
 

@@ -16,8 +16,6 @@ export interface SuiteReport {
   rows: Row[];
   /** Lines such as "ours / fastest other = 2.1× (goal ≥ 1.5×)". */
   ratios: string[];
-  /** Only some of the suite's rows ran: printed, but not written to docs/PERFORMANCE.md. */
-  partial?: boolean;
 }
 
 export type Suite = (options: BenchOptions) => Promise<SuiteReport>;
