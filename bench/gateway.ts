@@ -140,11 +140,9 @@ async function until(check: () => boolean, what: string, timeoutMs = 10_000): Pr
 
 /**
  * BENCH_CPU_PROFILE=dir writes a V8 CPU profile of this process's timed part of every row there
- * (`<row key>-<tag>.cpuprofile`, readable in Chrome DevTools), for finding where the server's CPU goes.
+ * (`<tag>-<kind>-<results>r-<connections>c.cpuprofile`, readable in Chrome DevTools), for finding where the server's CPU goes.
  */
 const PROFILE_DIR = process.env.BENCH_CPU_PROFILE;
-/** The row being measured, to name its profile. */
-let profiledRow = '';
 
 function startProfile(): Session {
   const session = new Session();
@@ -187,7 +185,13 @@ async function measure(load: LoadProcess, spec: LoadSpec, store?: Store): Promis
     });
     const serverCpuMs = cpuMs() - cpuAtStart;
     if (profile)
-      await stopProfile(profile, path.join(PROFILE_DIR!, `${profiledRow}-${spec.tag}.cpuprofile`));
+      await stopProfile(
+        profile,
+        path.join(
+          PROFILE_DIR!,
+          `${spec.tag}-${spec.kind}-${spec.results}r-${spec.connections}c.cpuprofile`,
+        ),
+      );
     const walBytes = store ? store.metrics().walBytes - walAtStart : undefined;
     sample();
     return { load: result, serverCpuMs, peakRssBytes: peak, walBytes };
@@ -213,11 +217,11 @@ interface GatewaySetup {
   protocol: 'hl7' | 'astm';
   durability: 'full' | 'normal';
   senders: number;
+  /** Listen as `serve` does: its event log, a line per stored message, written to a file. */
+  serveLog?: boolean;
   stubStorage?: boolean;
   /** More than `senders` when the sender reconnects: the old connection may not be gone yet. */
   maxConnections?: number;
-  /** Listen as `serve` does: its event log, a line per stored message, written to a file. */
-  serveLog?: boolean;
 }
 
 /** A fresh gateway and database for one phase; checks afterwards that every ACK was a stored message. */
@@ -454,7 +458,6 @@ export const gatewaySuite: Suite = async ({ quick }) => {
     for (let round = 0; round < rounds; round++) {
       const results = new Map<string, Measured>();
       for (const phase of phases) {
-        profiledRow = phase.key;
         const tag = (tags++).toString(36).toUpperCase().padStart(2, '0');
         results.set(phase.key, await phase.run(tag));
       }
