@@ -5,13 +5,15 @@
  * answer that waits for one fdatasync.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { Session } from 'node:inspector';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { instrumentConfigSchema } from '../src-shared/config';
 import { Gateway } from '../src-main/gateway/gateway';
+import { createEventLogger } from '../src-main/headless/log';
 import { frameMllp } from '../src-main/protocols/hl7/mllp';
 import { openStore, type Store } from '../src-main/store/store';
 import type { LoadCommand, LoadReply, LoadResult, LoadSpec } from './load';
@@ -139,8 +141,37 @@ async function until(check: () => boolean, what: string, timeoutMs = 10_000): Pr
   }
 }
 
+/**
+ * BENCH_CPU_PROFILE=dir writes a V8 CPU profile of this process's timed part of every row there
+ * (`<tag>-<kind>-<results>r-<connections>c.cpuprofile`, readable in Chrome DevTools), for finding where the server's CPU goes.
+ */
+const PROFILE_DIR = process.env.BENCH_CPU_PROFILE;
+
+function startProfile(): Session {
+  const session = new Session();
+  session.connect();
+  session.post('Profiler.enable');
+  session.post('Profiler.setSamplingInterval', { interval: 100 });
+  session.post('Profiler.start');
+  return session;
+}
+
+function stopProfile(session: Session, file: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    session.post('Profiler.stop', (error, result) => {
+      session.disconnect();
+      if (error) reject(error);
+      else {
+        writeFileSync(file, JSON.stringify(result.profile));
+        resolve();
+      }
+    });
+  });
+}
+
 /** Runs a phase against a server in this process, measuring this process while it is timed. */
 async function measure(load: LoadProcess, spec: LoadSpec, store?: Store): Promise<Measured> {
+  let profile: Session | undefined;
   let cpuAtStart = NaN;
   let walAtStart = 0;
   let peak = 0;
@@ -156,9 +187,18 @@ async function measure(load: LoadProcess, spec: LoadSpec, store?: Store): Promis
       walAtStart = store?.metrics().walBytes ?? 0;
       lag.enable();
       sample();
+      if (PROFILE_DIR) profile = startProfile();
     });
     lag.disable();
     const serverCpuMs = cpuMs() - cpuAtStart;
+    if (profile)
+      await stopProfile(
+        profile,
+        path.join(
+          PROFILE_DIR!,
+          `${spec.tag}-${spec.kind}-${spec.results}r-${spec.connections}c.cpuprofile`,
+        ),
+      );
     const walBytes = store ? store.metrics().walBytes - walAtStart : undefined;
     sample();
     const loopLagP99Ms = lag.count > 0 ? lag.percentile(99) / 1e6 : NaN;
@@ -186,6 +226,8 @@ interface GatewaySetup {
   protocol: 'hl7' | 'astm';
   durability: 'full' | 'normal';
   senders: number;
+  /** Listen as `serve` does: its event log, a line per stored message, written to a file. */
+  serveLog?: boolean;
   stubStorage?: boolean;
   /** More than `senders` when the sender reconnects: the old connection may not be gone yet. */
   maxConnections?: number;
@@ -206,6 +248,9 @@ async function throughGateway(
     ...(setup.checkpointThread === false ? { checkpointThread: false } : {}),
   });
   const gateway = new Gateway({ store: setup.stubStorage ? storageStub(store) : store });
+  const log = setup.serveLog ? openSync(path.join(dir, 'serve.log'), 'a') : null;
+  if (log !== null)
+    gateway.subscribe(createEventLogger('text', (line) => writeSync(log, `${line}\n`)));
   try {
     const port = await freePort();
     gateway.start([
@@ -231,6 +276,7 @@ async function throughGateway(
     return measured;
   } finally {
     await gateway.close();
+    if (log !== null) closeSync(log);
     rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -347,6 +393,12 @@ export const gatewaySuite: Suite = async ({ quick, only }) => {
         throughGateway(work, { protocol: 'hl7', durability: 'full', senders: 1 }, (port, store) =>
           measure(load, { ...hl7(tag, 1), results: FEW_RESULTS, port }, store),
         ),
+    },
+    {
+      key: 'fullLog',
+      name: "HL7 gateway, FULL, with serve's event log (a line per message, to a file)",
+      senders: 1,
+      run: gateway({ protocol: 'hl7', durability: 'full', senders: 1, serveLog: true }),
     },
     {
       key: 'fullMany',
@@ -518,6 +570,8 @@ function report(
     `Server CPU per stored message, HL7 FULL, 1 sender: ${fmt(serverCpuUs('full'))} µs ` +
       `(${HL7_RESULTS} OBX), ${fmt(serverCpuUs('full3'))} µs (${FEW_RESULTS} OBX), ` +
       `${fmt(serverCpuUs('fullMany'))} µs (${HL7_RESULTS} OBX, ${MANY} senders); goal ≤ 300 µs`,
+    `HL7 FULL, 1 sender, with serve's event log: ${fmt(serverCpuUs('fullLog'))} µs of server ` +
+      `CPU per message (without: ${fmt(serverCpuUs('full'))} µs)`,
     walLine(`HL7 FULL, 1 sender, ${HL7_RESULTS} OBX`, 'full'),
     walLine(`HL7 FULL, 1 sender, ${FEW_RESULTS} OBX`, 'full3'),
     walLine(`HL7 FULL, ${MANY} senders`, 'fullMany'),
@@ -586,7 +640,9 @@ function report(
     `timed (every transaction: messages, events, trace, search index; read from the WAL ` +
     `index's frame count) per acknowledged message; DB KiB/msg is the database file after a ` +
     `full checkpoint at the end of the row, per message stored in it (session trace included). ` +
-    `After every gateway row the store is checked to hold every acknowledged message.`;
+    `After every gateway row the store is checked to hold every acknowledged message. The row ` +
+    `with serve's event log subscribes the text logger \`serve\` uses (a line per stored ` +
+    `message; serve writes them to stderr) and writes its lines to a file, one write each.`;
 
   return { title: 'Gateway throughput (persist before ACK)', method, rows, ratios };
 }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { InstrumentConfig } from '../../src-shared/config';
 import type { Clock } from '../protocols/clock';
 import type { ProtocolError } from '../protocols/errors';
@@ -41,7 +41,8 @@ export interface InstrumentContext {
 
 /** Identifies a resend of the same message: same instrument (the store scopes it), same bytes. */
 export function dedupeKey(prefix: string, text: string): string {
-  return `${prefix}:${createHash('sha256').update(text).digest('base64url').slice(0, 32)}`;
+  // One call (no Hash object): the same digest as createHash('sha256').update(text).
+  return `${prefix}:${hash('sha256', text, 'base64url').slice(0, 32)}`;
 }
 
 /** Words for a failed write, whatever was thrown. */

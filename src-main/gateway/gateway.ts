@@ -1,5 +1,6 @@
 import type { InstrumentConfig, InstrumentSource } from '../../src-shared/config';
 import type { InstrumentStatus } from '../../src-shared/status';
+import type { StoredResult } from '../../src-shared/results';
 import { createInstrumentLink } from '../links/instrument-link';
 import type { ConnectFactory } from '../links/client-link';
 import type { SerialPorts } from '../links/serial-stream';
@@ -408,6 +409,15 @@ export class Gateway {
         `the same message arrived again${message.controlId ? ` (control ID ${message.controlId})` : ''}; acknowledged, not stored twice`,
       );
     }
+    if (this.listeners.size > 0) this.emitStored(runtime, message, outcome);
+    this.emitStatus(runtime);
+  }
+
+  private emitStored(
+    runtime: InstrumentRuntime,
+    message: NewMessage,
+    outcome: InsertOutcome,
+  ): void {
     this.emit({
       type: 'messageStored',
       message: {
@@ -427,7 +437,6 @@ export class Gateway {
         duplicate: outcome.duplicate,
       },
     });
-    this.emitStatus(runtime);
   }
 
   /** Results move the orders that asked for them; a failure here never touches the ACK. */
@@ -614,10 +623,12 @@ export class Gateway {
   }
 
   private emitStatus(runtime: InstrumentRuntime): void {
+    if (this.listeners.size === 0) return;
     this.emit({ type: 'status', status: runtime.status() });
   }
 
   private emit(event: GatewayEvent): void {
+    if (this.listeners.size === 0) return;
     for (const listener of this.listeners) {
       try {
         listener(event);
@@ -635,7 +646,11 @@ export class Gateway {
 export function withOutbox(message: NewMessage, config: InstrumentConfig): NewMessage {
   if (message.direction !== 'in' || message.status === 'incomplete') return message;
   if (message.results.length === 0 || message.outbox !== undefined) return message;
-  const results = message.results.map((result) => ({ ...result, qc: result.qc === true }));
+  if (config.forwardTo.length === 0 && config.qc.forwardTo.length === 0) return message;
+  // The handlers' results carry their QC mark already; a copy only when one lacks it.
+  const results = message.results.every((result) => typeof result.qc === 'boolean')
+    ? (message.results as StoredResult[])
+    : message.results.map((result) => ({ ...result, qc: result.qc === true }));
   const outbox = forwardingTargets(results, config);
   return outbox.length === 0 ? message : { ...message, outbox };
 }

@@ -20,7 +20,12 @@ export function hl7ResultPlaces(message: Hl7Message): {
   places: Hl7ResultPlaces[];
 } {
   const { results, sources } = extractResultsWithSources(message);
-  const indexOf = new Map(message.segments.map((segment, index) => [segment, index]));
+  // Only a profile's lookups need the indexes: built on the first.
+  let built: Map<Hl7Segment, number> | null = null;
+  const indexOf = (segment: Hl7Segment): number => {
+    built ??= new Map(message.segments.map((s, index) => [s, index]));
+    return built.get(segment) ?? -1;
+  };
   const header = message.segments[0]?.name === 'MSH' ? message.segments[0] : null;
   const roles = new Map<Hl7Segment, string | null>();
   return {
@@ -34,7 +39,7 @@ export class Hl7ResultPlaces implements ResultPlaces {
   constructor(
     private readonly source: Hl7ResultSource,
     private readonly header: Hl7Segment | null,
-    private readonly indexOf: ReadonlyMap<Hl7Segment, number>,
+    private readonly indexOf: (segment: Hl7Segment) => number,
     private readonly roles: Map<Hl7Segment, string | null>,
   ) {}
 
@@ -45,7 +50,7 @@ export class Hl7ResultPlaces implements ResultPlaces {
   read(location: Location): Lookup {
     const segment = this.segmentNamed(location.record);
     if (segment === null) return 'absent';
-    return readHl7Field(segment, location, this.indexOf.get(segment) ?? -1);
+    return readHl7Field(segment, location, this.indexOf(segment));
   }
 
   qcMark(): string | null {

@@ -2,7 +2,7 @@
  * Checks and serializes what callers hand in, before it joins a batch: a malformed message is
  * refused on its own instead of failing the group commit it would have shared with other links.
  */
-import { RESULT_FIELDS } from '../../src-shared/result-fields';
+import type { ResultField } from '../../src-shared/result-fields';
 import type { Result, StoredResult } from '../../src-shared/results';
 import { resultsToJson, textColumns } from './compact';
 import { StoreError } from './errors';
@@ -125,19 +125,30 @@ function prepareOutbox(targets: readonly OutboxTarget[] | undefined): OutboxTarg
 
 function prepareResult(result: Result & { qc?: boolean }, index: number): StoredResult {
   if (typeof result !== 'object' || result === null) invalid(`result ${index + 1} is missing`);
-  const copy = {} as StoredResult;
-  for (const field of RESULT_FIELDS) {
-    const value: unknown = result[field];
-    if (value !== null && value !== undefined && typeof value !== 'string') {
-      invalid(`result ${index + 1}: ${field} must be text or null`);
-    }
-    copy[field] = value ?? null;
-  }
+  // Written out field by field (one shape, no keyed stores): every result of every message
+  // passes here. The type requires every field of RESULT_FIELDS.
+  const copy: StoredResult = {
+    sampleId: resultText(result, 'sampleId', index),
+    patientId: resultText(result, 'patientId', index),
+    testCode: resultText(result, 'testCode', index),
+    value: resultText(result, 'value', index),
+    units: resultText(result, 'units', index),
+    flags: resultText(result, 'flags', index),
+    status: resultText(result, 'status', index),
+    observedAt: resultText(result, 'observedAt', index),
+    qc: result.qc === true,
+  };
   if (result.qc !== undefined && typeof result.qc !== 'boolean') {
     invalid(`result ${index + 1}: qc must be true or false`);
   }
-  copy.qc = result.qc === true;
   return copy;
+}
+
+function resultText(result: Result, field: ResultField, index: number): string | null {
+  const value: unknown = result[field];
+  if (value === null || value === undefined) return null;
+  if (typeof value !== 'string') invalid(`result ${index + 1}: ${field} must be text or null`);
+  return value;
 }
 
 function prepareError(error: MessageError, index: number): MessageError {

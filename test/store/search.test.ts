@@ -25,6 +25,62 @@ describe('search plans', () => {
     expect(searchDocument('', ['x'.repeat(40)], ['x'.repeat(40)])).toBe('x'.repeat(40));
   });
 
+  it('gives what the Set of split words gives, for any text and IDs', () => {
+    // The definition the document's words must keep: stored documents are deleted by it.
+    const reference = (text: string, ids: string[], partIds: string[]) => {
+      const words = new Set(text.split(/[^\p{L}\p{N}\p{Co}]+/u));
+      words.delete('');
+      for (const id of ids) for (const t of id.match(/[\p{L}\p{N}\p{Co}]+/gu) ?? []) words.add(t);
+      for (const id of partIds) {
+        if ([...id].length > 32) continue;
+        for (const t of id.match(/[\p{L}\p{N}\p{Co}]+/gu) ?? []) {
+          const chars = [...t];
+          for (let a = 0; a + 3 <= chars.length; a++) {
+            for (let b = a + 3; b <= chars.length; b++) words.add(chars.slice(a, b).join(''));
+          }
+        }
+      }
+      return [...words].join(' ');
+    };
+    // Words, separators, non-ASCII letters and marks, astral characters, lone surrogates.
+    const unit = fc.oneof(
+      fc.constantFrom(
+        'a',
+        'Z',
+        '7',
+        'OBX',
+        'µ',
+        'é',
+        '\u0301',
+        'ß',
+        '€',
+        '😀',
+        '𝟘',
+        '\ud800',
+        '\udc00',
+      ),
+      fc.constantFrom('|', '^', '~', '\\', '&', '\r', ' ', '.', '/', '-', '\u00a0', '\ue000'),
+      fc.string({ unit: 'grapheme', maxLength: 3 }),
+      fc.string({ maxLength: 4 }),
+    );
+    const text = fc.array(unit, { maxLength: 60 }).map((parts) => parts.join(''));
+    const id = fc.array(unit, { maxLength: 8 }).map((parts) => parts.join(''));
+    fc.assert(
+      fc.property(
+        text,
+        fc.array(id, { maxLength: 4 }),
+        fc.array(id, { maxLength: 3 }),
+        (t, ids, partIds) => {
+          expect(searchDocument(t, ids, partIds)).toBe(reference(t, ids, partIds));
+        },
+      ),
+      { numRuns: 2000 },
+    );
+    // Many distinct words: the table grows.
+    const many = Array.from({ length: 3000 }, (_, i) => `w${i}`).join('|');
+    expect(searchDocument(many, ['x1'], ['abcdef'])).toBe(reference(many, ['x1'], ['abcdef']));
+  });
+
   it('matches whole words of text and IDs, and parts of sample and patient IDs', () => {
     const row = {
       text: 'OBX|1|NM|GLU^Glucose||5.4|mmol/L',

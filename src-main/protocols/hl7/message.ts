@@ -188,6 +188,23 @@ export class Hl7Segment {
     return parseField(raw, this.context, delimiterMask(raw, this.context.encoding));
   }
 
+  /**
+   * Field `n` as written when it holds no delimiter and no escape, so that it is its own only
+   * value; null otherwise (and for MSH-1 and MSH-2).
+   */
+  plain(n: number): string | null {
+    const raw = this.raw(n);
+    if (n <= 2 && isHeaderName(this.name)) return null;
+    const e = this.context.encoding;
+    for (let i = 0; i < raw.length; i++) {
+      const c = raw[i];
+      if (c === e.component || c === e.repetition || c === e.subcomponent || c === e.escape) {
+        return null;
+      }
+    }
+    return raw;
+  }
+
   /** One value, escapes decoded; '' when absent. Positions are 1-based as in `OBX-5.1.1`. */
   value(n: number, component = 1, subcomponent = 1, repetition = 1): string {
     const raw = this.raw(n);

@@ -35,7 +35,9 @@ function orderSampleId(obr: Hl7Segment): string | null {
  * joined with `^` so that a coded value keeps its code and text.
  */
 export function observationValue(obx: Hl7Segment): string | null {
-  if (obx.raw(5) === '') return null;
+  // Usually a plain number or word: every data type reads that as itself.
+  const plain = obx.plain(5);
+  if (plain !== null) return text(plain);
   const type = obx.value(2).trim().toUpperCase();
   const repetitions = obx.field(5).map((repetition) => {
     const components = repetition.map((component) => component.join('&'));
@@ -50,6 +52,8 @@ export function observationValue(obx: Hl7Segment): string | null {
 
 /** OBX-8: each repetition's first component, joined with `~` as HL7 writes them. */
 export function abnormalFlags(obx: Hl7Segment): string | null {
+  const plain = obx.plain(8);
+  if (plain !== null) return text(plain);
   const count = obx.repetitionCount(8);
   const flags: string[] = [];
   for (let r = 1; r <= count; r++) {

@@ -1,7 +1,12 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { resultSchema, type Result } from '../../../src-shared/results';
-import { parseHl7 } from '../../../src-main/protocols/hl7/message';
-import { extractResults } from '../../../src-main/protocols/hl7/results';
+import { parseHl7, type Hl7Segment } from '../../../src-main/protocols/hl7/message';
+import {
+  abnormalFlags,
+  extractResults,
+  observationValue,
+} from '../../../src-main/protocols/hl7/results';
 import { hl7DateTimeToIso } from '../../../src-main/protocols/hl7/time';
 import { fixtureText } from './support';
 
@@ -248,5 +253,49 @@ describe('hl7DateTimeToIso', () => {
   it('keeps a value that is not a DTM rather than lose it', () => {
     expect(hl7DateTimeToIso('yesterday')).toBe('yesterday');
     expect(hl7DateTimeToIso('20241301')).toBe('20241301');
+  });
+});
+
+describe('OBX-5 and OBX-8 read the same whether plain or not', () => {
+  /** The full reading, field by field, that a plain field may skip. */
+  function fullValue(obx: Hl7Segment): string | null {
+    if (obx.raw(5) === '') return null;
+    const type = obx.value(2).trim().toUpperCase();
+    const repetitions = obx.field(5).map((repetition) => {
+      const components = repetition.map((component) => component.join('&'));
+      if (type === 'SN') return components.join('').trim();
+      let end = components.length;
+      while (end > 1 && components[end - 1] === '') end--;
+      return components.slice(0, end).join('^');
+    });
+    const joined = repetitions.join(type === 'TX' || type === 'FT' ? '\n' : ', ').trim();
+    return joined === '' ? null : joined;
+  }
+  function fullFlags(obx: Hl7Segment): string | null {
+    const flags: string[] = [];
+    for (let r = 1; r <= obx.repetitionCount(8); r++) {
+      const flag = obx.value(8, 1, 1, r).trim();
+      if (flag !== '') flags.push(flag);
+    }
+    return flags.length === 0 ? null : flags.join('~');
+  }
+
+  it('for any field contents, data type and delimiters', () => {
+    const field = fc.string({
+      unit: fc.constantFrom('1', '.', 'a', ' ', '^', '~', '&', '\\', 'H', 'T', 'X', '#', '$'),
+      maxLength: 12,
+    });
+    const type = fc.constantFrom('NM', 'SN', 'TX', 'FT', 'ST', 'CWE', ' sn ');
+    fc.assert(
+      fc.property(fc.boolean(), type, field, field, (hash, t, value, flags) => {
+        // The second set of delimiters makes `#` and `$` special and `^`, `&` plain.
+        const msh = hash ? 'MSH|#~$\\|' : 'MSH|^~\\&|';
+        const message = parseHl7(`${msh}A|B\rOBX|1|${t}|GLU||${value}|||${flags}`);
+        const obx = message.segment('OBX')!;
+        expect(observationValue(obx)).toBe(fullValue(obx));
+        expect(abnormalFlags(obx)).toBe(fullFlags(obx));
+      }),
+      { numRuns: 3000 },
+    );
   });
 });
