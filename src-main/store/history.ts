@@ -4,6 +4,7 @@
  */
 import type Database from 'better-sqlite3';
 import type { Protocol } from '../../src-shared/results';
+import { FILED_THROUGH } from './lookups';
 import { afterClause, decodeCursor, pageLimit, toPage, type Position } from './paging';
 import { matchesSearch, mayMatch, planSearch, type SearchPlan } from './search';
 import type { Direction, MessageFilter, MessageSummary, Page, SortOrder } from './types';
@@ -94,6 +95,11 @@ interface QueryShape {
   /** For the 'candidates' driver: the search whose index entries are the candidates. */
   search?: SearchPlan;
   columns?: 'summary' | 'scan' | 'position';
+  /**
+   * For the 'samples' and 'patients' drivers: the messages not filed in the ID lookups yet
+   * (lookups.ts), read by rowid range and checked against their own IDs.
+   */
+  tail?: boolean;
 }
 
 interface BuiltQuery {
@@ -132,9 +138,10 @@ export class MessageHistory {
     const search = filter.search === undefined ? null : planSearch(filter.search);
     const rows = search
       ? this.searchRows(filter, order, after, limit, search)
-      : this.all<SummaryRow>(
-          buildQuery(filter, order, after, { driver: driverFor(filter), limit: limit + 1 }),
-        );
+      : this.driven<SummaryRow>(filter, order, after, {
+          driver: driverFor(filter),
+          limit: limit + 1,
+        });
     return toPage(rows, limit, positionOf, toSummary);
   }
 
@@ -150,6 +157,9 @@ export class MessageHistory {
     else {
       shapes.push({ driver: 'time', limit: SEARCH_SCAN_ROWS, columns: 'scan' });
       shapes.push({ driver: 'candidates', limit: -1, search, columns: 'position' });
+    }
+    if (driver === 'samples' || driver === 'patients') {
+      shapes.push(...shapes.map((shape) => ({ ...shape, tail: true })));
     }
     return shapes.map((shape) => {
       const query = buildQuery(filter, order, after, shape);
@@ -194,14 +204,12 @@ export class MessageHistory {
       if (read.complete) return this.summaries(read.matched, order);
       [matched, position] = [read.matched, read.position];
     }
-    const sorted = this.all<PositionRow>(
-      buildQuery(filter, order, position, {
-        driver: driver === 'time' ? 'candidates' : driver,
-        limit: -1,
-        search,
-        columns: 'position',
-      }),
-    );
+    const sorted = this.driven<PositionRow>(filter, order, position, {
+      driver: driver === 'time' ? 'candidates' : driver,
+      limit: -1,
+      search,
+      columns: 'position',
+    });
     let chunk = FIRST_CHECK_CHUNK;
     for (let at = 0; at < sorted.length && matched.length <= limit; at += chunk, chunk *= 2) {
       const ids = sorted.slice(at, at + chunk).map((row) => row.id);
@@ -273,6 +281,31 @@ export class MessageHistory {
     return this.statement(sql).all(JSON.stringify(ids)) as SummaryRow[];
   }
 
+  /**
+   * The rows of one query shape in history order. By sample or patient ID: those the lookups list,
+   * and those of the tail not filed yet. The tail is read first: should the side work file some
+   * of it in between, they are in both answers (and taken once), never in neither.
+   */
+  private driven<Row extends PositionRow>(
+    filter: MessageFilter,
+    order: SortOrder,
+    after: Position | null,
+    shape: QueryShape,
+  ): Row[] {
+    if (shape.driver !== 'samples' && shape.driver !== 'patients') {
+      return this.all<Row>(buildQuery(filter, order, after, shape));
+    }
+    const tail = this.all<Row>(buildQuery(filter, order, after, { ...shape, tail: true }));
+    const filed = this.all<Row>(buildQuery(filter, order, after, shape));
+    if (tail.length === 0) return filed;
+    const seen = new Set(filed.map((row) => row.id));
+    const sign = order === 'asc' ? 1 : -1;
+    const rows = [...filed, ...tail.filter((row) => !seen.has(row.id))].sort(
+      (a, b) => sign * (a.received_at - b.received_at || a.id - b.id),
+    );
+    return shape.limit < 0 ? rows : rows.slice(0, shape.limit);
+  }
+
   private all<Row>(query: BuiltQuery): Row[] {
     return this.statement(query.sql).all(...query.params) as Row[];
   }
@@ -307,7 +340,17 @@ function buildQuery(
   const params: unknown[] = [];
   let from = 'messages m';
   let [time, id] = ['m.received_at', 'm.id'];
-  if (shape.driver === 'samples' || shape.driver === 'patients') {
+  if ((shape.driver === 'samples' || shape.driver === 'patients') && shape.tail) {
+    // The rowid range first (NOT INDEXED keeps SQLite from reading history by time instead).
+    const [column, value] =
+      shape.driver === 'samples'
+        ? ['sample_ids', filter.sampleId]
+        : ['patient_ids', filter.patientId];
+    from = 'messages m NOT INDEXED';
+    where.push(`m.id > ${FILED_THROUGH}`);
+    where.push(`EXISTS (SELECT 1 FROM json_each(m.${column}) j WHERE j.value = ? COLLATE NOCASE)`);
+    params.push(value);
+  } else if (shape.driver === 'samples' || shape.driver === 'patients') {
     const [table, column, value] =
       shape.driver === 'samples'
         ? ['message_samples', 'sample_id', filter.sampleId]
@@ -321,7 +364,12 @@ function buildQuery(
       CROSS JOIN messages m ON m.id = hit.id`;
     params.push(shape.search?.match);
   }
-  if (shape.driver === 'samples' && filter.patientId !== undefined) {
+  if (shape.driver === 'samples' && filter.patientId !== undefined && shape.tail) {
+    where.push(
+      `EXISTS (SELECT 1 FROM json_each(m.patient_ids) j WHERE j.value = ? COLLATE NOCASE)`,
+    );
+    params.push(filter.patientId);
+  } else if (shape.driver === 'samples' && filter.patientId !== undefined) {
     where.push(`EXISTS (SELECT 1 FROM message_patients p WHERE p.patient_id = ?
       AND p.received_at = m.received_at AND p.message_id = m.id)`);
     params.push(filter.patientId);
@@ -360,9 +408,13 @@ function buildQuery(
       : shape.columns === 'position'
         ? POSITION_COLUMNS
         : SUMMARY_COLUMNS;
+  // The tail is read whole in rowid order, and sorted with the rest by the caller.
+  const orderBy = shape.tail
+    ? 'ORDER BY m.id'
+    : `ORDER BY ${time} ${order}, ${id} ${order} LIMIT ${shape.limit}`;
   const sql = `SELECT ${columns} FROM ${from}
     ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
-    ORDER BY ${time} ${order}, ${id} ${order} LIMIT ${shape.limit}`;
+    ${orderBy}`;
   return { sql, params };
 }
 

@@ -1,5 +1,6 @@
 /**
- * Messages: writing them with their results (ID lookups follow by trigger, the search index later),
+ * Messages: writing them with their results (ID lookups and the search index follow after the
+ * commit: lookups.ts, search-index.ts),
  * reading one in full, printing many for the CLI, traffic figures, and retention.
  */
 import type Database from 'better-sqlite3';
@@ -13,6 +14,7 @@ import {
 } from './compact';
 import { StoreError } from './errors';
 import { SUMMARY_COLUMNS, toSummary, type MessageHistory, type SummaryRow } from './history';
+import { FILED_THROUGH } from './lookups';
 import type { MessageRow } from './prepare';
 import type {
   CliMessage,
@@ -51,7 +53,7 @@ interface CliRow {
 }
 
 export class MessageTable {
-  private readonly findDuplicate: Database.Statement<[string, string], number>;
+  private readonly findDuplicate: Database.Statement<[string, string, string, string], number>;
   private readonly insertMessage: Database.Statement<unknown[]>;
   private readonly selectDetail: Database.Statement<[number], DetailRow>;
   private readonly selectResults: Database.Statement<[number], ResultRow>;
@@ -78,9 +80,14 @@ export class MessageTable {
     db: Database.Database,
     private readonly history: MessageHistory,
   ) {
+    // The keys filed so far, then the few messages stored since (by rowid; lookups.ts).
     this.findDuplicate = db
-      .prepare<[string, string], number>(
-        'SELECT id FROM messages WHERE instrument_id = ? AND dedupe_key = ?',
+      .prepare<[string, string, string, string], number>(
+        `SELECT message_id FROM message_dedupe WHERE instrument_id = ? AND dedupe_key = ?
+         UNION ALL
+         SELECT id FROM messages NOT INDEXED
+         WHERE id > ${FILED_THROUGH} AND instrument_id = ? AND dedupe_key = ?
+         LIMIT 1`,
       )
       .pluck();
     this.insertMessage = db.prepare(
@@ -138,7 +145,8 @@ export class MessageTable {
   /** Call inside a write transaction; the search index follows later (search-index.ts). */
   insert(row: MessageRow): InsertOutcome {
     if (row.dedupeKey !== null) {
-      const existing = this.findDuplicate.get(row.instrumentId, row.dedupeKey);
+      const { instrumentId, dedupeKey } = row;
+      const existing = this.findDuplicate.get(instrumentId, dedupeKey, instrumentId, dedupeKey);
       if (existing !== undefined) return { id: existing, duplicate: true };
     }
     const id = Number(

@@ -356,6 +356,47 @@ const migrations: readonly string[] = [
   -- "Delivered today" on a destination's card, without reading every entry ever delivered.
   CREATE INDEX outbox_delivered ON outbox (destination_id, delivered_at) WHERE state = 'delivered';
   `,
+  /* 10 */ `
+  -- The commit that acknowledges a message holds its row (and its outbox entries) and little
+  -- else: each page it touches is written whole to the log. What derives from the row alone, the
+  -- sample and patient ID lookups and the resend check's key, is filed by the side work after
+  -- the acknowledgement, in batches, up to this message ID (also after a crash, on open).
+  -- Readers look at the few rows above it as well, by rowid, so that none is missed meanwhile.
+  CREATE TABLE lookup_progress (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    filed_through INTEGER NOT NULL
+  ) STRICT;
+  INSERT INTO lookup_progress (id, filed_through) SELECT 1, coalesce(max(id), 0) FROM messages;
+  DROP TRIGGER messages_derive;
+
+  -- The resend check's keys, one per instrument and key, instead of a unique index on messages
+  -- (its random keys cost a page of their own in every commit). Copied in the order of the index
+  -- it replaces, so the copy only ever appends.
+  CREATE TABLE message_dedupe (
+    instrument_id TEXT NOT NULL,
+    dedupe_key TEXT NOT NULL,
+    message_id INTEGER NOT NULL,
+    PRIMARY KEY (instrument_id, dedupe_key)
+  ) STRICT, WITHOUT ROWID;
+  INSERT INTO message_dedupe (instrument_id, dedupe_key, message_id)
+    SELECT instrument_id, dedupe_key, id FROM messages WHERE dedupe_key IS NOT NULL
+    ORDER BY instrument_id, dedupe_key;
+  DROP INDEX messages_dedupe;
+
+  CREATE TRIGGER messages_forget_key AFTER DELETE ON messages WHEN old.dedupe_key IS NOT NULL
+  BEGIN
+    DELETE FROM message_dedupe WHERE instrument_id = old.instrument_id
+      AND dedupe_key = old.dedupe_key AND message_id = old.id;
+  END;
+
+  -- As for the search index (migration 2): an ID handed out again after the newest messages were
+  -- purged is above the mark again.
+  CREATE TRIGGER messages_reuse_id_lookups AFTER INSERT ON messages
+    WHEN new.id <= (SELECT filed_through FROM lookup_progress)
+  BEGIN
+    UPDATE lookup_progress SET filed_through = new.id - 1;
+  END;
+  `,
 ];
 
 export const SCHEMA_VERSION = migrations.length;

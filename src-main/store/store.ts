@@ -41,6 +41,7 @@ import {
   type OutboxSummary,
 } from './outbox';
 import { SearchIndexer } from './search-index';
+import { LookupFiler } from './lookups';
 import { MessageCompactor } from './compact';
 import { TraceLog } from './trace';
 import { WalMeter } from './wal-meter';
@@ -286,6 +287,17 @@ const DEFAULT_PURGE_BATCH = 100;
  * off in steps of this size, one per turn of the loop.
  */
 const INDEX_STEP = 100;
+/**
+ * Messages whose ID lookups and resend key are filed per side transaction (lookups.ts); filing
+ * costs a few µs a message, all in SQL.
+ */
+const FILE_STEP = 1000;
+/**
+ * Unfiled messages after which a commit files them at once rather than waiting for the side
+ * work: every resend check reads the tail, so it stays short even when nothing yields to the
+ * side work (a long run of synchronous inserts).
+ */
+const MAX_TAIL = 256;
 /** Messages stored before the compact forms, converted per side transaction. */
 const COMPACT_STEP = 200;
 /** Per transaction when nothing waits: before a search, on open, on close. */
@@ -309,8 +321,15 @@ class SqliteStore implements Store {
   private readonly outboxListeners = new Set<(destinationIds: ReadonlySet<string>) => void>();
   private readonly writeBatchTx: (batch: WriteBatch) => BatchOutcome;
   private readonly shortTx: (work: () => unknown) => unknown;
-  private readonly sideTx: (events: EventRow[], trace: TraceRow[], indexLimit: number) => number;
+  private readonly sideTx: (
+    events: EventRow[],
+    trace: TraceRow[],
+    indexLimit: number,
+  ) => { indexed: number; filed: number };
   private readonly indexer: SearchIndexer | null;
+  private readonly filer: LookupFiler | null;
+  /** Messages committed whose lookups are not filed yet (lookups.ts); 0 when caught up. */
+  private unfiled = 0;
   private readonly compactor: MessageCompactor | null;
   /** Messages stored before the compact forms wait to be converted (compact.ts). */
   private compactBehind = false;
@@ -344,6 +363,7 @@ class SqliteStore implements Store {
     this.walMeter?.read();
     try {
       this.indexer = this.readonly ? null : new SearchIndexer(this.db);
+      this.filer = this.readonly ? null : new LookupFiler(this.db);
       this.compactor = this.readonly ? null : new MessageCompactor(this.db);
       this.compactBehind = this.compactor?.behind() ?? false;
       this.history = new MessageHistory(this.db);
@@ -373,16 +393,21 @@ class SqliteStore implements Store {
     });
     this.writeBatchTx = (batch) => transaction.immediate(batch);
     const side = this.db.transaction(
-      (events: EventRow[], trace: TraceRow[], indexLimit: number): number => {
+      (
+        events: EventRow[],
+        trace: TraceRow[],
+        indexLimit: number,
+      ): { indexed: number; filed: number } => {
         for (const row of events) this.events.insert(row);
         for (const row of trace) this.trace.insert(row);
+        const filed = this.unfiled > 0 && this.filer ? this.filer.fileSome(FILE_STEP) : 0;
         const indexed = this.indexBehind && this.indexer ? this.indexer.indexSome(indexLimit) : 0;
         if (this.compactBehind && this.compactor) {
           const converted = this.compactor.convertSome(COMPACT_STEP);
           if (converted < COMPACT_STEP) this.compactBehind = this.compactor.behind();
         }
         this.faultInjector?.('write');
-        return indexed;
+        return { indexed, filed };
       },
     );
     this.sideTx = (events, trace, indexLimit) => side.immediate(events, trace, indexLimit);
@@ -398,8 +423,10 @@ class SqliteStore implements Store {
       { ...options.queue, onFailure: (failure) => this.reportFailure(failure) },
     );
     if (this.indexer) {
-      // Messages acknowledged just before a crash or kill are indexed now.
+      // Messages acknowledged just before a crash or kill are filed and indexed now.
       try {
+        this.unfiled = this.filer?.behind() ? MAX_TAIL : 0;
+        this.catchUpLookups();
         this.indexBehind = this.indexer.behind();
         this.catchUpIndex();
       } catch (error) {
@@ -449,6 +476,7 @@ class SqliteStore implements Store {
   flush(): void {
     if (this.closed) return;
     this.queue.flush();
+    this.catchUpLookups();
     this.catchUpIndex();
   }
 
@@ -470,6 +498,7 @@ class SqliteStore implements Store {
 
   queryMessages(filter: MessageFilter = {}): Page<MessageSummary> {
     if (filter.search !== undefined) this.indexBeforeSearch();
+    if (filter.sampleId !== undefined || filter.patientId !== undefined) this.fileBeforeLookup();
     return this.read('read the message history', () => this.history.query(filter));
   }
 
@@ -779,6 +808,7 @@ class SqliteStore implements Store {
   }
 
   counts(): RowCounts {
+    this.fileBeforeLookup();
     return this.read('count the rows', () => {
       const lookups = this.messages.countLookups();
       return {
@@ -835,6 +865,7 @@ class SqliteStore implements Store {
     if (this.closed) return;
     try {
       this.queue.close();
+      this.catchUpLookups();
       this.catchUpIndex();
       this.walMeter?.read();
     } finally {
@@ -865,6 +896,8 @@ class SqliteStore implements Store {
     this.writtenSinceCheckpoint = true;
     const stored = outcome.messages.filter((o) => !o.duplicate).length;
     if (stored > 0) this.indexBehind = true;
+    this.unfiled += stored;
+    if (this.unfiled >= MAX_TAIL) this.fileBeforeLookup();
     this.queue.wake();
     this.counters.messagesStored += stored;
     this.counters.duplicates += outcome.messages.length - stored;
@@ -908,7 +941,13 @@ class SqliteStore implements Store {
    */
   private sideWork(events: EventRow[], trace: TraceRow[]): void {
     if (this.closed) return;
-    if (events.length > 0 || trace.length > 0 || this.indexBehind || this.compactBehind) {
+    if (
+      events.length > 0 ||
+      trace.length > 0 ||
+      this.unfiled > 0 ||
+      this.indexBehind ||
+      this.compactBehind
+    ) {
       try {
         this.sideWrite(events, trace);
       } catch (error) {
@@ -916,17 +955,21 @@ class SqliteStore implements Store {
         throw error;
       }
       // The rest of a backlog follows in the next turn of the loop, after what waits there.
-      if (this.indexBehind || this.compactBehind) this.queue.wakeSoon();
+      if (this.unfiled > 0 || this.indexBehind || this.compactBehind) this.queue.wakeSoon();
     }
     this.checkpointIfDue();
   }
 
-  /** One side transaction; clears indexBehind once the index has caught up. */
+  /**
+   * One side transaction; clears indexBehind once the index has caught up, and unfiled once the
+   * lookups have.
+   */
   private sideWrite(events: EventRow[], trace: TraceRow[], indexLimit = INDEX_STEP): void {
     const indexing = this.indexBehind;
     let indexed: number;
+    let filed: number;
     try {
-      indexed = this.relaxed(() => this.sideTx(events, trace, indexLimit));
+      ({ indexed, filed } = this.relaxed(() => this.sideTx(events, trace, indexLimit)));
     } catch (error) {
       this.counters.failedWrites++;
       throw error;
@@ -934,6 +977,8 @@ class SqliteStore implements Store {
     this.counters.writeTransactions++;
     this.writtenSinceCheckpoint = true;
     if (indexing && indexed < indexLimit) this.indexBehind = false;
+    // A full step may leave more behind than counted (after a crash, say): another step finds out.
+    this.unfiled = filed < FILE_STEP ? 0 : Math.max(1, this.unfiled - filed);
   }
 
   /**
@@ -948,6 +993,31 @@ class SqliteStore implements Store {
       return work();
     } finally {
       this.db.pragma('synchronous = FULL');
+    }
+  }
+
+  private catchUpLookups(): void {
+    while (this.unfiled > 0 && !this.closed) {
+      this.sideWrite([], [], this.indexBehind ? INDEX_BATCH : 0);
+    }
+  }
+
+  /**
+   * A query by sample or patient ID reads the unfiled tail too (history.ts); filing it first
+   * keeps that tail short. Also after a commit that left it long.
+   */
+  private fileBeforeLookup(): void {
+    if (this.unfiled === 0 || this.closed || this.readonly) return;
+    try {
+      this.catchUpLookups();
+    } catch (error) {
+      // Nothing is missed meanwhile: readers and the resend check read the tail as well.
+      this.reportFailure({
+        error: storeErrorFrom(error, 'file the ID lookups of new messages'),
+        messages: 0,
+        events: 0,
+        trace: 0,
+      });
     }
   }
 
