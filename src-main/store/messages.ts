@@ -52,8 +52,21 @@ interface CliRow {
   profile: string | null;
 }
 
+/**
+ * The resend keys of the messages one transaction has stored so far, so that each resend check
+ * reads only the tail committed before it: a new row's ID is above every stored one's, so the
+ * transaction's own rows are those from `first` on.
+ */
+export class BatchKeys {
+  readonly ids = new Map<string, number>();
+  first: number | null = null;
+}
+
 export class MessageTable {
-  private readonly findDuplicate: Database.Statement<[string, string, string, string], number>;
+  private readonly findDuplicate: Database.Statement<
+    [string, string, string, string, number],
+    number
+  >;
   private readonly insertMessage: Database.Statement<unknown[]>;
   private readonly selectDetail: Database.Statement<[number], DetailRow>;
   private readonly selectResults: Database.Statement<[number], ResultRow>;
@@ -80,13 +93,14 @@ export class MessageTable {
     db: Database.Database,
     private readonly history: MessageHistory,
   ) {
-    // The keys filed so far, then the few messages stored since (by rowid; lookups.ts).
+    // The keys filed so far, then the few messages stored since (by rowid; lookups.ts) and before
+    // the transaction's own (BatchKeys).
     this.findDuplicate = db
-      .prepare<[string, string, string, string], number>(
+      .prepare<[string, string, string, string, number], number>(
         `SELECT message_id FROM message_dedupe WHERE instrument_id = ? AND dedupe_key = ?
          UNION ALL
          SELECT id FROM messages NOT INDEXED
-         WHERE id > ${FILED_THROUGH} AND instrument_id = ? AND dedupe_key = ?
+         WHERE id > ${FILED_THROUGH} AND instrument_id = ? AND dedupe_key = ? AND id < ?
          LIMIT 1`,
       )
       .pluck();
@@ -142,11 +156,23 @@ export class MessageTable {
     );
   }
 
-  /** Call inside a write transaction; the search index follows later (search-index.ts). */
-  insert(row: MessageRow): InsertOutcome {
-    if (row.dedupeKey !== null) {
-      const { instrumentId, dedupeKey } = row;
-      const existing = this.findDuplicate.get(instrumentId, dedupeKey, instrumentId, dedupeKey);
+  /**
+   * Call inside a write transaction, with one BatchKeys for all its messages; the lookups and the
+   * search index follow later (lookups.ts, search-index.ts).
+   */
+  insert(row: MessageRow, batch: BatchKeys = new BatchKeys()): InsertOutcome {
+    const { instrumentId, dedupeKey } = row;
+    const key = dedupeKey === null ? null : `${instrumentId}\u0000${dedupeKey}`;
+    if (key !== null && dedupeKey !== null) {
+      const existing =
+        batch.ids.get(key) ??
+        this.findDuplicate.get(
+          instrumentId,
+          dedupeKey,
+          instrumentId,
+          dedupeKey,
+          batch.first ?? Number.MAX_SAFE_INTEGER,
+        );
       if (existing !== undefined) return { id: existing, duplicate: true };
     }
     const id = Number(
@@ -173,6 +199,8 @@ export class MessageTable {
         row.profile,
       ).lastInsertRowid,
     );
+    batch.first ??= id;
+    if (key !== null) batch.ids.set(key, id);
     return { id, duplicate: false };
   }
 

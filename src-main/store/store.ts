@@ -8,7 +8,7 @@ import { StoreError, storeErrorFrom } from './errors';
 import { EventLog } from './events';
 import { InstrumentTable } from './instruments';
 import { MessageHistory } from './history';
-import { MessageTable } from './messages';
+import { BatchKeys, MessageTable } from './messages';
 import {
   OrderTable,
   type OrderChange,
@@ -378,9 +378,10 @@ class SqliteStore implements Store {
       throw storeErrorFrom(error, `open the database ${options.file}`, 'STORE_OPEN_FAILED');
     }
     const transaction = this.db.transaction((batch: WriteBatch): BatchOutcome => {
+      const keys = new BatchKeys();
       const outcome: BatchOutcome = {
         messages: batch.messages.map((row) => {
-          const inserted = this.messages.insert(row);
+          const inserted = this.messages.insert(row, keys);
           // A message and its outbox entries commit together or not at all.
           if (!inserted.duplicate && row.outbox.length > 0) this.outbox.add(inserted.id, row);
           return inserted;
@@ -401,7 +402,10 @@ class SqliteStore implements Store {
         for (const row of events) this.events.insert(row);
         for (const row of trace) this.trace.insert(row);
         const filed = this.unfiled > 0 && this.filer ? this.filer.fileSome(FILE_STEP) : 0;
-        const indexed = this.indexBehind && this.indexer ? this.indexer.indexSome(indexLimit) : 0;
+        const indexed =
+          this.indexBehind && this.indexer && indexLimit > 0
+            ? this.indexer.indexSome(indexLimit)
+            : 0;
         if (this.compactBehind && this.compactor) {
           const converted = this.compactor.convertSome(COMPACT_STEP);
           if (converted < COMPACT_STEP) this.compactBehind = this.compactor.behind();
@@ -997,9 +1001,8 @@ class SqliteStore implements Store {
   }
 
   private catchUpLookups(): void {
-    while (this.unfiled > 0 && !this.closed) {
-      this.sideWrite([], [], this.indexBehind ? INDEX_BATCH : 0);
-    }
+    // Lookups only: the search index has its own catch-up, where one is due.
+    while (this.unfiled > 0 && !this.closed) this.sideWrite([], [], 0);
   }
 
   /**

@@ -155,6 +155,20 @@ describe('lookups filed after the commit', () => {
     expect(store.insertMessages([hl7Message(5, { dedupeKey: 'K5' })])).toEqual([
       { id: 6, duplicate: true },
     ]);
+    // In one transaction: a resend of a filed message, of an unfiled one, and of its own.
+    expect(
+      store.insertMessages([
+        hl7Message(700, { dedupeKey: 'K700' }),
+        hl7Message(5, { dedupeKey: 'K5' }),
+        hl7Message(599, { dedupeKey: 'K599' }),
+        hl7Message(700, { dedupeKey: 'K700' }),
+      ]),
+    ).toEqual([
+      { id: 601, duplicate: false },
+      { id: 6, duplicate: true },
+      { id: 600, duplicate: true },
+      { id: 601, duplicate: true },
+    ]);
   });
 });
 
