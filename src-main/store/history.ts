@@ -86,7 +86,10 @@ interface ScanRow {
  * time (or by instrument, or the partial index of problem statuses, as SQLite sees fit), the
  * sample or patient ID lookups, or the search index's candidates, which alone need a sort.
  */
-type Driver = 'time' | 'samples' | 'patients' | 'candidates';
+type Driver = 'time' | 'instruments' | 'samples' | 'patients' | 'candidates';
+
+/** The drivers whose lookups are filed after the commit, with a tail to read as well. */
+const FILED_DRIVERS: ReadonlySet<Driver> = new Set(['instruments', 'samples', 'patients']);
 
 interface QueryShape {
   driver: Driver;
@@ -139,7 +142,7 @@ export class MessageHistory {
     const rows = search
       ? this.searchRows(filter, order, after, limit, search)
       : this.driven<SummaryRow>(filter, order, after, {
-          driver: driverFor(filter),
+          driver: driverFor(filter, false),
           limit: limit + 1,
         });
     return toPage(rows, limit, positionOf, toSummary);
@@ -150,7 +153,7 @@ export class MessageHistory {
     const order: SortOrder = filter.order === 'asc' ? 'asc' : 'desc';
     const after = decodeCursor(filter.cursor);
     const search = filter.search === undefined ? null : planSearch(filter.search);
-    const driver = driverFor(filter);
+    const driver = driverFor(filter, search !== null);
     const shapes: QueryShape[] = [];
     if (!search) shapes.push({ driver, limit: DEFAULT_PAGE + 1 });
     else if (driver !== 'time') shapes.push({ driver, limit: -1, columns: 'position' });
@@ -158,7 +161,7 @@ export class MessageHistory {
       shapes.push({ driver: 'time', limit: SEARCH_SCAN_ROWS, columns: 'scan' });
       shapes.push({ driver: 'candidates', limit: -1, search, columns: 'position' });
     }
-    if (driver === 'samples' || driver === 'patients') {
+    if (FILED_DRIVERS.has(driver)) {
       shapes.push(...shapes.map((shape) => ({ ...shape, tail: true })));
     }
     return shapes.map((shape) => {
@@ -193,7 +196,7 @@ export class MessageHistory {
     limit: number,
     search: SearchPlan,
   ): SummaryRow[] {
-    const driver = driverFor(filter);
+    const driver = driverFor(filter, true);
     let matched: number[] = [];
     let position = after;
     const candidates = driver === 'time' ? this.candidateCount(search) : 0;
@@ -292,7 +295,7 @@ export class MessageHistory {
     after: Position | null,
     shape: QueryShape,
   ): Row[] {
-    if (shape.driver !== 'samples' && shape.driver !== 'patients') {
+    if (!FILED_DRIVERS.has(shape.driver)) {
       return this.all<Row>(buildQuery(filter, order, after, shape));
     }
     const tail = this.all<Row>(buildQuery(filter, order, after, { ...shape, tail: true }));
@@ -320,9 +323,16 @@ export class MessageHistory {
   }
 }
 
-function driverFor(filter: MessageFilter): Driver {
+/**
+ * A search with no sample or patient ID reads history by time (or the search index's
+ * candidates), filtering by instrument as it goes. A page of one instrument reads its lookup,
+ * unless a filter for problem statuses or QC has a smaller partial index on messages to read.
+ */
+function driverFor(filter: MessageFilter, search: boolean): Driver {
   if (filter.sampleId !== undefined) return 'samples';
   if (filter.patientId !== undefined) return 'patients';
+  const partial = (filter.status !== undefined && filter.status !== 'stored') || filter.qc === true;
+  if (filter.instrumentId !== undefined && !search && !partial) return 'instruments';
   return 'time';
 }
 
@@ -340,7 +350,16 @@ function buildQuery(
   const params: unknown[] = [];
   let from = 'messages m';
   let [time, id] = ['m.received_at', 'm.id'];
-  if ((shape.driver === 'samples' || shape.driver === 'patients') && shape.tail) {
+  if (shape.driver === 'instruments' && shape.tail) {
+    // Filtered by instrument below, like every other driver.
+    from = 'messages m NOT INDEXED';
+    where.push(`m.id > ${FILED_THROUGH}`);
+  } else if (shape.driver === 'instruments') {
+    from = 'message_instruments k CROSS JOIN messages m ON m.id = k.message_id';
+    [time, id] = ['k.received_at', 'k.message_id'];
+    where.push('k.instrument_id = ?');
+    params.push(filter.instrumentId);
+  } else if ((shape.driver === 'samples' || shape.driver === 'patients') && shape.tail) {
     // The rowid range first (NOT INDEXED keeps SQLite from reading history by time instead).
     const [column, value] =
       shape.driver === 'samples'

@@ -1,7 +1,7 @@
 /**
  * The lookups derived from a stored row, filed after the commit that acknowledged it: its sample
- * and patient IDs (message_samples, message_patients) and its resend check's key
- * (message_dedupe). Every page a commit touches is written whole to the log, so the
+ * and patient IDs (message_samples, message_patients), its resend check's key (message_dedupe)
+ * and its place in its instrument's history (message_instruments). Every page a commit touches is written whole to the log, so the
  * acknowledging commit holds the row and what cannot be rebuilt from it; the side work files the
  * rest for many messages at once, up to the mark in lookup_progress. Messages above the mark
  * (the tail: what was stored since the last side work, or before a crash) are few, and readers
@@ -22,6 +22,7 @@ export class LookupFiler {
   private readonly fileSamples: Database.Statement<[number, number]>;
   private readonly filePatients: Database.Statement<[number, number]>;
   private readonly fileKeys: Database.Statement<[number, number]>;
+  private readonly fileInstruments: Database.Statement<[number, number]>;
   private readonly updateMark: Database.Statement<[number]>;
 
   constructor(db: Database.Database) {
@@ -48,6 +49,10 @@ export class LookupFiler {
        SELECT m.instrument_id, m.dedupe_key, m.id FROM messages m
        WHERE m.id > ? AND m.id <= ? AND m.dedupe_key IS NOT NULL`,
     );
+    this.fileInstruments = db.prepare(
+      `INSERT OR IGNORE INTO message_instruments (instrument_id, received_at, message_id)
+       SELECT m.instrument_id, m.received_at, m.id FROM messages m WHERE m.id > ? AND m.id <= ?`,
+    );
     this.updateMark = db.prepare('UPDATE lookup_progress SET filed_through = ? WHERE id = 1');
   }
 
@@ -67,6 +72,7 @@ export class LookupFiler {
     this.fileSamples.run(from, through);
     this.filePatients.run(from, through);
     this.fileKeys.run(from, through);
+    this.fileInstruments.run(from, through);
     this.updateMark.run(through);
     return n;
   }

@@ -397,6 +397,25 @@ const migrations: readonly string[] = [
     UPDATE lookup_progress SET filed_through = new.id - 1;
   END;
   `,
+  /* 11 */ `
+  -- Each instrument's messages in time order, filed after the commit like the other lookups
+  -- (migration 10) instead of an index on messages that every commit touched. Copied in the
+  -- order of the index it replaces, so the copy only ever appends.
+  CREATE TABLE message_instruments (
+    instrument_id TEXT NOT NULL,
+    received_at INTEGER NOT NULL,
+    message_id INTEGER NOT NULL,
+    PRIMARY KEY (instrument_id, received_at, message_id)
+  ) STRICT, WITHOUT ROWID;
+  INSERT INTO message_instruments (instrument_id, received_at, message_id)
+    SELECT instrument_id, received_at, id FROM messages ORDER BY instrument_id, received_at, id;
+  DROP INDEX messages_by_instrument;
+
+  CREATE TRIGGER messages_forget_instrument AFTER DELETE ON messages BEGIN
+    DELETE FROM message_instruments WHERE instrument_id = old.instrument_id
+      AND received_at = old.received_at AND message_id = old.id;
+  END;
+  `,
 ];
 
 export const SCHEMA_VERSION = migrations.length;

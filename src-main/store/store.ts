@@ -41,7 +41,7 @@ import {
   type OutboxSummary,
 } from './outbox';
 import { SearchIndexer } from './search-index';
-import { LookupFiler } from './lookups';
+import { FILED_THROUGH, LookupFiler } from './lookups';
 import { MessageCompactor } from './compact';
 import { TraceLog } from './trace';
 import { WalMeter } from './wal-meter';
@@ -767,16 +767,19 @@ class SqliteStore implements Store {
   }
 
   messageInstrumentIds(): string[] {
-    // One index seek per instrument (messages_by_instrument), not a scan of every message.
+    // One seek per instrument in their lookup (message_instruments), and the unfiled tail.
     return this.read('list the instruments of the history', () =>
       this.db
         .prepare<[], string>(
           `WITH RECURSIVE ids(id) AS (
-             SELECT min(instrument_id) FROM messages
+             SELECT min(instrument_id) FROM message_instruments
              UNION ALL
-             SELECT (SELECT min(instrument_id) FROM messages WHERE instrument_id > ids.id)
+             SELECT (SELECT min(instrument_id) FROM message_instruments WHERE instrument_id > ids.id)
              FROM ids WHERE ids.id IS NOT NULL)
-           SELECT id FROM ids WHERE id IS NOT NULL`,
+           SELECT id FROM ids WHERE id IS NOT NULL
+           UNION
+           SELECT instrument_id FROM messages NOT INDEXED WHERE id > ${FILED_THROUGH}
+           ORDER BY 1`,
         )
         .pluck()
         .all(),

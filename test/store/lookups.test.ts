@@ -66,7 +66,7 @@ describe('lookups filed after the commit', () => {
     expect(store.counts().messages).toBe(2);
   });
 
-  it('pages by sample and patient ID across filed and unfiled messages, in order', () => {
+  it('pages by sample ID, patient ID and instrument across filed and unfiled messages, in order', () => {
     const file = sandbox.file();
     const store = sandbox.open({ file, queue: { sideFlushMs: 60_000 } });
     // Times out of ID order, so that the two parts interleave.
@@ -100,10 +100,22 @@ describe('lookups filed after the commit', () => {
         expect(allPages(reader, { sampleId: 'SX-1', search: 'glucose', order })).toEqual(
           byTime(all, sign),
         );
+        expect(allPages(reader, { instrumentId: 'hema1', order })).toEqual(byTime(all, sign));
+        expect(allPages(reader, { instrumentId: 'hema1', from: T0 + 2000, order })).toEqual(
+          byTime(
+            all.filter((id) => times[id - 1]! >= 2),
+            sign,
+          ),
+        );
       }
+      expect(reader.messageInstrumentIds()).toEqual(['hema1']);
+      store.insertMessages([hl7Message(99, { instrumentId: 'chem0' })]);
+      expect(reader.messageInstrumentIds()).toEqual(['chem0', 'hema1']);
+      expect(allPages(reader, { instrumentId: 'chem0' })).toEqual([13]);
       const before = allPages(reader, { sampleId: 'SX-1' });
       store.flush();
-      expect(filedThrough(file)).toBe(12);
+      expect(filedThrough(file)).toBe(13);
+      expect(reader.messageInstrumentIds()).toEqual(['chem0', 'hema1']);
       expect(allPages(reader, { sampleId: 'SX-1' })).toEqual(before);
     } finally {
       reader.close();
@@ -234,10 +246,13 @@ describe('upgrading a database whose commits filed the lookups', () => {
       one<number>(
         file,
         `SELECT count(*) FROM sqlite_schema
-         WHERE name IN ('messages_dedupe', 'messages_derive')`,
+         WHERE name IN ('messages_dedupe', 'messages_derive', 'messages_by_instrument')`,
       ),
     ).toBe(0);
     expect(store.counts()).toMatchObject({ messages: 300, sampleKeys: 300, patientKeys: 300 });
+    expect(one<number>(file, 'SELECT count(*) FROM message_instruments')).toBe(300);
+    const chem = store.queryMessages({ instrumentId: 'chem1', order: 'asc', limit: 1000 }).items;
+    expect(chem.map((m) => m.id)).toEqual(Array.from({ length: 150 }, (_, i) => i * 2 + 1));
     const shared = store.queryMessages({ sampleId: 'SHARED-1', order: 'asc' }).items;
     expect(shared.map((m) => m.id)).toEqual(Array.from({ length: 30 }, (_, i) => i * 10 + 1));
 
