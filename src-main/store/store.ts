@@ -293,9 +293,9 @@ const INDEX_STEP = 100;
  */
 const FILE_STEP = 1000;
 /**
- * Unfiled messages after which a commit files them at once rather than waiting for the side
- * work: every resend check reads the tail, so it stays short even when nothing yields to the
- * side work (a long run of synchronous inserts).
+ * Unfiled messages after which the side work files them without waiting for its timer (a direct
+ * insert: at once): every resend check reads the tail, so it stays short even when nothing
+ * yields to the side work (a long run of synchronous inserts).
  */
 const MAX_TAIL = 256;
 /** Messages stored before the compact forms, converted per side transaction. */
@@ -422,7 +422,7 @@ class SqliteStore implements Store {
     });
     this.shortTx = (work) => short.immediate(work);
     this.queue = new WriteQueue(
-      (batch) => this.writeBatch(batch),
+      (batch) => this.writeBatch(batch, true),
       (events, trace) => this.sideWork(events, trace),
       { ...options.queue, onFailure: (failure) => this.reportFailure(failure) },
     );
@@ -889,7 +889,8 @@ class SqliteStore implements Store {
     }
   }
 
-  private writeBatch(batch: WriteBatch): BatchOutcome {
+  /** `queued`: a group commit, whose callers acknowledge once this returns. */
+  private writeBatch(batch: WriteBatch, queued = false): BatchOutcome {
     this.assertOpen();
     let outcome: BatchOutcome;
     try {
@@ -904,8 +905,10 @@ class SqliteStore implements Store {
     const stored = outcome.messages.filter((o) => !o.duplicate).length;
     if (stored > 0) this.indexBehind = true;
     this.unfiled += stored;
-    if (this.unfiled >= MAX_TAIL) this.fileBeforeLookup();
-    this.queue.wake();
+    // After the acknowledgements of a group commit (the next turn), unless the loop never yields.
+    if (this.unfiled >= (queued ? 4 * MAX_TAIL : MAX_TAIL)) this.fileBeforeLookup();
+    if (this.unfiled >= MAX_TAIL) this.queue.wakeSoon();
+    else this.queue.wake();
     this.counters.messagesStored += stored;
     this.counters.duplicates += outcome.messages.length - stored;
     this.counters.largestBatch = Math.max(this.counters.largestBatch, outcome.messages.length);
