@@ -86,10 +86,13 @@ interface ScanRow {
  * time (or by instrument, or the partial index of problem statuses, as SQLite sees fit), the
  * sample or patient ID lookups, or the search index's candidates, which alone need a sort.
  */
-type Driver = 'time' | 'instruments' | 'samples' | 'patients' | 'candidates';
+type Driver = 'time' | 'times' | 'instruments' | 'samples' | 'patients' | 'candidates';
 
 /** The drivers whose lookups are filed after the commit, with a tail to read as well. */
-const FILED_DRIVERS: ReadonlySet<Driver> = new Set(['instruments', 'samples', 'patients']);
+const FILED_DRIVERS: ReadonlySet<Driver> = new Set(['times', 'instruments', 'samples', 'patients']);
+
+/** Drivers that read all of history in time order (a lookup, or a partial index of messages). */
+const byTime = (driver: Driver): boolean => driver === 'time' || driver === 'times';
 
 interface QueryShape {
   driver: Driver;
@@ -156,14 +159,16 @@ export class MessageHistory {
     const driver = driverFor(filter, search !== null);
     const shapes: QueryShape[] = [];
     if (!search) shapes.push({ driver, limit: DEFAULT_PAGE + 1 });
-    else if (driver !== 'time') shapes.push({ driver, limit: -1, columns: 'position' });
+    else if (!byTime(driver)) shapes.push({ driver, limit: -1, columns: 'position' });
     else {
-      shapes.push({ driver: 'time', limit: SEARCH_SCAN_ROWS, columns: 'scan' });
+      shapes.push({ driver, limit: SEARCH_SCAN_ROWS, columns: 'scan' });
       shapes.push({ driver: 'candidates', limit: -1, search, columns: 'position' });
     }
-    if (FILED_DRIVERS.has(driver)) {
-      shapes.push(...shapes.map((shape) => ({ ...shape, tail: true })));
-    }
+    shapes.push(
+      ...shapes
+        .filter((shape) => FILED_DRIVERS.has(shape.driver))
+        .map((shape) => ({ ...shape, tail: true })),
+    );
     return shapes.map((shape) => {
       const query = buildQuery(filter, order, after, shape);
       return this.db
@@ -199,16 +204,16 @@ export class MessageHistory {
     const driver = driverFor(filter, true);
     let matched: number[] = [];
     let position = after;
-    const candidates = driver === 'time' ? this.candidateCount(search) : 0;
+    const candidates = byTime(driver) ? this.candidateCount(search) : 0;
     if (candidates > MAX_SORTED_CANDIDATES) {
       // Without an answer from the index, all of history has to be read.
       const readLimit = Number.isFinite(candidates) ? SEARCH_SCAN_ROWS : -1;
-      const read = this.readHistory(filter, order, after, limit, search, readLimit);
+      const read = this.readHistory(filter, order, after, limit, search, readLimit, driver);
       if (read.complete) return this.summaries(read.matched, order);
       [matched, position] = [read.matched, read.position];
     }
     const sorted = this.driven<PositionRow>(filter, order, position, {
-      driver: driver === 'time' ? 'candidates' : driver,
+      driver: byTime(driver) ? 'candidates' : driver,
       limit: -1,
       search,
       columns: 'position',
@@ -226,7 +231,11 @@ export class MessageHistory {
     return this.summaries(matched, order);
   }
 
-  /** In history order, up to `readLimit` rows (-1: all), each checked. */
+  /**
+   * In history order, up to `readLimit` rows (-1: all) of the driving lookup or index, each
+   * checked; with the time lookup, the unfiled tail's rows in their place among them (read first,
+   * as in `driven`).
+   */
   private readHistory(
     filter: MessageFilter,
     order: SortOrder,
@@ -234,24 +243,43 @@ export class MessageHistory {
     limit: number,
     search: SearchPlan,
     readLimit: number,
+    driver: Driver,
   ): { matched: number[]; position: Position | null; complete: boolean } {
-    const scan = buildQuery(filter, order, after, {
-      driver: 'time',
-      limit: readLimit,
-      columns: 'scan',
-    });
+    const sign = order === 'asc' ? 1 : -1;
+    const compare = (a: ScanRow, b: ScanRow) =>
+      sign * (a.received_at - b.received_at || a.id - b.id);
+    const tail = FILED_DRIVERS.has(driver)
+      ? this.all<ScanRow>(
+          buildQuery(filter, order, after, { driver, limit: -1, columns: 'scan', tail: true }),
+        ).sort(compare)
+      : [];
+    const inTail = new Set(tail.map((row) => row.id));
+    const scan = buildQuery(filter, order, after, { driver, limit: readLimit, columns: 'scan' });
     const matched: number[] = [];
     let position = after;
     let read = 0;
+    let next = 0;
+    /** Checks one row; true once the page is full. */
+    const check = (row: ScanRow): boolean => {
+      position = { time: row.received_at, id: row.id };
+      if (!matches(search, row)) return false;
+      matched.push(row.id);
+      return matched.length > limit;
+    };
+    let full = false;
     for (const row of this.statement(scan.sql).iterate(...scan.params) as Iterable<ScanRow>) {
       read++;
-      position = { time: row.received_at, id: row.id };
-      if (!matches(search, row)) continue;
-      matched.push(row.id);
-      if (matched.length > limit) break;
+      while (!full && next < tail.length && compare(tail[next]!, row) < 0) {
+        full = check(tail[next++]!);
+      }
+      if (full || (!inTail.has(row.id) && check(row))) {
+        full = true;
+        break;
+      }
     }
-    const complete = matched.length > limit || readLimit < 0 || read < readLimit;
-    return { matched, position, complete };
+    const exhausted = readLimit < 0 || read < readLimit;
+    while (exhausted && !full && next < tail.length) full = check(tail[next++]!);
+    return { matched, position, complete: full || exhausted };
   }
 
   /**
@@ -332,8 +360,9 @@ function driverFor(filter: MessageFilter, search: boolean): Driver {
   if (filter.sampleId !== undefined) return 'samples';
   if (filter.patientId !== undefined) return 'patients';
   const partial = (filter.status !== undefined && filter.status !== 'stored') || filter.qc === true;
-  if (filter.instrumentId !== undefined && !search && !partial) return 'instruments';
-  return 'time';
+  if (partial) return 'time';
+  if (filter.instrumentId !== undefined && !search) return 'instruments';
+  return 'times';
 }
 
 /**
@@ -350,10 +379,13 @@ function buildQuery(
   const params: unknown[] = [];
   let from = 'messages m';
   let [time, id] = ['m.received_at', 'm.id'];
-  if (shape.driver === 'instruments' && shape.tail) {
+  if ((shape.driver === 'instruments' || shape.driver === 'times') && shape.tail) {
     // Filtered by instrument below, like every other driver.
     from = 'messages m NOT INDEXED';
     where.push(`m.id > ${FILED_THROUGH}`);
+  } else if (shape.driver === 'times') {
+    from = 'message_times k CROSS JOIN messages m ON m.id = k.message_id';
+    [time, id] = ['k.received_at', 'k.message_id'];
   } else if (shape.driver === 'instruments') {
     from = 'message_instruments k CROSS JOIN messages m ON m.id = k.message_id';
     [time, id] = ['k.received_at', 'k.message_id'];

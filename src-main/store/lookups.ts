@@ -1,7 +1,7 @@
 /**
  * The lookups derived from a stored row, filed after the commit that acknowledged it: its sample
  * and patient IDs (message_samples, message_patients), its resend check's key (message_dedupe)
- * and its place in its instrument's history (message_instruments). Every page a commit touches is written whole to the log, so the
+ * and its place in history and in its instrument's history (message_times, message_instruments). Every page a commit touches is written whole to the log, so the
  * acknowledging commit holds the row and what cannot be rebuilt from it; the side work files the
  * rest for many messages at once, up to the mark in lookup_progress. Messages above the mark
  * (the tail: what was stored since the last side work, or before a crash) are few, and readers
@@ -23,6 +23,7 @@ export class LookupFiler {
   private readonly filePatients: Database.Statement<[number, number]>;
   private readonly fileKeys: Database.Statement<[number, number]>;
   private readonly fileInstruments: Database.Statement<[number, number]>;
+  private readonly fileTimes: Database.Statement<[number, number]>;
   private readonly updateMark: Database.Statement<[number]>;
 
   constructor(db: Database.Database) {
@@ -53,6 +54,10 @@ export class LookupFiler {
       `INSERT OR IGNORE INTO message_instruments (instrument_id, received_at, message_id)
        SELECT m.instrument_id, m.received_at, m.id FROM messages m WHERE m.id > ? AND m.id <= ?`,
     );
+    this.fileTimes = db.prepare(
+      `INSERT OR IGNORE INTO message_times (received_at, message_id)
+       SELECT m.received_at, m.id FROM messages m WHERE m.id > ? AND m.id <= ?`,
+    );
     this.updateMark = db.prepare('UPDATE lookup_progress SET filed_through = ? WHERE id = 1');
   }
 
@@ -73,6 +78,7 @@ export class LookupFiler {
     this.filePatients.run(from, through);
     this.fileKeys.run(from, through);
     this.fileInstruments.run(from, through);
+    this.fileTimes.run(from, through);
     this.updateMark.run(through);
     return n;
   }

@@ -73,7 +73,7 @@ export class MessageTable {
   private readonly selectResultsOf: Database.Statement<[string], ResultRow>;
   private readonly selectCliRows: Database.Statement<[string], CliRow>;
   private readonly updateOutcome: Database.Statement<unknown[]>;
-  private readonly deleteOld: Database.Statement<[number, number]>;
+  private readonly deleteOld: Database.Statement<[number, number, number]>;
   private readonly countRows: Database.Statement<[], number>;
   private readonly countResults: Database.Statement<[], number>;
   private readonly selectLookupCounts: Database.Statement<
@@ -81,11 +81,11 @@ export class MessageTable {
     { samples: number; patients: number }
   >;
   private readonly trafficBuckets: Database.Statement<
-    [number, number, number, number],
+    [number, number, number, number, number, number],
     { instrument_id: string; direction: Direction; bucket: number; n: number }
   >;
   private readonly trafficToday: Database.Statement<
-    [number],
+    [number, number],
     { instrument_id: string; direction: Direction; status: string; n: number }
   >;
 
@@ -131,9 +131,14 @@ export class MessageTable {
          errors = coalesce(?, errors), error_count = coalesce(?, error_count)
        WHERE id = ?`,
     );
+    // By time: the filed lookup, and the unfiled tail by rowid (lookups.ts).
     this.deleteOld = db.prepare(
-      `DELETE FROM messages WHERE id IN (
-         SELECT id FROM messages WHERE received_at < ? ORDER BY received_at, id LIMIT ?)`,
+      `DELETE FROM messages WHERE id IN (SELECT id FROM (
+         SELECT received_at AS at, message_id AS id FROM message_times WHERE received_at < ?
+         UNION ALL
+         SELECT received_at, id FROM messages NOT INDEXED
+         WHERE id > ${FILED_THROUGH} AND received_at < ?
+         ORDER BY 1, 2 LIMIT ?))`,
     );
     this.countRows = db.prepare<[], number>('SELECT count(*) FROM messages').pluck();
     this.countResults = db
@@ -144,15 +149,22 @@ export class MessageTable {
          (SELECT count(*) FROM message_patients) AS patients`,
     );
     this.trafficBuckets = db.prepare(
-      `SELECT instrument_id, direction, CAST((received_at - ?) / ? AS INTEGER) AS bucket,
+      `SELECT m.instrument_id, m.direction, CAST((m.received_at - ?) / ? AS INTEGER) AS bucket,
          count(*) AS n
-       FROM messages WHERE received_at >= ? AND received_at < ?
-       GROUP BY instrument_id, direction, bucket`,
+       FROM (SELECT message_id AS id FROM message_times WHERE received_at >= ? AND received_at < ?
+         UNION ALL
+         SELECT id FROM messages NOT INDEXED
+         WHERE id > ${FILED_THROUGH} AND received_at >= ? AND received_at < ?) t
+       CROSS JOIN messages m ON m.id = t.id
+       GROUP BY m.instrument_id, m.direction, bucket`,
     );
     this.trafficToday = db.prepare(
-      `SELECT instrument_id, direction, status, count(*) AS n
-       FROM messages WHERE received_at >= ?
-       GROUP BY instrument_id, direction, status`,
+      `SELECT m.instrument_id, m.direction, m.status, count(*) AS n
+       FROM (SELECT message_id AS id FROM message_times WHERE received_at >= ?
+         UNION ALL
+         SELECT id FROM messages NOT INDEXED WHERE id > ${FILED_THROUGH} AND received_at >= ?) t
+       CROSS JOIN messages m ON m.id = t.id
+       GROUP BY m.instrument_id, m.direction, m.status`,
     );
   }
 
@@ -221,7 +233,7 @@ export class MessageTable {
 
   /** Call inside a write transaction. Results, IDs and index entries go with their messages. */
   deleteBefore(time: number, batchSize: number): number {
-    return this.deleteOld.run(time, batchSize).changes;
+    return this.deleteOld.run(time, time, batchSize).changes;
   }
 
   count(): { messages: number; results: number } {
@@ -327,11 +339,11 @@ export class MessageTable {
       return traffic;
     };
     const end = Math.min(until, since + bucketCount * bucketMs);
-    for (const row of this.trafficBuckets.all(since, bucketMs, since, end)) {
+    for (const row of this.trafficBuckets.all(since, bucketMs, since, end, since, end)) {
       const series = entry(row.instrument_id)[row.direction];
       if (row.bucket >= 0 && row.bucket < bucketCount) series[row.bucket] = row.n;
     }
-    for (const row of this.trafficToday.all(dayStart)) {
+    for (const row of this.trafficToday.all(dayStart, dayStart)) {
       const today = entry(row.instrument_id).today;
       today[row.direction] += row.n;
       today.byStatus[row.status] = (today.byStatus[row.status] ?? 0) + row.n;

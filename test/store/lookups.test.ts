@@ -101,6 +101,12 @@ describe('lookups filed after the commit', () => {
           byTime(all, sign),
         );
         expect(allPages(reader, { instrumentId: 'hema1', order })).toEqual(byTime(all, sign));
+        expect(allPages(reader, { order })).toEqual(byTime(all, sign));
+        // A search the index cannot narrow down reads history by time, the tail in its place.
+        expect(allPages(reader, { search: '5.1', order })).toEqual(byTime(all, sign));
+        expect(allPages(reader, { search: '5.1', instrumentId: 'hema1', order })).toEqual(
+          byTime(all, sign),
+        );
         expect(allPages(reader, { instrumentId: 'hema1', from: T0 + 2000, order })).toEqual(
           byTime(
             all.filter((id) => times[id - 1]! >= 2),
@@ -156,6 +162,36 @@ describe('lookups filed after the commit', () => {
     store.flush();
     expect(store.counts()).toMatchObject({ messages: 2, sampleKeys: 2, patientKeys: 2 });
     expect(keysFiled(file)).toBe(1);
+  });
+
+  it('purges and counts traffic of messages not filed yet', () => {
+    const file = sandbox.file();
+    const store = sandbox.open({ file, queue: { sideFlushMs: 60_000 } });
+    const old = [0, 1, 2].map((n) => hl7Message(n, { receivedAt: T0 - 10_000 + n }));
+    const recent = [3, 4].map((n) => hl7Message(n, { receivedAt: T0 + n }));
+    store.insertMessages([old[0]!, recent[0]!]);
+    store.flush();
+    store.insertMessages([old[1]!, recent[1]!, old[2]!]);
+    expect(filedThrough(file)).toBe(2);
+    const reader = openStore({ file, readonly: true });
+    try {
+      const traffic = reader.stats({ since: T0 - 20_000, until: T0 + 10_000, bucketMs: 10_000 });
+      expect(traffic.instruments).toEqual([
+        expect.objectContaining({ instrumentId: 'hema1', in: [0, 3, 2] }),
+      ]);
+      expect(reader.stats({ since: T0, bucketMs: 1000, dayStart: T0 }).instruments).toEqual([
+        expect.objectContaining({ today: { in: 2, out: 0, byStatus: { stored: 2 } } }),
+      ]);
+    } finally {
+      reader.close();
+    }
+    const steps = [store.purge({ messagesBefore: T0, traceBefore: 0, batchSize: 2 })];
+    steps.push(store.purge({ messagesBefore: T0, traceBefore: 0, batchSize: 2 }));
+    expect(steps.map((step) => step.messages)).toEqual([2, 1]);
+    expect(store.queryMessages({ order: 'asc' }).items.map((m) => m.receivedAt)).toEqual([
+      T0 + 3,
+      T0 + 4,
+    ]);
   });
 
   it('keeps the resend check short during a long run of commits without side work', () => {
@@ -246,11 +282,15 @@ describe('upgrading a database whose commits filed the lookups', () => {
       one<number>(
         file,
         `SELECT count(*) FROM sqlite_schema
-         WHERE name IN ('messages_dedupe', 'messages_derive', 'messages_by_instrument')`,
+         WHERE name IN ('messages_dedupe', 'messages_derive', 'messages_by_instrument',
+           'messages_by_time')`,
       ),
     ).toBe(0);
     expect(store.counts()).toMatchObject({ messages: 300, sampleKeys: 300, patientKeys: 300 });
     expect(one<number>(file, 'SELECT count(*) FROM message_instruments')).toBe(300);
+    expect(one<number>(file, 'SELECT count(*) FROM message_times')).toBe(300);
+    const latest = store.queryMessages({ limit: 3 }).items;
+    expect(latest.map((m) => m.id)).toEqual([300, 299, 298]);
     const chem = store.queryMessages({ instrumentId: 'chem1', order: 'asc', limit: 1000 }).items;
     expect(chem.map((m) => m.id)).toEqual(Array.from({ length: 150 }, (_, i) => i * 2 + 1));
     const shared = store.queryMessages({ sampleId: 'SHARED-1', order: 'asc' }).items;
