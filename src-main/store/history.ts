@@ -24,21 +24,21 @@ const FIRST_CHECK_CHUNK = 64;
 export const SUMMARY_COLUMNS = `m.id, m.instrument_id, m.protocol, m.direction, m.received_at,
   m.control_id, m.sample_ids, m.patient_ids, m.test_codes, m.status, m.ack, m.result_count,
   m.error_count, m.qc,
-  iif(m.text_is_raw AND m.text = '',
+  iif(m.text_is_raw AND m.text = '' AND m.raw_size IS NULL,
     coalesce(substr(CAST(substr(m.raw, 1, ${4 * (PREVIEW_CHARS + 1)}) AS TEXT), 1, ${PREVIEW_CHARS + 1}), ''),
-    substr(iif(m.text_is_raw, message_text(m.text, 1, m.raw), m.text), 1, ${PREVIEW_CHARS}))
-    AS preview, m.text_is_raw AND m.text = '' AS preview_is_raw,
-  length(m.raw) AS size`;
+    substr(iif(m.text_is_raw, message_text(m.text, 1, m.raw, m.raw_size), m.text), 1, ${PREVIEW_CHARS}))
+    AS preview, m.text_is_raw AND m.text = '' AND m.raw_size IS NULL AS preview_is_raw,
+  coalesce(m.raw_size, length(m.raw)) AS size`;
 
 /**
- * Text read from E1381 frames (compact.ts FRAMES_TEXT) takes a call into JavaScript per row;
- * text that is the bytes themselves is read in SQL.
+ * Text read from E1381 frames (compact.ts FRAMES_TEXT) or from deflated bytes (raw_size) takes a
+ * call into JavaScript per row; text that is the bytes themselves is read in SQL.
  * For a search the text may keep the final CR its bytes end with (text_is_raw): a CR is no word
  * character, and a search word never ends in one, so it decides no match.
  */
 const SCAN_COLUMNS = `m.id, m.received_at,
-  iif(m.text_is_raw, iif(m.text = '', coalesce(CAST(m.raw AS TEXT), ''),
-    message_text(m.text, 1, m.raw)), m.text) AS text, m.sample_ids, m.patient_ids,
+  iif(m.text_is_raw, iif(m.text = '' AND m.raw_size IS NULL, coalesce(CAST(m.raw AS TEXT), ''),
+    message_text(m.text, 1, m.raw, m.raw_size)), m.text) AS text, m.sample_ids, m.patient_ids,
   m.test_codes, m.control_id`;
 
 const POSITION_COLUMNS = 'm.id, m.received_at';

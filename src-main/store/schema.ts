@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { StoreError } from './errors';
-import { storedText } from './compact';
+import { storedText, unpackRaw } from './compact';
 import { searchDocument } from './search';
 
 /**
@@ -356,6 +356,42 @@ const migrations: readonly string[] = [
   -- "Delivered today" on a destination's card, without reading every entry ever delivered.
   CREATE INDEX outbox_delivered ON outbox (destination_id, delivered_at) WHERE state = 'delivered';
   `,
+  /* 10 */ `
+  -- A message's bytes are stored deflated when that pays (compact.ts packRaw): raw_size is then
+  -- their length; NULL for bytes stored as they are, which every message stored before is (they
+  -- stay as written: shrinking a row in place would free no page).
+  ALTER TABLE messages ADD COLUMN raw_size INTEGER CHECK (raw_size IS NULL OR raw_size > 0);
+
+  DROP TRIGGER messages_forget;
+  CREATE TRIGGER messages_forget AFTER DELETE ON messages BEGIN
+    DELETE FROM message_samples WHERE sample_id = old.sample_ids ->> 0
+      AND received_at = old.received_at AND message_id = old.id;
+    DELETE FROM message_patients WHERE patient_id = old.patient_ids ->> 0
+      AND received_at = old.received_at AND message_id = old.id;
+    INSERT INTO message_search (message_search, rowid, document)
+      SELECT 'delete', old.id, search_document(
+        message_text(old.text, old.text_is_raw, old.raw, old.raw_size),
+        old.sample_ids, old.patient_ids, old.test_codes, old.control_id)
+      FROM search_progress WHERE old.id <= indexed_through;
+  END;
+
+  DROP TRIGGER messages_immutable;
+  CREATE TRIGGER messages_immutable
+    BEFORE UPDATE OF id, instrument_id, protocol, direction, received_at, control_id, dedupe_key,
+      sample_ids, patient_ids, test_codes, raw, raw_size, result_count, qc, profile ON messages
+  BEGIN
+    SELECT RAISE(ABORT, 'a stored message cannot be changed');
+  END;
+  DROP TRIGGER messages_compact_only;
+  CREATE TRIGGER messages_compact_only
+    BEFORE UPDATE OF text, text_is_raw, results ON messages
+    WHEN old.results IS NOT NULL OR new.results IS NULL
+      OR message_text(new.text, new.text_is_raw, new.raw, new.raw_size)
+        IS NOT message_text(old.text, old.text_is_raw, old.raw, old.raw_size)
+  BEGIN
+    SELECT RAISE(ABORT, 'a stored message cannot be changed');
+  END;
+  `,
 ];
 
 export const SCHEMA_VERSION = migrations.length;
@@ -368,15 +404,20 @@ export const SCHEMA_VERSION = migrations.length;
  */
 export function registerSchemaFunctions(db: Database.Database): void {
   db.function('search_document', { deterministic: true }, storedSearchDocument);
-  db.function('message_text', { deterministic: true }, messageText);
+  // Three arguments in the triggers of schema versions 7 to 9, four (raw_size) since.
+  db.function('message_text', { deterministic: true, varargs: true }, messageText);
 }
 
 /** A message's text from its stored columns (compact.ts). */
-function messageText(text: unknown, isRaw: unknown, raw: unknown): string {
+function messageText(text: unknown, isRaw: unknown, raw: unknown, rawSize: unknown = null): string {
   if (typeof text !== 'string') throw new TypeError('message_text: text must be text');
   if (isRaw !== 1) return text;
   if (!(raw instanceof Uint8Array)) throw new TypeError('message_text: raw must be bytes');
-  return storedText(text, isRaw, raw);
+  if (rawSize !== null && typeof rawSize !== 'number') {
+    throw new TypeError('message_text: raw_size must be a number or null');
+  }
+  const bytes = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+  return storedText(text, isRaw, unpackRaw(bytes, rawSize));
 }
 
 /** The search index's document for a stored row, from its columns. */
