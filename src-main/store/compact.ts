@@ -96,6 +96,13 @@ const PACK_LEVEL = 1;
 /** Shorter bytes are stored as they are: deflate's block overhead eats most of the gain. */
 const MIN_PACKED = 128;
 
+/** Bytes deflated (PACK_LEVEL), or null when that saves less than an eighth of them. */
+function deflated(bytes: Buffer): Buffer | null {
+  if (bytes.length < MIN_PACKED) return null;
+  const packed = deflateRawSync(bytes, { level: PACK_LEVEL });
+  return packed.length > bytes.length - (bytes.length >> 3) ? null : packed;
+}
+
 export interface StoredRaw {
   /** The `raw` column. */
   raw: Buffer;
@@ -105,10 +112,31 @@ export interface StoredRaw {
 
 /** How a message's bytes are stored (see PACK_LEVEL). */
 export function packRaw(bytes: Buffer): StoredRaw {
-  if (bytes.length < MIN_PACKED) return { raw: bytes, size: null };
-  const packed = deflateRawSync(bytes, { level: PACK_LEVEL });
-  if (packed.length > bytes.length - (bytes.length >> 3)) return { raw: bytes, size: null };
-  return { raw: packed, size: bytes.length };
+  const packed = deflated(bytes);
+  return packed === null ? { raw: bytes, size: null } : { raw: packed, size: bytes.length };
+}
+
+export interface StoredResults {
+  /** The `results` column: the JSON of resultsToJson, or null when it is deflated. */
+  json: string | null;
+  /** The `results_packed` column: that JSON in UTF-8, deflated when that pays, else null. */
+  packed: Buffer | null;
+}
+
+/** How a message's results are stored: their JSON deflated when that pays (see PACK_LEVEL). */
+export function packResults(json: string): StoredResults {
+  // Deflating pays from about twice MIN_PACKED characters: no need to encode shorter JSON.
+  const packed = json.length < MIN_PACKED ? null : deflated(Buffer.from(json, 'utf8'));
+  return packed === null ? { json, packed: null } : { json: null, packed };
+}
+
+/** The `results_packed` column back to the JSON it holds. */
+export function unpackResults(packed: Buffer): string {
+  try {
+    return inflateRawSync(packed).toString('utf8');
+  } catch (error) {
+    throw damaged(error, 'results');
+  }
 }
 
 /** The `raw` and `raw_size` columns back to the message's bytes, exactly. */
@@ -118,16 +146,16 @@ export function unpackRaw(raw: Buffer, size: number | null): Buffer {
   try {
     bytes = inflateRawSync(raw, { maxOutputLength: Math.max(1, size) });
   } catch (error) {
-    throw damaged(error);
+    throw damaged(error, 'bytes');
   }
-  if (bytes.length !== size) throw damaged(null);
+  if (bytes.length !== size) throw damaged(null, 'bytes');
   return bytes;
 }
 
-function damaged(cause: unknown): StoreError {
+function damaged(cause: unknown, what: 'bytes' | 'results'): StoreError {
   return new StoreError(
     'STORE_CORRUPT',
-    "the database file is damaged: a message's stored bytes cannot be read back",
+    `the database file is damaged: a message's stored ${what} cannot be read back`,
     { cause },
   );
 }
@@ -273,6 +301,12 @@ export interface ResultRow {
   qc: number;
 }
 
+/**
+ * The results JSON of the message `m` (null: rows of the results table, before migration 7),
+ * inflated by the schema's function when deflated: readers select this instead of `results`.
+ */
+export const RESULTS_COLUMN = 'coalesce(m.results, message_results(m.results_packed)) AS results';
+
 /** The columns of {@link ResultRow}, for SELECTs from the results table. */
 export const RESULT_ROW_COLUMNS = `message_id, sample_id, patient_id, test_code, value, units, flags,
   status, observed_at, qc`;
@@ -308,7 +342,8 @@ export class MessageCompactor {
     this.selectProgress = db.prepare('SELECT next_id, last_id FROM compact_progress WHERE id = 1');
     this.selectRows = db.prepare(
       `SELECT id, protocol, text, raw FROM messages
-       WHERE id >= ? AND id <= ? AND results IS NULL ORDER BY id LIMIT ?`,
+       WHERE id >= ? AND id <= ? AND results IS NULL AND results_packed IS NULL
+       ORDER BY id LIMIT ?`,
     );
     this.selectResults = db.prepare(
       `SELECT ${RESULT_ROW_COLUMNS}

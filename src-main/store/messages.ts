@@ -6,6 +6,7 @@ import type Database from 'better-sqlite3';
 import type { StoredResult } from '../../src-shared/results';
 import {
   RESULT_ROW_COLUMNS,
+  RESULTS_COLUMN,
   resultFromRow,
   resultsFromJson,
   storedText,
@@ -89,11 +90,11 @@ export class MessageTable {
     this.insertMessage = db.prepare(
       `INSERT INTO messages (instrument_id, protocol, direction, received_at, status, ack,
          control_id, dedupe_key, result_count, error_count, sample_ids, patient_ids, test_codes,
-         errors, text, text_is_raw, raw, raw_size, results, qc, profile)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         errors, text, text_is_raw, raw, raw_size, results, results_packed, qc, profile)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.selectDetail = db.prepare(
-      `SELECT ${SUMMARY_COLUMNS}, m.text, m.text_is_raw, m.raw, m.raw_size, m.results, m.errors,
+      `SELECT ${SUMMARY_COLUMNS}, m.text, m.text_is_raw, m.raw, m.raw_size, ${RESULTS_COLUMN}, m.errors,
          m.dedupe_key, m.profile
        FROM messages m WHERE m.id = ?`,
     );
@@ -105,7 +106,8 @@ export class MessageTable {
        WHERE message_id IN (SELECT value FROM json_each(?)) ORDER BY message_id, seq`,
     );
     this.selectCliRows = db.prepare(
-      `SELECT id, text, text_is_raw, raw, raw_size, results, errors, profile FROM messages
+      `SELECT id, text, text_is_raw, raw, raw_size, ${RESULTS_COLUMN}, errors, profile
+       FROM messages m
        WHERE id IN (SELECT value FROM json_each(?))`,
     );
     this.updateOutcome = db.prepare(
@@ -164,7 +166,8 @@ export class MessageTable {
         row.textIsRaw,
         row.raw,
         row.rawSize,
-        row.resultsJson,
+        row.storedResults.json,
+        row.storedResults.packed,
         row.qc ? 1 : 0,
         row.profile,
       ).lastInsertRowid,

@@ -13,6 +13,7 @@ import {
 import type { StoredResult } from '../../src-shared/results';
 import {
   RESULT_ROW_COLUMNS,
+  RESULTS_COLUMN,
   resultFromRow,
   resultsFromJson,
   storedText,
@@ -204,7 +205,7 @@ export class OutboxTable {
     this.updateHeld = db.prepare('UPDATE destinations SET held = ?, updated_at = ? WHERE id = ?');
     this.selectItems = db.prepare(
       `SELECT o.id, o.message_id, o.instrument_id, o.scope, o.attempts, o.created_at,
-         m.protocol, m.received_at, m.control_id, m.text, m.text_is_raw, m.raw, m.raw_size, m.results,
+         m.protocol, m.received_at, m.control_id, m.text, m.text_is_raw, m.raw, m.raw_size, ${RESULTS_COLUMN},
          m.profile
        FROM outbox o JOIN messages m ON m.id = o.message_id
        WHERE o.destination_id = ? AND o.state = 'pending' AND o.id > ?

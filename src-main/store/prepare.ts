@@ -4,7 +4,7 @@
  */
 import { RESULT_FIELDS } from '../../src-shared/result-fields';
 import type { Result, StoredResult } from '../../src-shared/results';
-import { packRaw, resultsToJson, textColumns } from './compact';
+import { packRaw, packResults, resultsToJson, textColumns, type StoredResults } from './compact';
 import { StoreError } from './errors';
 import type { MessageError, NewEvent, NewMessage, NewTraceEntry, OutboxTarget } from './types';
 
@@ -39,7 +39,8 @@ export interface MessageRow {
   textColumn: string;
   textIsRaw: 0 | 1;
   results: StoredResult[];
-  resultsJson: string;
+  /** The `results` and `results_packed` columns (compact.ts packResults). */
+  storedResults: StoredResults;
   /** Any result is QC. */
   qc: boolean;
   profile: string | null;
@@ -109,7 +110,7 @@ export function prepareMessage(message: NewMessage): MessageRow {
     textColumn: textStored.text,
     textIsRaw: textStored.isRaw,
     results,
-    resultsJson: resultsToJson(results),
+    storedResults: packResults(resultsToJson(results)),
     qc: results.some((r) => r.qc),
     profile: optionalText(message.profile, 'profile', MAX_WORD),
     outbox: prepareOutbox(message.outbox),

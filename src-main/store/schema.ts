@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { StoreError } from './errors';
-import { storedText, unpackRaw } from './compact';
+import { storedText, unpackRaw, unpackResults } from './compact';
 import { searchDocument } from './search';
 
 /**
@@ -361,6 +361,9 @@ const migrations: readonly string[] = [
   -- their length; NULL for bytes stored as they are, which every message stored before is (they
   -- stay as written: shrinking a row in place would free no page).
   ALTER TABLE messages ADD COLUMN raw_size INTEGER CHECK (raw_size IS NULL OR raw_size > 0);
+  -- Likewise the results' JSON (compact.ts packResults): in results_packed, deflated, with
+  -- results NULL; both NULL is a message whose results are rows of the results table.
+  ALTER TABLE messages ADD COLUMN results_packed BLOB;
 
   DROP TRIGGER messages_forget;
   CREATE TRIGGER messages_forget AFTER DELETE ON messages BEGIN
@@ -378,14 +381,15 @@ const migrations: readonly string[] = [
   DROP TRIGGER messages_immutable;
   CREATE TRIGGER messages_immutable
     BEFORE UPDATE OF id, instrument_id, protocol, direction, received_at, control_id, dedupe_key,
-      sample_ids, patient_ids, test_codes, raw, raw_size, result_count, qc, profile ON messages
+      sample_ids, patient_ids, test_codes, raw, raw_size, results_packed, result_count, qc, profile
+    ON messages
   BEGIN
     SELECT RAISE(ABORT, 'a stored message cannot be changed');
   END;
   DROP TRIGGER messages_compact_only;
   CREATE TRIGGER messages_compact_only
     BEFORE UPDATE OF text, text_is_raw, results ON messages
-    WHEN old.results IS NOT NULL OR new.results IS NULL
+    WHEN old.results IS NOT NULL OR old.results_packed IS NOT NULL OR new.results IS NULL
       OR message_text(new.text, new.text_is_raw, new.raw, new.raw_size)
         IS NOT message_text(old.text, old.text_is_raw, old.raw, old.raw_size)
   BEGIN
@@ -406,6 +410,14 @@ export function registerSchemaFunctions(db: Database.Database): void {
   db.function('search_document', { deterministic: true }, storedSearchDocument);
   // Three arguments in the triggers of schema versions 7 to 9, four (raw_size) since.
   db.function('message_text', { deterministic: true, varargs: true }, messageText);
+  db.function('message_results', { deterministic: true }, messageResults);
+}
+
+/** The results JSON deflated in results_packed (compact.ts), for readers' SELECTs; NULL stays. */
+function messageResults(packed: unknown): string | null {
+  if (packed === null) return null;
+  if (!(packed instanceof Uint8Array)) throw new TypeError('message_results: bytes expected');
+  return unpackResults(Buffer.from(packed.buffer, packed.byteOffset, packed.byteLength));
 }
 
 /** A message's text from its stored columns (compact.ts). */

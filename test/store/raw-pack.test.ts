@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Result, StoredResult } from '../../src-shared/results';
 import { openStore, type NewMessage, type Store } from '../../src-main/store';
 import {
   packRaw,
@@ -79,16 +80,31 @@ function expectAsStored(store: Store, messages: NewMessage[], ids: number[]): vo
   const previews = new Map(
     store.queryMessages({ limit: 1000 }).items.map((m) => [m.id, [m.preview, m.size]]),
   );
-  const cli = new Map([...store.messagesForCli({})].map((m) => [m.id, m.text]));
+  const cli = new Map([...store.messagesForCli({})].map((m) => [m.id, m]));
   messages.forEach((m, i) => {
     const detail = store.getMessage(ids[i]!)!;
+    const results = m.results.map(stored);
     expect(detail.text).toBe(m.text);
     expect(Buffer.compare(detail.raw, Buffer.from(m.raw))).toBe(0);
     expect(detail.size).toBe(m.raw.length);
-    expect(detail.results.map((r) => r.value)).toEqual(m.results.map((r) => r.value));
+    expect(detail.results).toEqual(results);
     expect(previews.get(ids[i]!)).toEqual([[...m.text].slice(0, 200).join(''), m.raw.length]);
-    expect(cli.get(ids[i]!)).toBe(m.text);
+    expect(cli.get(ids[i]!)).toMatchObject({ text: m.text, results });
   });
+}
+
+function stored(r: Result): StoredResult {
+  return {
+    sampleId: r.sampleId ?? null,
+    patientId: r.patientId ?? null,
+    testCode: r.testCode ?? null,
+    value: r.value ?? null,
+    units: r.units ?? null,
+    flags: r.flags ?? null,
+    status: r.status ?? null,
+    observedAt: r.observedAt ?? null,
+    qc: false,
+  };
 }
 
 /** What the version-9 store wrote for messages: their rows and search documents. */
@@ -113,17 +129,6 @@ function writeAsVersion9(file: string, messages: NewMessage[]): void {
         const codes = JSON.stringify([...new Set(m.results.map((r) => r.testCode!))]);
         const raw = Buffer.from(m.raw);
         const text = textColumns(m.text, raw, m.protocol);
-        const stored = m.results.map((r) => ({
-          sampleId: r.sampleId ?? null,
-          patientId: r.patientId ?? null,
-          testCode: r.testCode ?? null,
-          value: r.value ?? null,
-          units: r.units ?? null,
-          flags: r.flags ?? null,
-          status: r.status ?? null,
-          observedAt: r.observedAt ?? null,
-          qc: false,
-        }));
         const id = Number(
           insert.run(
             m.instrumentId,
@@ -139,7 +144,7 @@ function writeAsVersion9(file: string, messages: NewMessage[]): void {
             text.text,
             text.isRaw,
             raw,
-            resultsToJson(stored),
+            resultsToJson(m.results.map(stored)),
           ).lastInsertRowid,
         );
         index.run(id, storedSearchDocument(m.text, samples, patients, codes, m.controlId ?? null));
@@ -206,12 +211,15 @@ describe('messages stored with their bytes deflated', () => {
     const ids = store.insertMessages(messages).map((o) => o.id);
     const rows = columns(
       sandbox.file(),
-      'SELECT id, raw_size, length(raw) AS stored FROM messages ORDER BY id',
+      `SELECT id, raw_size, length(raw) AS stored, results IS NULL AS no_json,
+         length(results_packed) AS packed FROM messages ORDER BY id`,
     );
     rows.forEach((row, i) => {
       const packs = i % 5 < 3;
       expect(row.raw_size).toBe(packs ? messages[i]!.raw.length : null);
       if (packs) expect(row.stored as number).toBeLessThan(messages[i]!.raw.length * 0.6);
+      // Ten results deflate; none are JSON too short to.
+      expect([row.no_json, row.packed !== null]).toEqual(i % 5 === 3 ? [0, false] : [1, true]);
     });
     expectAsStored(store, messages, ids);
 
@@ -230,9 +238,11 @@ describe('messages stored with their bytes deflated', () => {
 
     const db = new Database(sandbox.file());
     registerSchemaFunctions(db);
-    expect(() => db.prepare('UPDATE messages SET raw_size = 1 WHERE id = 1').run()).toThrow(
-      /cannot be changed/,
-    );
+    for (const change of ['raw_size = 1', "results_packed = x'00'", "results = '[]'"]) {
+      expect(() => db.prepare(`UPDATE messages SET ${change} WHERE id = 1`).run()).toThrow(
+        /cannot be changed/,
+      );
+    }
     db.close();
 
     expect(
@@ -255,10 +265,14 @@ describe('upgrading a database written by schema version 9', () => {
     const added = corpus(40, 40);
     const addedIds = store.insertMessages(added).map((o) => o.id);
     expect(
-      columns(file, 'SELECT id <= 40 AS old, count(raw_size) AS packed FROM messages GROUP BY 1'),
+      columns(
+        file,
+        `SELECT id <= 40 AS old, count(raw_size) AS packed, count(results_packed) AS results
+         FROM messages GROUP BY 1`,
+      ),
     ).toEqual([
-      { old: 0, packed: 24 },
-      { old: 1, packed: 0 },
+      { old: 0, packed: 24, results: 32 },
+      { old: 1, packed: 0, results: 0 },
     ]);
     const all = [...old, ...added];
     expectAsStored(store, all, [...old.map((_, i) => i + 1), ...addedIds]);
