@@ -210,7 +210,7 @@ export const historySuite: Suite = async ({ quick }) => {
   }
 };
 
-function measureQueries(
+export function measureQueries(
   store: Store,
   filled: Filled,
   sizeBytes: number,
