@@ -20,6 +20,11 @@ const MAX_SORTED_CANDIDATES = 10_000;
 const SEARCH_SCAN_ROWS = 10_000;
 /** Sorted candidates are checked in growing chunks until the page is full. */
 const FIRST_CHECK_CHUNK = 64;
+/**
+ * Reading history for a search takes rows in steps of this many, and reads the text (for most
+ * rows, inflates the bytes) only of those the search index lists.
+ */
+const SCAN_STEP = 256;
 
 export const SUMMARY_COLUMNS = `m.id, m.instrument_id, m.protocol, m.direction, m.received_at,
   m.control_id, m.sample_ids, m.patient_ids, m.test_codes, m.status, m.ack, m.result_count,
@@ -111,6 +116,8 @@ export class MessageHistory {
   private readonly statements = new Map<string, Database.Statement>();
   private readonly selectCandidates: Database.Statement<[string], number>;
   private readonly countCandidates: Database.Statement<[string, number], number>;
+  private readonly candidatesBetween: Database.Statement<[string, number, number], number>;
+  private readonly selectWatermark: Database.Statement<[], number>;
 
   constructor(private readonly db: Database.Database) {
     this.countCandidates = db
@@ -122,6 +129,15 @@ export class MessageHistory {
       .prepare<[string], number>(
         'SELECT rowid FROM message_search WHERE message_search MATCH ? ORDER BY rowid',
       )
+      .pluck();
+    this.candidatesBetween = db
+      .prepare<[string, number, number], number>(
+        `SELECT rowid FROM message_search
+         WHERE message_search MATCH ? AND rowid >= ? AND rowid <= ?`,
+      )
+      .pluck();
+    this.selectWatermark = db
+      .prepare<[], number>('SELECT indexed_through FROM search_progress WHERE id = 1')
       .pluck();
   }
 
@@ -148,7 +164,7 @@ export class MessageHistory {
     if (!search) shapes.push({ driver, limit: DEFAULT_PAGE + 1 });
     else if (driver !== 'time') shapes.push({ driver, limit: -1, columns: 'position' });
     else {
-      shapes.push({ driver: 'time', limit: SEARCH_SCAN_ROWS, columns: 'scan' });
+      shapes.push({ driver: 'time', limit: SCAN_STEP, columns: 'position' });
       shapes.push({ driver: 'candidates', limit: -1, search, columns: 'position' });
     }
     return shapes.map((shape) => {
@@ -215,7 +231,10 @@ export class MessageHistory {
     return this.summaries(matched, order);
   }
 
-  /** In history order, up to `readLimit` rows (-1: all), each checked. */
+  /**
+   * In history order, up to `readLimit` rows (-1: all), each checked: when the index can answer,
+   * only those it lists (every match is among them) and those it does not hold yet.
+   */
   private readHistory(
     filter: MessageFilter,
     order: SortOrder,
@@ -224,6 +243,22 @@ export class MessageHistory {
     search: SearchPlan,
     readLimit: number,
   ): { matched: number[]; position: Position | null; complete: boolean } {
+    if (search.match !== null) {
+      try {
+        return this.readHistoryIndexed(
+          filter,
+          order,
+          after,
+          limit,
+          search,
+          search.match,
+          readLimit,
+        );
+      } catch (error) {
+        // A word SQLite splits where search.ts does not: the index cannot answer (candidateCount).
+        if (!(error instanceof Error && error.message.startsWith('fts5:'))) throw error;
+      }
+    }
     const scan = buildQuery(filter, order, after, {
       driver: 'time',
       limit: readLimit,
@@ -241,6 +276,48 @@ export class MessageHistory {
     }
     const complete = matched.length > limit || readLimit < 0 || read < readLimit;
     return { matched, position, complete };
+  }
+
+  private readHistoryIndexed(
+    filter: MessageFilter,
+    order: SortOrder,
+    after: Position | null,
+    limit: number,
+    search: SearchPlan,
+    match: string,
+    readLimit: number,
+  ): { matched: number[]; position: Position | null; complete: boolean } {
+    const indexedThrough = this.selectWatermark.get() ?? 0;
+    const matched: number[] = [];
+    let position = after;
+    let read = 0;
+    for (;;) {
+      const step = readLimit < 0 ? SCAN_STEP : Math.min(SCAN_STEP, readLimit - read);
+      if (step <= 0) return { matched, position, complete: false };
+      const rows = this.all<PositionRow>(
+        buildQuery(filter, order, position, { driver: 'time', limit: step, columns: 'position' }),
+      );
+      let low = Number.POSITIVE_INFINITY;
+      let high = Number.NEGATIVE_INFINITY;
+      for (const row of rows) {
+        low = Math.min(low, row.id);
+        high = Math.max(high, row.id);
+      }
+      const listed = new Set(rows.length > 0 ? this.candidatesBetween.all(match, low, high) : []);
+      const toCheck = rows.filter((row) => listed.has(row.id) || row.id > indexedThrough);
+      const checked = new Map(
+        this.scanRows(toCheck.map((row) => row.id)).map((row) => [row.id, row]),
+      );
+      for (const row of rows) {
+        read++;
+        position = { time: row.received_at, id: row.id };
+        const scanned = checked.get(row.id);
+        if (!scanned || !matches(search, scanned)) continue;
+        matched.push(row.id);
+        if (matched.length > limit) return { matched, position, complete: true };
+      }
+      if (rows.length < step) return { matched, position, complete: true };
+    }
   }
 
   /**
