@@ -21,25 +21,30 @@ const MAX_SORTED_CANDIDATES = 10_000;
 const SEARCH_SCAN_ROWS = 10_000;
 /** Sorted candidates are checked in growing chunks until the page is full. */
 const FIRST_CHECK_CHUNK = 64;
+/**
+ * Reading history for a search takes rows in steps of this many, and reads the text (for most
+ * rows, inflates the bytes) only of those the search index lists.
+ */
+const SCAN_STEP = 256;
 
 export const SUMMARY_COLUMNS = `m.id, m.instrument_id, m.protocol, m.direction, m.received_at,
   m.control_id, m.sample_ids, m.patient_ids, m.test_codes, m.status, m.ack, m.result_count,
   m.error_count, m.qc,
-  iif(m.text_is_raw AND m.text = '',
+  iif(m.text_is_raw AND m.text = '' AND m.raw_size IS NULL,
     coalesce(substr(CAST(substr(m.raw, 1, ${4 * (PREVIEW_CHARS + 1)}) AS TEXT), 1, ${PREVIEW_CHARS + 1}), ''),
-    substr(iif(m.text_is_raw, message_text(m.text, 1, m.raw), m.text), 1, ${PREVIEW_CHARS}))
-    AS preview, m.text_is_raw AND m.text = '' AS preview_is_raw,
-  length(m.raw) AS size`;
+    substr(iif(m.text_is_raw, message_text(m.text, 1, m.raw, m.raw_size), m.text), 1, ${PREVIEW_CHARS}))
+    AS preview, m.text_is_raw AND m.text = '' AND m.raw_size IS NULL AS preview_is_raw,
+  coalesce(m.raw_size, length(m.raw)) AS size`;
 
 /**
- * Text read from E1381 frames (compact.ts FRAMES_TEXT) takes a call into JavaScript per row;
- * text that is the bytes themselves is read in SQL.
+ * Text read from E1381 frames (compact.ts FRAMES_TEXT) or from deflated bytes (raw_size) takes a
+ * call into JavaScript per row; text that is the bytes themselves is read in SQL.
  * For a search the text may keep the final CR its bytes end with (text_is_raw): a CR is no word
  * character, and a search word never ends in one, so it decides no match.
  */
 const SCAN_COLUMNS = `m.id, m.received_at,
-  iif(m.text_is_raw, iif(m.text = '', coalesce(CAST(m.raw AS TEXT), ''),
-    message_text(m.text, 1, m.raw)), m.text) AS text, m.sample_ids, m.patient_ids,
+  iif(m.text_is_raw, iif(m.text = '' AND m.raw_size IS NULL, coalesce(CAST(m.raw AS TEXT), ''),
+    message_text(m.text, 1, m.raw, m.raw_size)), m.text) AS text, m.sample_ids, m.patient_ids,
   m.test_codes, m.control_id`;
 
 const POSITION_COLUMNS = 'm.id, m.received_at';
@@ -123,6 +128,8 @@ export class MessageHistory {
   private readonly statements = new Map<string, Database.Statement>();
   private readonly selectCandidates: Database.Statement<[string], number>;
   private readonly countCandidates: Database.Statement<[string, number], number>;
+  private readonly candidatesBetween: Database.Statement<[string, number, number], number>;
+  private readonly selectWatermark: Database.Statement<[], number>;
 
   constructor(private readonly db: Database.Database) {
     this.countCandidates = db
@@ -134,6 +141,15 @@ export class MessageHistory {
       .prepare<[string], number>(
         'SELECT rowid FROM message_search WHERE message_search MATCH ? ORDER BY rowid',
       )
+      .pluck();
+    this.candidatesBetween = db
+      .prepare<[string, number, number], number>(
+        `SELECT rowid FROM message_search
+         WHERE message_search MATCH ? AND rowid >= ? AND rowid <= ?`,
+      )
+      .pluck();
+    this.selectWatermark = db
+      .prepare<[], number>('SELECT indexed_through FROM search_progress WHERE id = 1')
       .pluck();
   }
 
@@ -161,7 +177,7 @@ export class MessageHistory {
     if (!search) shapes.push({ driver, limit: DEFAULT_PAGE + 1 });
     else if (!byTime(driver)) shapes.push({ driver, limit: -1, columns: 'position' });
     else {
-      shapes.push({ driver, limit: SEARCH_SCAN_ROWS, columns: 'scan' });
+      shapes.push({ driver, limit: SCAN_STEP, columns: 'position' });
       shapes.push({ driver: 'candidates', limit: -1, search, columns: 'position' });
     }
     shapes.push(
@@ -233,8 +249,9 @@ export class MessageHistory {
 
   /**
    * In history order, up to `readLimit` rows (-1: all) of the driving lookup or index, each
-   * checked; with the time lookup, the unfiled tail's rows in their place among them (read first,
-   * as in `driven`).
+   * checked: when the index can answer, only those it lists (every match is among them) and those
+   * it does not hold yet. With the time lookup, the unfiled tail's rows come in their place among
+   * them (read first, as in `driven`).
    */
   private readHistory(
     filter: MessageFilter,
@@ -245,6 +262,23 @@ export class MessageHistory {
     readLimit: number,
     driver: Driver,
   ): { matched: number[]; position: Position | null; complete: boolean } {
+    if (search.match !== null) {
+      try {
+        return this.readHistoryIndexed(
+          filter,
+          order,
+          after,
+          limit,
+          search,
+          search.match,
+          readLimit,
+          driver,
+        );
+      } catch (error) {
+        // A word SQLite splits where search.ts does not: the index cannot answer (candidateCount).
+        if (!(error instanceof Error && error.message.startsWith('fts5:'))) throw error;
+      }
+    }
     const sign = order === 'asc' ? 1 : -1;
     const compare = (a: ScanRow, b: ScanRow) =>
       sign * (a.received_at - b.received_at || a.id - b.id);
@@ -280,6 +314,51 @@ export class MessageHistory {
     const exhausted = readLimit < 0 || read < readLimit;
     while (exhausted && !full && next < tail.length) full = check(tail[next++]!);
     return { matched, position, complete: full || exhausted };
+  }
+
+  private readHistoryIndexed(
+    filter: MessageFilter,
+    order: SortOrder,
+    after: Position | null,
+    limit: number,
+    search: SearchPlan,
+    match: string,
+    readLimit: number,
+    driver: Driver,
+  ): { matched: number[]; position: Position | null; complete: boolean } {
+    const indexedThrough = this.selectWatermark.get() ?? 0;
+    const matched: number[] = [];
+    let position = after;
+    let read = 0;
+    for (;;) {
+      const step = readLimit < 0 ? SCAN_STEP : Math.min(SCAN_STEP, readLimit - read);
+      if (step <= 0) return { matched, position, complete: false };
+      const rows = this.driven<PositionRow>(filter, order, position, {
+        driver,
+        limit: step,
+        columns: 'position',
+      });
+      let low = Number.POSITIVE_INFINITY;
+      let high = Number.NEGATIVE_INFINITY;
+      for (const row of rows) {
+        low = Math.min(low, row.id);
+        high = Math.max(high, row.id);
+      }
+      const listed = new Set(rows.length > 0 ? this.candidatesBetween.all(match, low, high) : []);
+      const toCheck = rows.filter((row) => listed.has(row.id) || row.id > indexedThrough);
+      const checked = new Map(
+        this.scanRows(toCheck.map((row) => row.id)).map((row) => [row.id, row]),
+      );
+      for (const row of rows) {
+        read++;
+        position = { time: row.received_at, id: row.id };
+        const scanned = checked.get(row.id);
+        if (!scanned || !matches(search, scanned)) continue;
+        matched.push(row.id);
+        if (matched.length > limit) return { matched, position, complete: true };
+      }
+      if (rows.length < step) return { matched, position, complete: true };
+    }
   }
 
   /**

@@ -7,9 +7,11 @@ import type Database from 'better-sqlite3';
 import type { StoredResult } from '../../src-shared/results';
 import {
   RESULT_ROW_COLUMNS,
+  RESULTS_COLUMN,
   resultFromRow,
   resultsFromJson,
   storedText,
+  unpackRaw,
   type ResultRow,
 } from './compact';
 import { StoreError } from './errors';
@@ -36,6 +38,7 @@ interface DetailRow extends SummaryRow {
   text: string;
   text_is_raw: number;
   raw: Buffer;
+  raw_size: number | null;
   results: string | null;
   errors: string;
   dedupe_key: string | null;
@@ -47,6 +50,7 @@ interface CliRow {
   text: string;
   text_is_raw: number;
   raw: Buffer;
+  raw_size: number | null;
   results: string | null;
   errors: string;
   profile: string | null;
@@ -107,11 +111,11 @@ export class MessageTable {
     this.insertMessage = db.prepare(
       `INSERT INTO messages (instrument_id, protocol, direction, received_at, status, ack,
          control_id, dedupe_key, result_count, error_count, sample_ids, patient_ids, test_codes,
-         errors, text, text_is_raw, raw, results, qc, profile)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         errors, text, text_is_raw, raw, raw_size, results, results_packed, qc, profile)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.selectDetail = db.prepare(
-      `SELECT ${SUMMARY_COLUMNS}, m.text, m.text_is_raw, m.raw, m.results, m.errors,
+      `SELECT ${SUMMARY_COLUMNS}, m.text, m.text_is_raw, m.raw, m.raw_size, ${RESULTS_COLUMN}, m.errors,
          m.dedupe_key, m.profile
        FROM messages m WHERE m.id = ?`,
     );
@@ -123,7 +127,8 @@ export class MessageTable {
        WHERE message_id IN (SELECT value FROM json_each(?)) ORDER BY message_id, seq`,
     );
     this.selectCliRows = db.prepare(
-      `SELECT id, text, text_is_raw, raw, results, errors, profile FROM messages
+      `SELECT id, text, text_is_raw, raw, raw_size, ${RESULTS_COLUMN}, errors, profile
+       FROM messages m
        WHERE id IN (SELECT value FROM json_each(?))`,
     );
     this.updateOutcome = db.prepare(
@@ -206,7 +211,9 @@ export class MessageTable {
         row.textColumn,
         row.textIsRaw,
         row.raw,
-        row.resultsJson,
+        row.rawSize,
+        row.storedResults.json,
+        row.storedResults.packed,
         row.qc ? 1 : 0,
         row.profile,
       ).lastInsertRowid,
@@ -248,10 +255,11 @@ export class MessageTable {
   get(id: number): MessageDetail | null {
     const row = this.selectDetail.get(id);
     if (!row) return null;
+    const raw = unpackRaw(row.raw, row.raw_size);
     return {
       ...toSummary(row),
-      text: storedText(row.text, row.text_is_raw, row.raw),
-      raw: row.raw,
+      text: storedText(row.text, row.text_is_raw, raw),
+      raw,
       results:
         row.results === null
           ? this.selectResults.all(id).map(resultFromRow)
@@ -296,7 +304,7 @@ export class MessageTable {
           protocol: item.protocol,
           direction: item.direction,
           receivedAt: new Date(item.receivedAt).toISOString(),
-          text: storedText(detail.text, detail.text_is_raw, detail.raw),
+          text: storedText(detail.text, detail.text_is_raw, unpackRaw(detail.raw, detail.raw_size)),
           results: results.get(item.id) ?? [],
           controlId: item.controlId,
           sampleIds: item.sampleIds,

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MessageFilter, MessageSummary, NewMessage, Store } from '../../src-main/store';
 import { astmMessage, hl7Message, random, storeSandbox, T0 } from './fixtures';
-import { storeTestHooks } from '../../src-main/store/store';
+import { openStore, storeTestHooks } from '../../src-main/store/store';
 
 /** Reads every page of a query, inserting `during` between pages when given. */
 function allPages(
@@ -310,6 +310,23 @@ describe('search at volume', () => {
     expect(storeTestHooks(store).searchIndexCandidates('NM^OBX').length).toBeGreaterThan(10_000);
     const seen = allPages(store, { search: 'NM^OBX', limit: 2 });
     expect(seen.map((m) => m.id)).toEqual(old.map((o) => o.id));
+  });
+
+  it('finds a message the index does not hold yet while reading history', () => {
+    // A reader on the same file (as the command line opens one) does not index, and the
+    // writer's side work has not run yet after the last message.
+    store.flush();
+    const [added] = store.insertMessages([
+      hl7Message(60_000, { results: 1, receivedAt: T0 + total * 10 + 1000 }),
+    ]);
+    const reader = openStore({ file: sandbox.file(), readonly: true });
+    try {
+      expect(storeTestHooks(reader).searchIndexCandidates('glucose')).not.toContain(added!.id);
+      const page = reader.queryMessages({ search: 'glucose', limit: 1 });
+      expect(page.items[0]!.id).toBe(added!.id);
+    } finally {
+      reader.close();
+    }
   });
 
   it('caps a page at 1000 messages', () => {

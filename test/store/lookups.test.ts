@@ -11,7 +11,7 @@ import { migrate, registerSchemaFunctions, SCHEMA_VERSION } from '../../src-main
 import { hl7Message, storeSandbox, T0 } from './fixtures';
 
 /** The version before the lookups moved out of the commit. */
-const LOOKUPS_VERSION = 10;
+const LOOKUPS_VERSION = 11;
 
 let sandbox: ReturnType<typeof storeSandbox>;
 beforeEach(() => {
@@ -239,8 +239,8 @@ describe('upgrading a database whose commits filed the lookups', () => {
       const insert = db.prepare(
         `INSERT INTO messages (instrument_id, protocol, direction, received_at, status, ack,
            control_id, dedupe_key, result_count, error_count, sample_ids, patient_ids, test_codes,
-           errors, text, text_is_raw, raw, results, qc, profile)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           errors, text, text_is_raw, raw, raw_size, results, results_packed, qc, profile)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       );
       db.transaction(() => {
         for (const m of messages) {
@@ -263,7 +263,9 @@ describe('upgrading a database whose commits filed the lookups', () => {
             row.textColumn,
             row.textIsRaw,
             row.raw,
-            row.resultsJson,
+            row.rawSize,
+            row.storedResults.json,
+            row.storedResults.packed,
             row.qc ? 1 : 0,
             row.profile,
           );
