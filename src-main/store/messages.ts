@@ -1,18 +1,22 @@
 /**
- * Messages: writing them with their results (ID lookups follow by trigger, the search index later),
+ * Messages: writing them with their results (ID lookups and the search index follow after the
+ * commit: lookups.ts, search-index.ts),
  * reading one in full, printing many for the CLI, traffic figures, and retention.
  */
 import type Database from 'better-sqlite3';
 import type { StoredResult } from '../../src-shared/results';
 import {
   RESULT_ROW_COLUMNS,
+  RESULTS_COLUMN,
   resultFromRow,
   resultsFromJson,
   storedText,
+  unpackRaw,
   type ResultRow,
 } from './compact';
 import { StoreError } from './errors';
 import { SUMMARY_COLUMNS, toSummary, type MessageHistory, type SummaryRow } from './history';
+import { FILED_THROUGH } from './lookups';
 import type { MessageRow } from './prepare';
 import type {
   CliMessage,
@@ -34,6 +38,7 @@ interface DetailRow extends SummaryRow {
   text: string;
   text_is_raw: number;
   raw: Buffer;
+  raw_size: number | null;
   results: string | null;
   errors: string;
   dedupe_key: string | null;
@@ -45,20 +50,34 @@ interface CliRow {
   text: string;
   text_is_raw: number;
   raw: Buffer;
+  raw_size: number | null;
   results: string | null;
   errors: string;
   profile: string | null;
 }
 
+/**
+ * The resend keys of the messages one transaction has stored so far, so that each resend check
+ * reads only the tail committed before it: a new row's ID is above every stored one's, so the
+ * transaction's own rows are those from `first` on.
+ */
+export class BatchKeys {
+  readonly ids = new Map<string, number>();
+  first: number | null = null;
+}
+
 export class MessageTable {
-  private readonly findDuplicate: Database.Statement<[string, string], number>;
+  private readonly findDuplicate: Database.Statement<
+    [string, string, string, string, number],
+    number
+  >;
   private readonly insertMessage: Database.Statement<unknown[]>;
   private readonly selectDetail: Database.Statement<[number], DetailRow>;
   private readonly selectResults: Database.Statement<[number], ResultRow>;
   private readonly selectResultsOf: Database.Statement<[string], ResultRow>;
   private readonly selectCliRows: Database.Statement<[string], CliRow>;
   private readonly updateOutcome: Database.Statement<unknown[]>;
-  private readonly deleteOld: Database.Statement<[number, number]>;
+  private readonly deleteOld: Database.Statement<[number, number, number]>;
   private readonly countRows: Database.Statement<[], number>;
   private readonly countResults: Database.Statement<[], number>;
   private readonly selectLookupCounts: Database.Statement<
@@ -66,11 +85,11 @@ export class MessageTable {
     { samples: number; patients: number }
   >;
   private readonly trafficBuckets: Database.Statement<
-    [number, number, number, number],
+    [number, number, number, number, number, number],
     { instrument_id: string; direction: Direction; bucket: number; n: number }
   >;
   private readonly trafficToday: Database.Statement<
-    [number],
+    [number, number],
     { instrument_id: string; direction: Direction; status: string; n: number }
   >;
 
@@ -78,19 +97,25 @@ export class MessageTable {
     db: Database.Database,
     private readonly history: MessageHistory,
   ) {
+    // The keys filed so far, then the few messages stored since (by rowid; lookups.ts) and before
+    // the transaction's own (BatchKeys).
     this.findDuplicate = db
-      .prepare<[string, string], number>(
-        'SELECT id FROM messages WHERE instrument_id = ? AND dedupe_key = ?',
+      .prepare<[string, string, string, string, number], number>(
+        `SELECT message_id FROM message_dedupe WHERE instrument_id = ? AND dedupe_key = ?
+         UNION ALL
+         SELECT id FROM messages NOT INDEXED
+         WHERE id > ${FILED_THROUGH} AND instrument_id = ? AND dedupe_key = ? AND id < ?
+         LIMIT 1`,
       )
       .pluck();
     this.insertMessage = db.prepare(
       `INSERT INTO messages (instrument_id, protocol, direction, received_at, status, ack,
          control_id, dedupe_key, result_count, error_count, sample_ids, patient_ids, test_codes,
-         errors, text, text_is_raw, raw, results, qc, profile)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         errors, text, text_is_raw, raw, raw_size, results, results_packed, qc, profile)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.selectDetail = db.prepare(
-      `SELECT ${SUMMARY_COLUMNS}, m.text, m.text_is_raw, m.raw, m.results, m.errors,
+      `SELECT ${SUMMARY_COLUMNS}, m.text, m.text_is_raw, m.raw, m.raw_size, ${RESULTS_COLUMN}, m.errors,
          m.dedupe_key, m.profile
        FROM messages m WHERE m.id = ?`,
     );
@@ -102,7 +127,8 @@ export class MessageTable {
        WHERE message_id IN (SELECT value FROM json_each(?)) ORDER BY message_id, seq`,
     );
     this.selectCliRows = db.prepare(
-      `SELECT id, text, text_is_raw, raw, results, errors, profile FROM messages
+      `SELECT id, text, text_is_raw, raw, raw_size, ${RESULTS_COLUMN}, errors, profile
+       FROM messages m
        WHERE id IN (SELECT value FROM json_each(?))`,
     );
     this.updateOutcome = db.prepare(
@@ -110,9 +136,14 @@ export class MessageTable {
          errors = coalesce(?, errors), error_count = coalesce(?, error_count)
        WHERE id = ?`,
     );
+    // By time: the filed lookup, and the unfiled tail by rowid (lookups.ts).
     this.deleteOld = db.prepare(
-      `DELETE FROM messages WHERE id IN (
-         SELECT id FROM messages WHERE received_at < ? ORDER BY received_at, id LIMIT ?)`,
+      `DELETE FROM messages WHERE id IN (SELECT id FROM (
+         SELECT received_at AS at, message_id AS id FROM message_times WHERE received_at < ?
+         UNION ALL
+         SELECT received_at, id FROM messages NOT INDEXED
+         WHERE id > ${FILED_THROUGH} AND received_at < ?
+         ORDER BY 1, 2 LIMIT ?))`,
     );
     this.countRows = db.prepare<[], number>('SELECT count(*) FROM messages').pluck();
     this.countResults = db
@@ -123,22 +154,42 @@ export class MessageTable {
          (SELECT count(*) FROM message_patients) AS patients`,
     );
     this.trafficBuckets = db.prepare(
-      `SELECT instrument_id, direction, CAST((received_at - ?) / ? AS INTEGER) AS bucket,
+      `SELECT m.instrument_id, m.direction, CAST((m.received_at - ?) / ? AS INTEGER) AS bucket,
          count(*) AS n
-       FROM messages WHERE received_at >= ? AND received_at < ?
-       GROUP BY instrument_id, direction, bucket`,
+       FROM (SELECT message_id AS id FROM message_times WHERE received_at >= ? AND received_at < ?
+         UNION ALL
+         SELECT id FROM messages NOT INDEXED
+         WHERE id > ${FILED_THROUGH} AND received_at >= ? AND received_at < ?) t
+       CROSS JOIN messages m ON m.id = t.id
+       GROUP BY m.instrument_id, m.direction, bucket`,
     );
     this.trafficToday = db.prepare(
-      `SELECT instrument_id, direction, status, count(*) AS n
-       FROM messages WHERE received_at >= ?
-       GROUP BY instrument_id, direction, status`,
+      `SELECT m.instrument_id, m.direction, m.status, count(*) AS n
+       FROM (SELECT message_id AS id FROM message_times WHERE received_at >= ?
+         UNION ALL
+         SELECT id FROM messages NOT INDEXED WHERE id > ${FILED_THROUGH} AND received_at >= ?) t
+       CROSS JOIN messages m ON m.id = t.id
+       GROUP BY m.instrument_id, m.direction, m.status`,
     );
   }
 
-  /** Call inside a write transaction; the search index follows later (search-index.ts). */
-  insert(row: MessageRow): InsertOutcome {
-    if (row.dedupeKey !== null) {
-      const existing = this.findDuplicate.get(row.instrumentId, row.dedupeKey);
+  /**
+   * Call inside a write transaction, with one BatchKeys for all its messages; the lookups and the
+   * search index follow later (lookups.ts, search-index.ts).
+   */
+  insert(row: MessageRow, batch: BatchKeys = new BatchKeys()): InsertOutcome {
+    const { instrumentId, dedupeKey } = row;
+    const key = dedupeKey === null ? null : `${instrumentId}\u0000${dedupeKey}`;
+    if (key !== null && dedupeKey !== null) {
+      const existing =
+        batch.ids.get(key) ??
+        this.findDuplicate.get(
+          instrumentId,
+          dedupeKey,
+          instrumentId,
+          dedupeKey,
+          batch.first ?? Number.MAX_SAFE_INTEGER,
+        );
       if (existing !== undefined) return { id: existing, duplicate: true };
     }
     const id = Number(
@@ -160,11 +211,15 @@ export class MessageTable {
         row.textColumn,
         row.textIsRaw,
         row.raw,
-        row.resultsJson,
+        row.rawSize,
+        row.storedResults.json,
+        row.storedResults.packed,
         row.qc ? 1 : 0,
         row.profile,
       ).lastInsertRowid,
     );
+    batch.first ??= id;
+    if (key !== null) batch.ids.set(key, id);
     return { id, duplicate: false };
   }
 
@@ -185,7 +240,7 @@ export class MessageTable {
 
   /** Call inside a write transaction. Results, IDs and index entries go with their messages. */
   deleteBefore(time: number, batchSize: number): number {
-    return this.deleteOld.run(time, batchSize).changes;
+    return this.deleteOld.run(time, time, batchSize).changes;
   }
 
   count(): { messages: number; results: number } {
@@ -200,10 +255,11 @@ export class MessageTable {
   get(id: number): MessageDetail | null {
     const row = this.selectDetail.get(id);
     if (!row) return null;
+    const raw = unpackRaw(row.raw, row.raw_size);
     return {
       ...toSummary(row),
-      text: storedText(row.text, row.text_is_raw, row.raw),
-      raw: row.raw,
+      text: storedText(row.text, row.text_is_raw, raw),
+      raw,
       results:
         row.results === null
           ? this.selectResults.all(id).map(resultFromRow)
@@ -248,7 +304,7 @@ export class MessageTable {
           protocol: item.protocol,
           direction: item.direction,
           receivedAt: new Date(item.receivedAt).toISOString(),
-          text: storedText(detail.text, detail.text_is_raw, detail.raw),
+          text: storedText(detail.text, detail.text_is_raw, unpackRaw(detail.raw, detail.raw_size)),
           results: results.get(item.id) ?? [],
           controlId: item.controlId,
           sampleIds: item.sampleIds,
@@ -291,11 +347,11 @@ export class MessageTable {
       return traffic;
     };
     const end = Math.min(until, since + bucketCount * bucketMs);
-    for (const row of this.trafficBuckets.all(since, bucketMs, since, end)) {
+    for (const row of this.trafficBuckets.all(since, bucketMs, since, end, since, end)) {
       const series = entry(row.instrument_id)[row.direction];
       if (row.bucket >= 0 && row.bucket < bucketCount) series[row.bucket] = row.n;
     }
-    for (const row of this.trafficToday.all(dayStart)) {
+    for (const row of this.trafficToday.all(dayStart, dayStart)) {
       const today = entry(row.instrument_id).today;
       today[row.direction] += row.n;
       today.byStatus[row.status] = (today.byStatus[row.status] ?? 0) + row.n;

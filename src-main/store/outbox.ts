@@ -13,9 +13,11 @@ import {
 import type { StoredResult } from '../../src-shared/results';
 import {
   RESULT_ROW_COLUMNS,
+  RESULTS_COLUMN,
   resultFromRow,
   resultsFromJson,
   storedText,
+  unpackRaw,
   type ResultRow,
 } from './compact';
 import type { MessageRow } from './prepare';
@@ -104,6 +106,7 @@ interface ItemRow {
   text: string;
   text_is_raw: number;
   raw: Buffer;
+  raw_size: number | null;
   results: string | null;
   profile: string | null;
 }
@@ -202,7 +205,7 @@ export class OutboxTable {
     this.updateHeld = db.prepare('UPDATE destinations SET held = ?, updated_at = ? WHERE id = ?');
     this.selectItems = db.prepare(
       `SELECT o.id, o.message_id, o.instrument_id, o.scope, o.attempts, o.created_at,
-         m.protocol, m.received_at, m.control_id, m.text, m.text_is_raw, m.raw, m.results,
+         m.protocol, m.received_at, m.control_id, m.text, m.text_is_raw, m.raw, m.raw_size, ${RESULTS_COLUMN},
          m.profile
        FROM outbox o JOIN messages m ON m.id = o.message_id
        WHERE o.destination_id = ? AND o.state = 'pending' AND o.id > ?
@@ -301,21 +304,24 @@ export class OutboxTable {
       if (!list) results.set(row.message_id, (list = []));
       list.push(resultFromRow(row));
     }
-    return rows.map((row) => ({
-      id: row.id,
-      messageId: row.message_id,
-      instrumentId: row.instrument_id,
-      scope: row.scope,
-      attempts: row.attempts,
-      createdAt: row.created_at,
-      protocol: row.protocol,
-      receivedAt: row.received_at,
-      messageControlId: row.control_id,
-      text: storedText(row.text, row.text_is_raw, row.raw),
-      raw: row.raw,
-      profile: row.profile,
-      results: results.get(row.message_id) ?? [],
-    }));
+    return rows.map((row) => {
+      const raw = unpackRaw(row.raw, row.raw_size);
+      return {
+        id: row.id,
+        messageId: row.message_id,
+        instrumentId: row.instrument_id,
+        scope: row.scope,
+        attempts: row.attempts,
+        createdAt: row.created_at,
+        protocol: row.protocol,
+        receivedAt: row.received_at,
+        messageControlId: row.control_id,
+        text: storedText(row.text, row.text_is_raw, raw),
+        raw,
+        profile: row.profile,
+        results: results.get(row.message_id) ?? [],
+      };
+    });
   }
 
   /** Per message, the worst state of its entries: failed, held, pending, delivered. */

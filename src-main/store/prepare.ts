@@ -4,7 +4,7 @@
  */
 import type { ResultField } from '../../src-shared/result-fields';
 import type { Result, StoredResult } from '../../src-shared/results';
-import { resultsToJson, textColumns } from './compact';
+import { packRaw, packResults, resultsToJson, textColumns, type StoredResults } from './compact';
 import { StoreError } from './errors';
 import type { MessageError, NewEvent, NewMessage, NewTraceEntry, OutboxTarget } from './types';
 
@@ -32,12 +32,15 @@ export interface MessageRow {
   testCodesJson: string;
   errorsJson: string;
   text: string;
+  /** The `raw` and `raw_size` columns: the bytes, deflated when that pays (compact.ts packRaw). */
   raw: Buffer;
+  rawSize: number | null;
   /** The `text` and `text_is_raw` columns: the text itself, or how to read it from raw (compact.ts). */
   textColumn: string;
   textIsRaw: 0 | 1;
   results: StoredResult[];
-  resultsJson: string;
+  /** The `results` and `results_packed` columns (compact.ts packResults). */
+  storedResults: StoredResults;
   /** Any result is QC. */
   qc: boolean;
   profile: string | null;
@@ -78,9 +81,12 @@ export function prepareMessage(message: NewMessage): MessageRow {
   const testCodes = distinct(results.map((r) => r.testCode));
   const controlId = optionalText(message.controlId, 'controlId', MAX_ID);
   if (typeof message.text !== 'string') invalid('text must be a string');
-  const raw = bytes(message.raw, 'raw');
+  const given = bytesView(message.raw, 'raw');
   const protocol = oneOf(message.protocol, ['astm', 'hl7'], 'protocol');
-  const textStored = textColumns(message.text, raw, protocol);
+  const textStored = textColumns(message.text, given, protocol);
+  // Deflated bytes are a copy already; bytes stored as they are are copied (see bytes()).
+  const stored = packRaw(given);
+  const raw = stored.size === null ? Buffer.from(given) : stored.raw;
   return {
     instrumentId: name(message.instrumentId, 'instrumentId'),
     protocol,
@@ -100,10 +106,11 @@ export function prepareMessage(message: NewMessage): MessageRow {
     errorsJson: JSON.stringify(errors),
     text: message.text,
     raw,
+    rawSize: stored.size,
     textColumn: textStored.text,
     textIsRaw: textStored.isRaw,
     results,
-    resultsJson: resultsToJson(results),
+    storedResults: packResults(resultsToJson(results)),
     qc: results.some((r) => r.qc),
     profile: optionalText(message.profile, 'profile', MAX_WORD),
     outbox: prepareOutbox(message.outbox),
@@ -258,8 +265,13 @@ function idList(value: readonly string[] | undefined, field: string): string[] {
 
 /** Copies: the caller may reuse its buffer before the batch is written. */
 function bytes(value: unknown, field: string): Buffer {
+  return Buffer.from(bytesView(value, field));
+}
+
+/** The caller's bytes without a copy: only for what is done with them before returning. */
+function bytesView(value: unknown, field: string): Buffer {
   if (!(value instanceof Uint8Array)) invalid(`${field} must be bytes`);
-  return Buffer.from(value);
+  return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
 }
 
 /** Non-empty, trimmed, first occurrence kept. */

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { StoreError } from './errors';
-import { storedText } from './compact';
+import { storedText, unpackRaw, unpackResults } from './compact';
 import { searchDocument } from './search';
 
 /**
@@ -356,6 +356,123 @@ const migrations: readonly string[] = [
   -- "Delivered today" on a destination's card, without reading every entry ever delivered.
   CREATE INDEX outbox_delivered ON outbox (destination_id, delivered_at) WHERE state = 'delivered';
   `,
+  /* 10 */ `
+  -- A message's bytes are stored deflated when that pays (compact.ts packRaw): raw_size is then
+  -- their length; NULL for bytes stored as they are, which every message stored before is (they
+  -- stay as written: shrinking a row in place would free no page).
+  ALTER TABLE messages ADD COLUMN raw_size INTEGER CHECK (raw_size IS NULL OR raw_size > 0);
+  -- Likewise the results' JSON (compact.ts packResults): in results_packed, deflated, with
+  -- results NULL; both NULL is a message whose results are rows of the results table.
+  ALTER TABLE messages ADD COLUMN results_packed BLOB;
+
+  DROP TRIGGER messages_forget;
+  CREATE TRIGGER messages_forget AFTER DELETE ON messages BEGIN
+    DELETE FROM message_samples WHERE sample_id = old.sample_ids ->> 0
+      AND received_at = old.received_at AND message_id = old.id;
+    DELETE FROM message_patients WHERE patient_id = old.patient_ids ->> 0
+      AND received_at = old.received_at AND message_id = old.id;
+    INSERT INTO message_search (message_search, rowid, document)
+      SELECT 'delete', old.id, search_document(
+        message_text(old.text, old.text_is_raw, old.raw, old.raw_size),
+        old.sample_ids, old.patient_ids, old.test_codes, old.control_id)
+      FROM search_progress WHERE old.id <= indexed_through;
+  END;
+
+  DROP TRIGGER messages_immutable;
+  CREATE TRIGGER messages_immutable
+    BEFORE UPDATE OF id, instrument_id, protocol, direction, received_at, control_id, dedupe_key,
+      sample_ids, patient_ids, test_codes, raw, raw_size, results_packed, result_count, qc, profile
+    ON messages
+  BEGIN
+    SELECT RAISE(ABORT, 'a stored message cannot be changed');
+  END;
+  DROP TRIGGER messages_compact_only;
+  CREATE TRIGGER messages_compact_only
+    BEFORE UPDATE OF text, text_is_raw, results ON messages
+    WHEN old.results IS NOT NULL OR old.results_packed IS NOT NULL OR new.results IS NULL
+      OR message_text(new.text, new.text_is_raw, new.raw, new.raw_size)
+        IS NOT message_text(old.text, old.text_is_raw, old.raw, old.raw_size)
+  BEGIN
+    SELECT RAISE(ABORT, 'a stored message cannot be changed');
+  END;
+  `,
+  /* 11 */ `
+  -- The commit that acknowledges a message holds its row (and its outbox entries) and little
+  -- else: each page it touches is written whole to the log. What derives from the row alone, the
+  -- sample and patient ID lookups and the resend check's key, is filed by the side work after
+  -- the acknowledgement, in batches, up to this message ID (also after a crash, on open).
+  -- Readers look at the few rows above it as well, by rowid, so that none is missed meanwhile.
+  CREATE TABLE lookup_progress (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    filed_through INTEGER NOT NULL
+  ) STRICT;
+  INSERT INTO lookup_progress (id, filed_through) SELECT 1, coalesce(max(id), 0) FROM messages;
+  DROP TRIGGER messages_derive;
+
+  -- The resend check's keys, one per instrument and key, instead of a unique index on messages
+  -- (its random keys cost a page of their own in every commit). Copied in the order of the index
+  -- it replaces, so the copy only ever appends.
+  CREATE TABLE message_dedupe (
+    instrument_id TEXT NOT NULL,
+    dedupe_key TEXT NOT NULL,
+    message_id INTEGER NOT NULL,
+    PRIMARY KEY (instrument_id, dedupe_key)
+  ) STRICT, WITHOUT ROWID;
+  INSERT INTO message_dedupe (instrument_id, dedupe_key, message_id)
+    SELECT instrument_id, dedupe_key, id FROM messages WHERE dedupe_key IS NOT NULL
+    ORDER BY instrument_id, dedupe_key;
+  DROP INDEX messages_dedupe;
+
+  CREATE TRIGGER messages_forget_key AFTER DELETE ON messages WHEN old.dedupe_key IS NOT NULL
+  BEGIN
+    DELETE FROM message_dedupe WHERE instrument_id = old.instrument_id
+      AND dedupe_key = old.dedupe_key AND message_id = old.id;
+  END;
+
+  -- As for the search index (migration 2): an ID handed out again after the newest messages were
+  -- purged is above the mark again.
+  CREATE TRIGGER messages_reuse_id_lookups AFTER INSERT ON messages
+    WHEN new.id <= (SELECT filed_through FROM lookup_progress)
+  BEGIN
+    UPDATE lookup_progress SET filed_through = new.id - 1;
+  END;
+  `,
+  /* 12 */ `
+  -- Each instrument's messages in time order, filed after the commit like the other lookups
+  -- (migration 11) instead of an index on messages that every commit touched. Copied in the
+  -- order of the index it replaces, so the copy only ever appends.
+  CREATE TABLE message_instruments (
+    instrument_id TEXT NOT NULL,
+    received_at INTEGER NOT NULL,
+    message_id INTEGER NOT NULL,
+    PRIMARY KEY (instrument_id, received_at, message_id)
+  ) STRICT, WITHOUT ROWID;
+  INSERT INTO message_instruments (instrument_id, received_at, message_id)
+    SELECT instrument_id, received_at, id FROM messages ORDER BY instrument_id, received_at, id;
+  DROP INDEX messages_by_instrument;
+
+  CREATE TRIGGER messages_forget_instrument AFTER DELETE ON messages BEGIN
+    DELETE FROM message_instruments WHERE instrument_id = old.instrument_id
+      AND received_at = old.received_at AND message_id = old.id;
+  END;
+  `,
+  /* 13 */ `
+  -- History in time order, filed after the commit like the other lookups (migrations 11, 12)
+  -- instead of an index on messages that every commit touched. The partial indexes of problem
+  -- statuses and QC stay: few commits touch them.
+  CREATE TABLE message_times (
+    received_at INTEGER NOT NULL,
+    message_id INTEGER NOT NULL,
+    PRIMARY KEY (received_at, message_id)
+  ) STRICT, WITHOUT ROWID;
+  INSERT INTO message_times (received_at, message_id)
+    SELECT received_at, id FROM messages ORDER BY received_at, id;
+  DROP INDEX messages_by_time;
+
+  CREATE TRIGGER messages_forget_time AFTER DELETE ON messages BEGIN
+    DELETE FROM message_times WHERE received_at = old.received_at AND message_id = old.id;
+  END;
+  `,
 ];
 
 export const SCHEMA_VERSION = migrations.length;
@@ -368,15 +485,28 @@ export const SCHEMA_VERSION = migrations.length;
  */
 export function registerSchemaFunctions(db: Database.Database): void {
   db.function('search_document', { deterministic: true }, storedSearchDocument);
-  db.function('message_text', { deterministic: true }, messageText);
+  // Three arguments in the triggers of schema versions 7 to 9, four (raw_size) since.
+  db.function('message_text', { deterministic: true, varargs: true }, messageText);
+  db.function('message_results', { deterministic: true }, messageResults);
+}
+
+/** The results JSON deflated in results_packed (compact.ts), for readers' SELECTs; NULL stays. */
+function messageResults(packed: unknown): string | null {
+  if (packed === null) return null;
+  if (!(packed instanceof Uint8Array)) throw new TypeError('message_results: bytes expected');
+  return unpackResults(Buffer.from(packed.buffer, packed.byteOffset, packed.byteLength));
 }
 
 /** A message's text from its stored columns (compact.ts). */
-function messageText(text: unknown, isRaw: unknown, raw: unknown): string {
+function messageText(text: unknown, isRaw: unknown, raw: unknown, rawSize: unknown = null): string {
   if (typeof text !== 'string') throw new TypeError('message_text: text must be text');
   if (isRaw !== 1) return text;
   if (!(raw instanceof Uint8Array)) throw new TypeError('message_text: raw must be bytes');
-  return storedText(text, isRaw, raw);
+  if (rawSize !== null && typeof rawSize !== 'number') {
+    throw new TypeError('message_text: raw_size must be a number or null');
+  }
+  const bytes = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+  return storedText(text, isRaw, unpackRaw(bytes, rawSize));
 }
 
 /** The search index's document for a stored row, from its columns. */

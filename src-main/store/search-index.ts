@@ -5,7 +5,7 @@
  * work, before a search, and on open, so a crash leaves nothing unindexed for long.
  */
 import type Database from 'better-sqlite3';
-import { storedText } from './compact';
+import { storedText, unpackRaw } from './compact';
 import { storedSearchDocument } from './schema';
 
 interface PendingRow {
@@ -13,6 +13,7 @@ interface PendingRow {
   text: string;
   text_is_raw: number;
   raw: Buffer;
+  raw_size: number | null;
   sample_ids: string;
   patient_ids: string;
   test_codes: string;
@@ -31,7 +32,7 @@ export class SearchIndexer {
       .prepare<[], number>('SELECT indexed_through FROM search_progress WHERE id = 1')
       .pluck();
     this.selectPending = db.prepare(
-      `SELECT id, text, text_is_raw, raw, sample_ids, patient_ids, test_codes, control_id
+      `SELECT id, text, text_is_raw, raw, raw_size, sample_ids, patient_ids, test_codes, control_id
        FROM messages
        WHERE id > ? ORDER BY id LIMIT ?`,
     );
@@ -57,7 +58,7 @@ export class SearchIndexer {
     // statement writes between two of its inserts.
     const documents = rows.map((row) =>
       storedSearchDocument(
-        storedText(row.text, row.text_is_raw, row.raw),
+        storedText(row.text, row.text_is_raw, unpackRaw(row.raw, row.raw_size)),
         row.sample_ids,
         row.patient_ids,
         row.test_codes,

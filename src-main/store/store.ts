@@ -8,7 +8,7 @@ import { StoreError, storeErrorFrom } from './errors';
 import { EventLog } from './events';
 import { InstrumentTable } from './instruments';
 import { MessageHistory } from './history';
-import { MessageTable } from './messages';
+import { BatchKeys, MessageTable } from './messages';
 import {
   OrderTable,
   type OrderChange,
@@ -41,6 +41,7 @@ import {
   type OutboxSummary,
 } from './outbox';
 import { SearchIndexer } from './search-index';
+import { FILED_THROUGH, LookupFiler } from './lookups';
 import { MessageCompactor } from './compact';
 import { TraceLog } from './trace';
 import { WalMeter } from './wal-meter';
@@ -303,6 +304,17 @@ const DEFAULT_PURGE_BATCH = 100;
  * it for a few ms, at the price of smaller index segments (about 1.5 KiB more log per message).
  */
 const INDEX_STEP = 25;
+/**
+ * Messages whose ID lookups and resend key are filed per side transaction (lookups.ts); filing
+ * costs a few µs a message, all in SQL.
+ */
+const FILE_STEP = 1000;
+/**
+ * Unfiled messages after which the side work files them without waiting for its timer (a direct
+ * insert: at once): every resend check reads the tail, so it stays short even when nothing
+ * yields to the side work (a long run of synchronous inserts).
+ */
+const MAX_TAIL = 256;
 /** Messages stored before the compact forms, converted per side transaction. */
 const COMPACT_STEP = 200;
 /** Per transaction when nothing waits: before a search, on open, on close. */
@@ -333,8 +345,15 @@ class SqliteStore implements Store {
   private readonly outboxListeners = new Set<(destinationIds: ReadonlySet<string>) => void>();
   private readonly writeBatchTx: (batch: WriteBatch) => BatchOutcome;
   private readonly shortTx: (work: () => unknown) => unknown;
-  private readonly sideTx: (events: EventRow[], trace: TraceRow[], indexLimit: number) => number;
+  private readonly sideTx: (
+    events: EventRow[],
+    trace: TraceRow[],
+    indexLimit: number,
+  ) => { indexed: number; filed: number };
   private readonly indexer: SearchIndexer | null;
+  private readonly filer: LookupFiler | null;
+  /** Messages committed whose lookups are not filed yet (lookups.ts); 0 when caught up. */
+  private unfiled = 0;
   private readonly compactor: MessageCompactor | null;
   /** Messages stored before the compact forms wait to be converted (compact.ts). */
   private compactBehind = false;
@@ -377,6 +396,7 @@ class SqliteStore implements Store {
     this.walMeter?.read();
     try {
       this.indexer = this.readonly ? null : new SearchIndexer(this.db);
+      this.filer = this.readonly ? null : new LookupFiler(this.db);
       this.compactor = this.readonly ? null : new MessageCompactor(this.db);
       this.compactBehind = this.compactor?.behind() ?? false;
       this.history = new MessageHistory(this.db);
@@ -391,9 +411,10 @@ class SqliteStore implements Store {
       throw storeErrorFrom(error, `open the database ${options.file}`, 'STORE_OPEN_FAILED');
     }
     const transaction = this.db.transaction((batch: WriteBatch): BatchOutcome => {
+      const keys = new BatchKeys();
       const outcome: BatchOutcome = {
         messages: batch.messages.map((row) => {
-          const inserted = this.messages.insert(row);
+          const inserted = this.messages.insert(row, keys);
           // A message and its outbox entries commit together or not at all.
           if (!inserted.duplicate && row.outbox.length > 0) this.outbox.add(inserted.id, row);
           return inserted;
@@ -411,16 +432,24 @@ class SqliteStore implements Store {
       return transaction.immediate(batch);
     };
     const side = this.db.transaction(
-      (events: EventRow[], trace: TraceRow[], indexLimit: number): number => {
+      (
+        events: EventRow[],
+        trace: TraceRow[],
+        indexLimit: number,
+      ): { indexed: number; filed: number } => {
         for (const row of events) this.events.insert(row);
         for (const row of trace) this.trace.insert(row);
-        const indexed = this.indexBehind && this.indexer ? this.indexer.indexSome(indexLimit) : 0;
+        const filed = this.unfiled > 0 && this.filer ? this.filer.fileSome(FILE_STEP) : 0;
+        const indexed =
+          this.indexBehind && this.indexer && indexLimit > 0
+            ? this.indexer.indexSome(indexLimit)
+            : 0;
         if (this.compactBehind && this.compactor) {
           const converted = this.compactor.convertSome(COMPACT_STEP);
           if (converted < COMPACT_STEP) this.compactBehind = this.compactor.behind();
         }
         this.faultInjector?.('write');
-        return indexed;
+        return { indexed, filed };
       },
     );
     this.sideTx = (events, trace, indexLimit) => {
@@ -437,13 +466,15 @@ class SqliteStore implements Store {
       return short.immediate(work);
     };
     this.queue = new WriteQueue(
-      (batch) => this.writeBatch(batch),
+      (batch) => this.writeBatch(batch, true),
       (events, trace) => this.sideWork(events, trace),
       { ...options.queue, onFailure: (failure) => this.reportFailure(failure) },
     );
     if (this.indexer) {
-      // Messages acknowledged just before a crash or kill are indexed now.
+      // Messages acknowledged just before a crash or kill are filed and indexed now.
       try {
+        this.unfiled = this.filer?.behind() ? MAX_TAIL : 0;
+        this.catchUpLookups();
         this.indexBehind = this.indexer.behind();
         this.catchUpIndex();
       } catch (error) {
@@ -503,6 +534,7 @@ class SqliteStore implements Store {
   flush(): void {
     if (this.closed) return;
     this.queue.flush();
+    this.catchUpLookups();
     this.catchUpIndex();
   }
 
@@ -524,6 +556,7 @@ class SqliteStore implements Store {
 
   queryMessages(filter: MessageFilter = {}): Page<MessageSummary> {
     if (filter.search !== undefined) this.indexBeforeSearch();
+    if (filter.sampleId !== undefined || filter.patientId !== undefined) this.fileBeforeLookup();
     return this.read('read the message history', () => this.history.query(filter));
   }
 
@@ -788,16 +821,19 @@ class SqliteStore implements Store {
   }
 
   messageInstrumentIds(): string[] {
-    // One index seek per instrument (messages_by_instrument), not a scan of every message.
+    // One seek per instrument in their lookup (message_instruments), and the unfiled tail.
     return this.read('list the instruments of the history', () =>
       this.db
         .prepare<[], string>(
           `WITH RECURSIVE ids(id) AS (
-             SELECT min(instrument_id) FROM messages
+             SELECT min(instrument_id) FROM message_instruments
              UNION ALL
-             SELECT (SELECT min(instrument_id) FROM messages WHERE instrument_id > ids.id)
+             SELECT (SELECT min(instrument_id) FROM message_instruments WHERE instrument_id > ids.id)
              FROM ids WHERE ids.id IS NOT NULL)
-           SELECT id FROM ids WHERE id IS NOT NULL`,
+           SELECT id FROM ids WHERE id IS NOT NULL
+           UNION
+           SELECT instrument_id FROM messages NOT INDEXED WHERE id > ${FILED_THROUGH}
+           ORDER BY 1`,
         )
         .pluck()
         .all(),
@@ -833,6 +869,7 @@ class SqliteStore implements Store {
   }
 
   counts(): RowCounts {
+    this.fileBeforeLookup();
     return this.read('count the rows', () => {
       const lookups = this.messages.countLookups();
       return {
@@ -891,6 +928,7 @@ class SqliteStore implements Store {
     if (this.closed) return;
     try {
       this.queue.close();
+      this.catchUpLookups();
       this.catchUpIndex();
       this.walMeter?.read();
     } finally {
@@ -911,7 +949,8 @@ class SqliteStore implements Store {
     }
   }
 
-  private writeBatch(batch: WriteBatch): BatchOutcome {
+  /** `queued`: a group commit, whose callers acknowledge once this returns. */
+  private writeBatch(batch: WriteBatch, queued = false): BatchOutcome {
     this.assertOpen();
     let outcome: BatchOutcome;
     try {
@@ -925,7 +964,11 @@ class SqliteStore implements Store {
     this.writtenSinceCheckpoint = true;
     const stored = outcome.messages.filter((o) => !o.duplicate).length;
     if (stored > 0) this.indexBehind = true;
-    this.queue.wake();
+    this.unfiled += stored;
+    // After the acknowledgements of a group commit (the next turn), unless the loop never yields.
+    if (this.unfiled >= (queued ? 4 * MAX_TAIL : MAX_TAIL)) this.fileBeforeLookup();
+    if (this.unfiled >= MAX_TAIL) this.queue.wakeSoon();
+    else this.queue.wake();
     this.counters.messagesStored += stored;
     this.counters.duplicates += outcome.messages.length - stored;
     this.counters.largestBatch = Math.max(this.counters.largestBatch, outcome.messages.length);
@@ -968,7 +1011,13 @@ class SqliteStore implements Store {
    */
   private sideWork(events: EventRow[], trace: TraceRow[]): void {
     if (this.closed) return;
-    if (events.length > 0 || trace.length > 0 || this.indexBehind || this.compactBehind) {
+    if (
+      events.length > 0 ||
+      trace.length > 0 ||
+      this.unfiled > 0 ||
+      this.indexBehind ||
+      this.compactBehind
+    ) {
       try {
         this.sideWrite(events, trace);
       } catch (error) {
@@ -976,17 +1025,21 @@ class SqliteStore implements Store {
         throw error;
       }
       // The rest of a backlog follows in the next turn of the loop, after what waits there.
-      if (this.indexBehind || this.compactBehind) this.queue.wakeSoon();
+      if (this.unfiled > 0 || this.indexBehind || this.compactBehind) this.queue.wakeSoon();
     }
     this.checkpointIfDue();
   }
 
-  /** One side transaction; clears indexBehind once the index has caught up. */
+  /**
+   * One side transaction; clears indexBehind once the index has caught up, and unfiled once the
+   * lookups have.
+   */
   private sideWrite(events: EventRow[], trace: TraceRow[], indexLimit = INDEX_STEP): void {
     const indexing = this.indexBehind;
     let indexed: number;
+    let filed: number;
     try {
-      indexed = this.relaxed(() => this.sideTx(events, trace, indexLimit));
+      ({ indexed, filed } = this.relaxed(() => this.sideTx(events, trace, indexLimit)));
     } catch (error) {
       this.counters.failedWrites++;
       throw error;
@@ -994,6 +1047,8 @@ class SqliteStore implements Store {
     this.counters.writeTransactions++;
     this.writtenSinceCheckpoint = true;
     if (indexing && indexed < indexLimit) this.indexBehind = false;
+    // A full step may leave more behind than counted (after a crash, say): another step finds out.
+    this.unfiled = filed < FILE_STEP ? 0 : Math.max(1, this.unfiled - filed);
   }
 
   /**
@@ -1008,6 +1063,30 @@ class SqliteStore implements Store {
       return work();
     } finally {
       this.db.pragma('synchronous = FULL');
+    }
+  }
+
+  private catchUpLookups(): void {
+    // Lookups only: the search index has its own catch-up, where one is due.
+    while (this.unfiled > 0 && !this.closed) this.sideWrite([], [], 0);
+  }
+
+  /**
+   * A query by sample or patient ID reads the unfiled tail too (history.ts); filing it first
+   * keeps that tail short. Also after a commit that left it long.
+   */
+  private fileBeforeLookup(): void {
+    if (this.unfiled === 0 || this.closed || this.readonly) return;
+    try {
+      this.catchUpLookups();
+    } catch (error) {
+      // Nothing is missed meanwhile: readers and the resend check read the tail as well.
+      this.reportFailure({
+        error: storeErrorFrom(error, 'file the ID lookups of new messages'),
+        messages: 0,
+        events: 0,
+        trace: 0,
+      });
     }
   }
 
