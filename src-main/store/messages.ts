@@ -14,6 +14,7 @@ import {
 import { StoreError } from './errors';
 import { SUMMARY_COLUMNS, toSummary, type MessageHistory, type SummaryRow } from './history';
 import type { MessageRow } from './prepare';
+import { exchangeFromJson } from './trace';
 import type {
   CliMessage,
   CliMessageFilter,
@@ -38,6 +39,7 @@ interface DetailRow extends SummaryRow {
   errors: string;
   dedupe_key: string | null;
   profile: string | null;
+  exchange: string | null;
 }
 
 interface CliRow {
@@ -60,6 +62,7 @@ export class MessageTable {
   private readonly updateOutcome: Database.Statement<unknown[]>;
   private readonly deleteOld: Database.Statement<[number, number]>;
   private readonly countRows: Database.Statement<[], number>;
+
   private readonly countResults: Database.Statement<[], number>;
   private readonly selectLookupCounts: Database.Statement<
     [],
@@ -86,12 +89,12 @@ export class MessageTable {
     this.insertMessage = db.prepare(
       `INSERT INTO messages (instrument_id, protocol, direction, received_at, status, ack,
          control_id, dedupe_key, result_count, error_count, sample_ids, patient_ids, test_codes,
-         errors, text, text_is_raw, raw, results, qc, profile)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         errors, text, text_is_raw, raw, results, qc, profile, exchange)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.selectDetail = db.prepare(
       `SELECT ${SUMMARY_COLUMNS}, m.text, m.text_is_raw, m.raw, m.results, m.errors,
-         m.dedupe_key, m.profile
+         m.dedupe_key, m.profile, m.exchange
        FROM messages m WHERE m.id = ?`,
     );
     this.selectResults = db.prepare(
@@ -163,6 +166,7 @@ export class MessageTable {
         row.resultsJson,
         row.qc ? 1 : 0,
         row.profile,
+        row.exchangeJson,
       ).lastInsertRowid,
     );
     return { id, duplicate: false };
@@ -211,6 +215,7 @@ export class MessageTable {
       errors: JSON.parse(row.errors) as MessageError[],
       dedupeKey: row.dedupe_key,
       profile: row.profile,
+      exchange: exchangeFromJson(row.exchange),
     };
   }
 

@@ -356,6 +356,18 @@ const migrations: readonly string[] = [
   -- "Delivered today" on a destination's card, without reading every entry ever delivered.
   CREATE INDEX outbox_delivered ON outbox (destination_id, delivered_at) WHERE state = 'delivered';
   `,
+  /* 10 */ `
+  -- Where a message's bytes lie in the stream of the connection it arrived on (JSON: connection
+  -- and [offset, length] ranges; trace.ts), so that its exchange is found without searching.
+  ALTER TABLE messages ADD COLUMN exchange TEXT;
+  -- A trace row's place in its connection's stream, and, for inbound bytes that are also a stored
+  -- message's, what replaces them: bytes then holds only the bytes no message holds, and refs
+  -- says how to put the row together again (trace.ts). Rows written before keep their bytes.
+  ALTER TABLE trace ADD COLUMN stream_offset INTEGER;
+  ALTER TABLE trace ADD COLUMN refs TEXT;
+  -- Retention deletes no message that a row still refers to (store.ts purge).
+  CREATE INDEX trace_references ON trace (at) WHERE refs IS NOT NULL;
+  `,
 ];
 
 export const SCHEMA_VERSION = migrations.length;

@@ -42,7 +42,7 @@ import {
 } from './outbox';
 import { SearchIndexer } from './search-index';
 import { MessageCompactor } from './compact';
-import { TraceLog } from './trace';
+import { TraceLog, TraceReferences } from './trace';
 import { WalMeter } from './wal-meter';
 import type {
   CheckpointMode,
@@ -301,6 +301,8 @@ class SqliteStore implements Store {
   private readonly history: MessageHistory;
   private readonly events: EventLog;
   private readonly trace: TraceLog;
+  /** Messages committed since the trace was last written, which its inbound rows may refer to. */
+  private readonly references = new TraceReferences();
   private readonly instruments: InstrumentTable;
   private readonly orders: OrderTable;
   private readonly outbox: OutboxTable;
@@ -375,7 +377,7 @@ class SqliteStore implements Store {
     const side = this.db.transaction(
       (events: EventRow[], trace: TraceRow[], indexLimit: number): number => {
         for (const row of events) this.events.insert(row);
-        for (const row of trace) this.trace.insert(row);
+        for (const row of trace) this.trace.insert(row, this.references.encode(row));
         const indexed = this.indexBehind && this.indexer ? this.indexer.indexSome(indexLimit) : 0;
         if (this.compactBehind && this.compactor) {
           const converted = this.compactor.convertSome(COMPACT_STEP);
@@ -764,16 +766,30 @@ class SqliteStore implements Store {
     const traceBefore = time(request.traceBefore, 'traceBefore');
     const eventsBefore =
       request.eventsBefore === undefined ? null : time(request.eventsBefore, 'eventsBefore');
+    // Trace rows still waiting may refer to messages about to go: they are written first.
+    if (!this.closed) this.queue.flushSide();
     return this.write('purge old data', () => {
-      const messages = this.inTransaction(() =>
-        this.messages.deleteBefore(messagesBefore, batchSize),
-      );
       const trace = this.inTransaction(() => this.trace.deleteBefore(traceBefore, batchSize));
+      // A message goes only once no trace row refers to it. Rows refer only to messages stored
+      // after them, so messages older than the oldest referring row are free. When the trace is
+      // kept longer than the messages, its old rows take their bytes back from the messages first.
+      const resolved =
+        traceBefore < messagesBefore
+          ? this.inTransaction(() => this.trace.resolveBefore(messagesBefore, batchSize))
+          : 0;
+      const oldestReference = this.trace.oldestReference();
+      const before =
+        oldestReference === null ? messagesBefore : Math.min(messagesBefore, oldestReference);
+      const messages = this.inTransaction(() => this.messages.deleteBefore(before, batchSize));
       const events =
         eventsBefore === null
           ? 0
           : this.inTransaction(() => this.events.deleteBefore(eventsBefore, batchSize));
-      const more = messages === batchSize || trace === batchSize || events === batchSize;
+      const more =
+        messages === batchSize ||
+        trace === batchSize ||
+        events === batchSize ||
+        resolved === batchSize;
       return { messages, trace, events, more };
     });
   }
@@ -863,6 +879,11 @@ class SqliteStore implements Store {
     }
     this.counters.writeTransactions++;
     this.writtenSinceCheckpoint = true;
+    batch.messages.forEach((row, index) => {
+      const inserted = outcome.messages[index];
+      if (row.exchange === null || !inserted || inserted.duplicate) return;
+      this.references.add(row.instrumentId, inserted.id, row.receivedAt, row.raw, row.exchange);
+    });
     const stored = outcome.messages.filter((o) => !o.duplicate).length;
     if (stored > 0) this.indexBehind = true;
     this.queue.wake();
@@ -914,10 +935,14 @@ class SqliteStore implements Store {
       } catch (error) {
         this.counters.droppedEntries += events.length + trace.length;
         throw error;
+      } finally {
+        // Every row that could refer to those messages has now been written (or dropped).
+        this.references.clear();
       }
       // The rest of a backlog follows in the next turn of the loop, after what waits there.
       if (this.indexBehind || this.compactBehind) this.queue.wakeSoon();
     }
+    this.references.clear();
     this.checkpointIfDue();
   }
 

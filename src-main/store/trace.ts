@@ -1,14 +1,26 @@
 /**
  * The session trace: every chunk of bytes in and out with its time, so that ENQ/ACK/NAK/EOT
  * timing and hex can be shown later for one instrument and connection.
+ *
+ * Inbound bytes that are also a stored message's raw bytes are not kept twice: the links say
+ * where each chunk lies in its connection's stream (`offset`) and where each message's bytes lie
+ * (its exchange, stored with the message), and the side work that writes the trace after the
+ * message's commit stores such a row as the bytes no message holds (ENQ, EOT, VT, FS CR, NAKed
+ * frames, junk) plus references (message ID, offset in raw, length), checked byte for byte
+ * against the message before they replace anything. Reading puts the row together again, so a
+ * reader always gets the bytes exactly as received. Retention never deletes a message a row
+ * still refers to (store.ts purge).
  */
 import type Database from 'better-sqlite3';
+import { StoreError } from './errors';
 import { afterClause, decodeCursor, pageLimit, toPage } from './paging';
 import type { TraceRow } from './prepare';
-import type { Direction, Page, TraceEntry, TraceFilter } from './types';
+import type { Direction, MessageExchange, Page, TraceEntry, TraceFilter } from './types';
 
 const DEFAULT_PAGE = 1000;
 const MAX_PAGE = 10_000;
+/** Shorter runs stay literal: a reference costs about as many bytes as it would save. */
+const MIN_REFERENCE = 16;
 
 interface Row {
   id: number;
@@ -17,7 +29,15 @@ interface Row {
   at: number;
   direction: Direction;
   bytes: Buffer;
+  stream_offset: number | null;
+  refs: string | null;
 }
+
+/**
+ * How a row's bytes are put together: a number takes that many bytes of the row's own `bytes`,
+ * `[messageId, offset, length]` takes bytes of that message's raw.
+ */
+type Part = number | [number, number, number];
 
 export class TraceLog {
   private readonly insertRow: Database.Statement<unknown[]>;
@@ -25,33 +45,61 @@ export class TraceLog {
   private readonly countRows: Database.Statement<[], number>;
   private readonly byInstrument: Database.Statement<unknown[], Row>;
   private readonly byConnection: Database.Statement<unknown[], Row>;
+  private readonly rawOf: Database.Statement<[number], Buffer>;
+  private readonly oldestRef: Database.Statement<[], number | null>;
+  private readonly referring: Database.Statement<[number, number], Row>;
+  private readonly restore: Database.Statement<[Buffer, number]>;
+  private readonly countRefs: Database.Statement<[], number>;
 
   constructor(db: Database.Database) {
     this.insertRow = db.prepare(
-      `INSERT INTO trace (instrument_id, connection_id, at, direction, bytes)
-       VALUES (?, ?, ?, ?, ?)`,
+      `INSERT INTO trace (instrument_id, connection_id, at, direction, bytes, stream_offset, refs)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
     );
     this.deleteOld = db.prepare(
       `DELETE FROM trace WHERE id IN (
          SELECT id FROM trace WHERE at < ? ORDER BY at, id LIMIT ?)`,
     );
     this.countRows = db.prepare<[], number>('SELECT count(*) FROM trace').pluck();
+    const columns = 'id, instrument_id, connection_id, at, direction, bytes, stream_offset, refs';
     const select = (connection: string): Database.Statement<unknown[], Row> =>
       db.prepare(
-        `SELECT id, instrument_id, connection_id, at, direction, bytes FROM trace
+        `SELECT ${columns} FROM trace
          WHERE instrument_id = ? ${connection} AND at >= ? AND at < ?
            AND ${afterClause('at', 'id', 'asc')}
          ORDER BY at, id LIMIT ?`,
       );
     this.byInstrument = select('');
     this.byConnection = select('AND connection_id = ?');
+    this.rawOf = db.prepare<[number], Buffer>('SELECT raw FROM messages WHERE id = ?').pluck();
+    this.oldestRef = db
+      .prepare<[], number | null>(
+        'SELECT at FROM trace INDEXED BY trace_references WHERE refs IS NOT NULL ORDER BY at LIMIT 1',
+      )
+      .pluck();
+    this.referring = db.prepare(
+      `SELECT ${columns} FROM trace INDEXED BY trace_references
+       WHERE refs IS NOT NULL AND at < ? ORDER BY at LIMIT ?`,
+    );
+    this.restore = db.prepare('UPDATE trace SET bytes = ?, refs = NULL WHERE id = ?');
+    this.countRefs = db
+      .prepare<[], number>('SELECT count(*) FROM trace WHERE refs IS NOT NULL')
+      .pluck();
   }
 
-  /** Call inside a write transaction. */
-  insert(row: TraceRow): number {
-    const { instrumentId, connectionId, at, direction, bytes } = row;
+  /** Call inside a write transaction. `stored`: the row as stored (literal bytes, references). */
+  insert(row: TraceRow, stored?: { bytes: Buffer; refs: string | null }): number {
+    const { instrumentId, connectionId, at, direction } = row;
     return Number(
-      this.insertRow.run(instrumentId, connectionId, at, direction, bytes).lastInsertRowid,
+      this.insertRow.run(
+        instrumentId,
+        connectionId,
+        at,
+        direction,
+        stored?.bytes ?? row.bytes,
+        row.offset,
+        stored?.refs ?? null,
+      ).lastInsertRowid,
     );
   }
 
@@ -60,8 +108,29 @@ export class TraceLog {
     return this.deleteOld.run(time, batchSize).changes;
   }
 
+  /** Time of the oldest row that refers to a message; null when none does. */
+  oldestReference(): number | null {
+    return this.oldestRef.get() ?? null;
+  }
+
+  /**
+   * Call inside a write transaction. Gives up to `batchSize` rows older than `time` their bytes
+   * back from the messages they refer to, so those messages may go; returns how many.
+   */
+  resolveBefore(time: number, batchSize: number): number {
+    const rows = this.referring.all(time, batchSize);
+    const raws = new Map<number, Buffer>();
+    for (const row of rows) this.restore.run(this.assemble(row, raws), row.id);
+    return rows.length;
+  }
+
   count(): number {
     return this.countRows.get() ?? 0;
+  }
+
+  /** Rows that hold references instead of some of their bytes. */
+  countReferring(): number {
+    return this.countRefs.get() ?? 0;
   }
 
   /** Oldest first, as the bytes went. */
@@ -87,17 +156,202 @@ export class TraceLog {
             after.id,
             limit + 1,
           );
-    return toPage(rows, limit, (row) => ({ time: row.at, id: row.id }), toEntry);
+    const raws = new Map<number, Buffer>();
+    return toPage(
+      rows,
+      limit,
+      (row) => ({ time: row.at, id: row.id }),
+      (row) => this.toEntry(row, raws),
+    );
+  }
+
+  private toEntry(row: Row, raws: Map<number, Buffer>): TraceEntry {
+    return {
+      id: row.id,
+      instrumentId: row.instrument_id,
+      connectionId: row.connection_id,
+      at: row.at,
+      direction: row.direction,
+      bytes: this.assemble(row, raws),
+      ...(row.stream_offset === null ? {} : { offset: row.stream_offset }),
+    };
+  }
+
+  /** The row's bytes as received. */
+  private assemble(row: Row, raws: Map<number, Buffer>): Buffer {
+    if (row.refs === null) return row.bytes;
+    const parts = JSON.parse(row.refs) as Part[];
+    const out: Buffer[] = [];
+    let own = 0;
+    for (const part of parts) {
+      if (typeof part === 'number') {
+        out.push(row.bytes.subarray(own, own + part));
+        own += part;
+        continue;
+      }
+      const [messageId, offset, length] = part;
+      let raw = raws.get(messageId);
+      if (raw === undefined) {
+        raw = this.rawOf.get(messageId);
+        if (raw === undefined) {
+          throw new StoreError(
+            'STORE_CORRUPT',
+            `trace row ${row.id} refers to message ${messageId}, which is not in the database`,
+          );
+        }
+        raws.set(messageId, raw);
+      }
+      out.push(raw.subarray(offset, offset + length));
+    }
+    return Buffer.concat(out);
   }
 }
 
-function toEntry(row: Row): TraceEntry {
-  return {
-    id: row.id,
-    instrumentId: row.instrument_id,
-    connectionId: row.connection_id,
-    at: row.at,
-    direction: row.direction,
-    bytes: row.bytes,
-  };
+/** A stored message's bytes that trace rows written later may refer to. */
+interface Span {
+  /** Stream offsets, end exclusive. */
+  start: number;
+  end: number;
+  messageId: number;
+  /** Where the span's first byte lies in raw. */
+  rawOffset: number;
+  raw: Buffer;
+  receivedAt: number;
+}
+
+/**
+ * The messages committed since the side work last wrote the trace, by connection: their bytes
+ * were traced before they were parsed, so the rows that may refer to them are either waiting to
+ * be written now or already written (and keep their bytes). Forgotten after every side write.
+ */
+export class TraceReferences {
+  private readonly spans = new Map<string, Span[]>();
+  /** Connections whose spans came out of stream order (a message stored before an earlier one). */
+  private readonly unsorted = new Set<Span[]>();
+
+  get size(): number {
+    return this.spans.size;
+  }
+
+  add(
+    instrumentId: string,
+    messageId: number,
+    receivedAt: number,
+    raw: Buffer,
+    exchange: MessageExchange,
+  ): void {
+    const key = connectionKey(instrumentId, exchange.connectionId);
+    let list = this.spans.get(key);
+    if (!list) {
+      list = [];
+      this.spans.set(key, list);
+    }
+    let rawOffset = 0;
+    for (const [start, length] of exchange.ranges) {
+      const last = list.at(-1);
+      if (last && (last.start > start || last.end > start + length)) this.unsorted.add(list);
+      list.push({ start, end: start + length, messageId, rawOffset, raw, receivedAt });
+      rawOffset += length;
+    }
+  }
+
+  clear(): void {
+    this.spans.clear();
+    this.unsorted.clear();
+  }
+
+  /**
+   * The row as stored: its bytes that no committed message holds, and the references that stand
+   * for the rest (null: the row keeps all its bytes).
+   */
+  encode(row: TraceRow): { bytes: Buffer; refs: string | null } {
+    const literal = { bytes: row.bytes, refs: null };
+    if (row.direction !== 'in' || row.offset === null || this.spans.size === 0) return literal;
+    const list = this.spans.get(connectionKey(row.instrumentId, row.connectionId));
+    if (!list) return literal;
+    if (this.unsorted.delete(list)) list.sort((a, b) => a.start - b.start || a.end - b.end);
+    const start = row.offset;
+    const end = start + row.bytes.length;
+    const parts: Part[] = [];
+    const own: Buffer[] = [];
+    let at = start; // the first byte of the row not yet placed
+    for (let index = firstEndingAfter(list, start); index < list.length; index++) {
+      const span = list[index]!;
+      if (span.start >= end) break;
+      // A reference only to a message stored after the bytes came: retention relies on it.
+      if (span.end <= at || span.receivedAt < row.at) continue;
+      const from = Math.max(at, span.start);
+      const to = Math.min(end, span.end);
+      if (to - from < MIN_REFERENCE) continue;
+      const rawFrom = span.rawOffset + (from - span.start);
+      const theirs = span.raw.subarray(rawFrom, rawFrom + (to - from));
+      if (!theirs.equals(row.bytes.subarray(from - start, to - start))) continue;
+      if (from > at) {
+        own.push(row.bytes.subarray(at - start, from - start));
+        parts.push(from - at);
+      }
+      parts.push([span.messageId, rawFrom, to - from]);
+      at = to;
+    }
+    if (parts.length === 0) return literal;
+    if (at < end) {
+      own.push(row.bytes.subarray(at - start));
+      parts.push(end - at);
+    }
+    return { bytes: Buffer.concat(own), refs: JSON.stringify(parts) };
+  }
+}
+
+/**
+ * The first span that ends after `offset`. Spans are sorted by start and do not overlap but for
+ * a frame two messages share (the same range twice), so their ends are sorted too.
+ */
+function firstEndingAfter(list: readonly Span[], offset: number): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (list[mid]!.end <= offset) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function connectionKey(instrumentId: string, connectionId: string): string {
+  return `${instrumentId}\u0000${connectionId}`;
+}
+
+/** The exchange as stored: `{"c": connection, "r": [offset, length, gap, length, ...]}`. */
+export function exchangeToJson(exchange: MessageExchange): string {
+  const flat: number[] = [];
+  let end = 0;
+  exchange.ranges.forEach(([offset, length], index) => {
+    flat.push(index === 0 ? offset : offset - end, length);
+    end = offset + length;
+  });
+  return JSON.stringify({ c: exchange.connectionId, r: flat });
+}
+
+/** Null for a message stored without one (or anything unreadable: the view falls back). */
+export function exchangeFromJson(text: string | null): MessageExchange | null {
+  if (text === null) return null;
+  try {
+    const value = JSON.parse(text) as { c?: unknown; r?: unknown };
+    if (typeof value.c !== 'string' || !Array.isArray(value.r) || value.r.length % 2 !== 0) {
+      return null;
+    }
+    const ranges: [number, number][] = [];
+    let end = 0;
+    for (let i = 0; i < value.r.length; i += 2) {
+      const gap = value.r[i] as unknown;
+      const length = value.r[i + 1] as unknown;
+      if (typeof gap !== 'number' || typeof length !== 'number') return null;
+      const offset = end + gap;
+      ranges.push([offset, length]);
+      end = offset + length;
+    }
+    return { connectionId: value.c, ranges };
+  } catch {
+    return null;
+  }
 }
