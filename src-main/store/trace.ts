@@ -20,7 +20,7 @@ import type { Direction, MessageExchange, Page, TraceEntry, TraceFilter } from '
 const DEFAULT_PAGE = 1000;
 const MAX_PAGE = 10_000;
 /** Shorter runs stay literal: a reference costs about as many bytes as it would save. */
-const MIN_REFERENCE = 16;
+export const MIN_REFERENCE = 16;
 
 interface Row {
   id: number;
