@@ -27,8 +27,23 @@ import {
 import { fmt, type Row, type Suite, type SuiteReport } from './support';
 
 const RESULTS = 20;
+const FEW_RESULTS = 3;
 const MANY = 50;
-const SENDERS = [1, MANY] as const;
+
+/**
+ * What each server is driven with, in this order against the same process: one sender, then
+ * MANY at once, with the 2.9 KB ORU; then one sender with a small ORU (3 OBX).
+ */
+interface Phase {
+  key: string;
+  senders: number;
+  results: number;
+}
+const PHASES: readonly Phase[] = [
+  { key: '1', senders: 1, results: RESULTS },
+  { key: String(MANY), senders: MANY, results: RESULTS },
+  { key: `1x${FEW_RESULTS}`, senders: 1, results: FEW_RESULTS },
+];
 const PYTHON = '/usr/bin/python3';
 
 /** The sending side (bench/load.ts) in a child process of its own for the whole suite. */
@@ -234,43 +249,43 @@ async function runServer(
   load: LoadClient,
   timing: Timing,
   nextTag: () => string,
-): Promise<Map<number, Outcome>> {
-  const outcomes = new Map<number, Outcome>();
+): Promise<Map<string, Outcome>> {
+  const outcomes = new Map<string, Outcome>();
   let started: Started;
   try {
     started = await kind.start(work);
   } catch (error) {
     const why = error instanceof Error ? error.message : String(error);
-    for (const senders of SENDERS) outcomes.set(senders, { unavailable: why });
+    for (const phase of PHASES) outcomes.set(phase.key, { unavailable: why });
     return outcomes;
   }
   const { server } = started;
   if (server.note) serverNotes.set(kind.key, server.note);
   let ackedTotal = 0;
   try {
-    for (const senders of SENDERS) {
+    for (const phase of PHASES) {
       let cpuAtStart = NaN;
       try {
         const result = await load.run(
           {
             kind: 'hl7',
             port: server.port,
-            connections: senders,
-            results: RESULTS,
+            connections: phase.senders,
+            results: phase.results,
             tag: nextTag(),
             ...timing,
           },
           () => (cpuAtStart = cpuMsOf(server.pid)),
         );
         ackedTotal += result.ackedTotal;
-        outcomes.set(senders, {
+        outcomes.set(phase.key, {
           load: result,
           serverCpuMs: cpuMsOf(server.pid) - cpuAtStart,
           peakRssBytes: memoryOf(server.pid, 'VmHWM'),
         });
       } catch (error) {
         const why = error instanceof Error ? error.message : String(error);
-        outcomes.set(senders, { unavailable: why });
+        outcomes.set(phase.key, { unavailable: why });
       }
     }
   } finally {
@@ -322,6 +337,68 @@ function limits(byRound: Map<string, Outcome>[]): string[] {
   return lines;
 }
 
+type RatioOf = (a: string, b: string) => { value: number; text: string } | null;
+
+/**
+ * The goals for the store's write path, as the `serve` process meets them here: CPU per stored
+ * message (FULL), sequential small ORUs against python-hl7, many senders against node-hl7-server.
+ */
+function storeGoals(byRound: Map<string, Outcome>[], ratioOf: RatioOf): string[] {
+  const medianOf = (key: string, value: (m: Measured) => number): number | null => {
+    const each = byRound
+      .map((round) => round.get(key))
+      .filter(measured)
+      .map(value);
+    return each.length > 0 ? median(each) : null;
+  };
+  const cpu = (key: string) =>
+    medianOf(key, (m) => (m.serverCpuMs * 1000) / Math.max(1, m.load.messages));
+  const cpuRows = [
+    [`full/1`, `${RESULTS} OBX, 1 sender`],
+    [`full/1x${FEW_RESULTS}`, `${FEW_RESULTS} OBX, 1 sender`],
+    [`full/${MANY}`, `${RESULTS} OBX, ${MANY} senders`],
+  ] as const;
+  const lines: string[] = [];
+  const known = cpuRows.flatMap(([key, label]) => {
+    const value = cpu(key);
+    return value === null ? [] : [{ label, value }];
+  });
+  lines.push(
+    `gateway \`serve\` FULL, server CPU per stored message: ` +
+      (known.length > 0
+        ? known.map((e) => `${fmt(e.value)} µs (${e.label})`).join(', ') +
+          `; goal ≤ 300 µs: ${known.every((e) => e.value <= 300) ? 'met' : 'missed'}`
+        : 'unavailable'),
+  );
+  const ratioGoal = (what: string, a: string, b: string, target: number): string => {
+    const r = ratioOf(a, b);
+    if (!r) return `${what}: unavailable (a row has no figures); goal ≥ ${target}×`;
+    return `${what} = ${r.text}; goal ≥ ${target}×: ${r.value >= target ? 'met' : 'missed'}`;
+  };
+  lines.push(
+    ratioGoal(
+      `1 sender, ${FEW_RESULTS} OBX: gateway FULL / python-hl7 asyncio`,
+      `full/1x${FEW_RESULTS}`,
+      `pyAsyncio/1x${FEW_RESULTS}`,
+      1.5,
+    ),
+    ratioGoal(
+      `${MANY} senders: gateway FULL / node-hl7-server`,
+      `full/${MANY}`,
+      `nodeHl7/${MANY}`,
+      1,
+    ),
+  );
+  const p99 = medianOf(`full/${MANY}`, (m) => m.load.p99Ms);
+  lines.push(
+    `${MANY} senders: gateway FULL ACK p99 = ` +
+      (p99 === null
+        ? 'unavailable'
+        : `${fmt(p99, 2)} ms; goal ≤ 30 ms: ${p99 <= 30 ? 'met' : 'missed'}`),
+  );
+  return lines;
+}
+
 function perSecond(m: Measured): number {
   return (m.load.messages / m.load.elapsedMs) * 1000;
 }
@@ -360,7 +437,7 @@ export const compareSuite: Suite = async ({ quick }) => {
       const results = new Map<string, Outcome>();
       for (const kind of kinds) {
         const outcomes = await runServer(kind, work, load, timing, nextTag);
-        for (const [senders, outcome] of outcomes) results.set(`${kind.key}/${senders}`, outcome);
+        for (const [phase, outcome] of outcomes) results.set(`${kind.key}/${phase}`, outcome);
       }
       byRound.push(results);
     }
@@ -386,8 +463,8 @@ function report(
   const rows: Row[] = [];
   const notes: string[] = [];
   for (const kind of kinds) {
-    for (const senders of SENDERS) {
-      const key = `${kind.key}/${senders}`;
+    for (const { key: phase, senders, results } of PHASES) {
+      const key = `${kind.key}/${phase}`;
       const all = runs(key);
       const ok = all.filter(measured);
       if (ok.length === 0) {
@@ -395,6 +472,7 @@ function report(
         rows.push({
           name: nameOf(kind),
           senders,
+          OBX: results,
           'messages/s': `unavailable: ${why?.unavailable ?? 'not run'}`,
           'rounds min–max': '-',
           'p50 ms': '-',
@@ -413,6 +491,7 @@ function report(
       rows.push({
         name: nameOf(kind),
         senders,
+        OBX: results,
         'messages/s': fmt(perSecond(m)),
         'rounds min–max':
           ok.length > 1 ? `${fmt(Math.min(...rates))}–${fmt(Math.max(...rates))}` : '-',
@@ -426,11 +505,11 @@ function report(
       for (const [round, outcome] of all.entries()) {
         if (outcome && 'unavailable' in outcome) {
           notes.push(
-            `${kind.name}, ${senders} sender(s), round ${round + 1}: ${outcome.unavailable}`,
+            `${kind.name}, ${senders} sender(s), ${results} OBX, round ${round + 1}: ${outcome.unavailable}`,
           );
         } else if (outcome && outcome.load.failed > 0) {
           notes.push(
-            `${kind.name}, ${senders} sender(s), round ${round + 1}: ${outcome.load.failed} not ` +
+            `${kind.name}, ${senders} sender(s), ${results} OBX, round ${round + 1}: ${outcome.load.failed} not ` +
               `acknowledged, first: ${outcome.load.firstError}`,
           );
         }
@@ -457,8 +536,8 @@ function report(
   const info = (what: string, a: string, b: string) =>
     `${what} = ${ratioOf(a, b)?.text ?? 'unavailable'}`;
 
-  const ratios: string[] = [];
-  for (const senders of SENDERS) {
+  const ratios: string[] = [...storeGoals(byRound, ratioOf)];
+  for (const senders of [1, MANY]) {
     const label = senders === 1 ? '1 sender' : `${senders} senders`;
     ratios.push(
       goal(
@@ -508,7 +587,7 @@ function report(
     `includes the 1-sender run before it). The senders are bench/load.ts in one more process: each ` +
     `connection sends an ORU^R01 with ${RESULTS} OBX (${sample ? fmt(sample.load.bytesPerMessage) : '≈2,900'} bytes framed, ` +
     `UTF-8, a unique control ID each) and waits for the answer before sending the next; ` +
-    `1 connection, then ${MANY} at once, against the same server process. The gateway is the ` +
+    `1 connection, then ${MANY} at once, then 1 connection sending an ORU^R01 with ${FEW_RESULTS} OBX, against the same server process. The gateway is the ` +
     `CLI \`serve --config F --db F --log json --durability full|normal\` with one HL7 server ` +
     `link (maxConnections ${MANY}), logging every message as a JSON line to a file; it ` +
     `commits each message to SQLite before its ACK, and after each server's run its database ` +
