@@ -160,7 +160,8 @@ export function exchangeAt(
     if (!piece.equals(raw.subarray(at, at + length))) return null;
     at += length;
   }
-  const span = message.protocol === 'astm' ? astmWiden(stream, from, to) : hl7Widen(stream, from, to);
+  const span =
+    message.protocol === 'astm' ? astmWiden(stream, from, to) : hl7Widen(stream, from, to);
   const relative = starts.map((start) => start - base);
   const connectionRows = rows.filter((row) => row.connectionId === exchange.connectionId);
   const indexOf = new Map(connectionRows.map((row, index) => [row, index]));
