@@ -368,6 +368,18 @@ const migrations: readonly string[] = [
   -- Retention deletes no message that a row still refers to (store.ts purge).
   CREATE INDEX trace_references ON trace (at) WHERE refs IS NOT NULL;
   `,
+  /* 11 */ `
+  -- The trace is rows more than bytes (ASTM: a row per frame and per ACK), and every index is an
+  -- entry per row: retention now goes instrument by instrument over trace_by_instrument, and
+  -- remembers up to when rows hold no references instead of indexing those that do.
+  DROP INDEX trace_by_time;
+  DROP INDEX trace_references;
+  -- Every trace row older than this holds all its bytes (trace.ts).
+  CREATE TABLE trace_resolved (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    before INTEGER NOT NULL
+  ) STRICT;
+  `,
 ];
 
 export const SCHEMA_VERSION = migrations.length;

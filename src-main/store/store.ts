@@ -377,7 +377,12 @@ class SqliteStore implements Store {
     const side = this.db.transaction(
       (events: EventRow[], trace: TraceRow[], indexLimit: number): number => {
         for (const row of events) this.events.insert(row);
-        for (const row of trace) this.trace.insert(row, this.references.encode(row));
+        if (trace.length > 0) {
+          const resolvedBefore = this.references.size > 0 ? this.trace.resolvedBefore() : 0;
+          for (const row of trace) {
+            this.trace.insert(row, this.references.encode(row, resolvedBefore));
+          }
+        }
         const indexed = this.indexBehind && this.indexer ? this.indexer.indexSome(indexLimit) : 0;
         if (this.compactBehind && this.compactor) {
           const converted = this.compactor.convertSome(COMPACT_STEP);
@@ -771,15 +776,13 @@ class SqliteStore implements Store {
     return this.write('purge old data', () => {
       const trace = this.inTransaction(() => this.trace.deleteBefore(traceBefore, batchSize));
       // A message goes only once no trace row refers to it. Rows refer only to messages stored
-      // after them, so messages older than the oldest referring row are free. When the trace is
-      // kept longer than the messages, its old rows take their bytes back from the messages first.
+      // after them, so messages older than the oldest row that may refer to one are free. When
+      // the trace is kept longer than the messages, its old rows take their bytes back first.
       const resolved =
         traceBefore < messagesBefore
           ? this.inTransaction(() => this.trace.resolveBefore(messagesBefore, batchSize))
           : 0;
-      const oldestReference = this.trace.oldestReference();
-      const before =
-        oldestReference === null ? messagesBefore : Math.min(messagesBefore, oldestReference);
+      const before = Math.min(messagesBefore, this.trace.referenceFreeBefore());
       const messages = this.inTransaction(() => this.messages.deleteBefore(before, batchSize));
       const events =
         eventsBefore === null

@@ -41,24 +41,23 @@ type Part = number | [number, number, number];
 
 export class TraceLog {
   private readonly insertRow: Database.Statement<unknown[]>;
-  private readonly deleteOld: Database.Statement<[number, number]>;
   private readonly countRows: Database.Statement<[], number>;
   private readonly byInstrument: Database.Statement<unknown[], Row>;
   private readonly byConnection: Database.Statement<unknown[], Row>;
   private readonly rawOf: Database.Statement<[number], Buffer>;
-  private readonly oldestRef: Database.Statement<[], number | null>;
-  private readonly referring: Database.Statement<[number, number], Row>;
+  private readonly instrumentIds: Database.Statement<[], string>;
+  private readonly deleteOldOf: Database.Statement<[string, number, number]>;
+  private readonly oldestOf: Database.Statement<[string], number | null>;
+  private readonly referring: Database.Statement<[string, number, number, number], Row>;
   private readonly restore: Database.Statement<[Buffer, number]>;
   private readonly countRefs: Database.Statement<[], number>;
+  private readonly selectResolved: Database.Statement<[], number>;
+  private readonly saveResolved: Database.Statement<[number]>;
 
   constructor(db: Database.Database) {
     this.insertRow = db.prepare(
       `INSERT INTO trace (instrument_id, connection_id, at, direction, bytes, stream_offset, refs)
        VALUES (?, ?, ?, ?, ?, ?, ?)`,
-    );
-    this.deleteOld = db.prepare(
-      `DELETE FROM trace WHERE id IN (
-         SELECT id FROM trace WHERE at < ? ORDER BY at, id LIMIT ?)`,
     );
     this.countRows = db.prepare<[], number>('SELECT count(*) FROM trace').pluck();
     const columns = 'id, instrument_id, connection_id, at, direction, bytes, stream_offset, refs';
@@ -72,19 +71,40 @@ export class TraceLog {
     this.byInstrument = select('');
     this.byConnection = select('AND connection_id = ?');
     this.rawOf = db.prepare<[number], Buffer>('SELECT raw FROM messages WHERE id = ?').pluck();
-    this.oldestRef = db
-      .prepare<[], number | null>(
-        'SELECT at FROM trace INDEXED BY trace_references WHERE refs IS NOT NULL ORDER BY at LIMIT 1',
+    // The instruments with trace rows, one index probe each (a skip-scan of trace_by_instrument).
+    this.instrumentIds = db
+      .prepare<[], string>(
+        `WITH RECURSIVE ids(id) AS (
+           SELECT min(instrument_id) FROM trace
+           UNION ALL
+           SELECT (SELECT min(instrument_id) FROM trace WHERE instrument_id > ids.id)
+           FROM ids WHERE ids.id IS NOT NULL)
+         SELECT id FROM ids WHERE id IS NOT NULL`,
       )
       .pluck();
+    this.deleteOldOf = db.prepare(
+      `DELETE FROM trace WHERE id IN (
+         SELECT id FROM trace WHERE instrument_id = ? AND at < ? ORDER BY at LIMIT ?)`,
+    );
+    this.oldestOf = db
+      .prepare<[string], number | null>('SELECT min(at) FROM trace WHERE instrument_id = ?')
+      .pluck();
     this.referring = db.prepare(
-      `SELECT ${columns} FROM trace INDEXED BY trace_references
-       WHERE refs IS NOT NULL AND at < ? ORDER BY at LIMIT ?`,
+      `SELECT ${columns} FROM trace
+       WHERE instrument_id = ? AND at >= ? AND at < ? AND refs IS NOT NULL
+       ORDER BY at LIMIT ?`,
     );
     this.restore = db.prepare('UPDATE trace SET bytes = ?, refs = NULL WHERE id = ?');
     this.countRefs = db
       .prepare<[], number>('SELECT count(*) FROM trace WHERE refs IS NOT NULL')
       .pluck();
+    this.selectResolved = db
+      .prepare<[], number>('SELECT before FROM trace_resolved WHERE id = 1')
+      .pluck();
+    this.saveResolved = db.prepare(
+      `INSERT INTO trace_resolved (id, before) VALUES (1, ?)
+       ON CONFLICT (id) DO UPDATE SET before = max(before, excluded.before)`,
+    );
   }
 
   /** Call inside a write transaction. `stored`: the row as stored (literal bytes, references). */
@@ -103,25 +123,57 @@ export class TraceLog {
     );
   }
 
-  /** Call inside a write transaction. */
+  /** Call inside a write transaction: up to `batchSize` rows older than `time`. */
   deleteBefore(time: number, batchSize: number): number {
-    return this.deleteOld.run(time, batchSize).changes;
+    let deleted = 0;
+    for (const instrumentId of this.instrumentIds.all()) {
+      if (deleted >= batchSize) break;
+      deleted += this.deleteOldOf.run(instrumentId, time, batchSize - deleted).changes;
+    }
+    return deleted;
   }
 
-  /** Time of the oldest row that refers to a message; null when none does. */
-  oldestReference(): number | null {
-    return this.oldestRef.get() ?? null;
+  /** Every row older than this holds all its bytes. */
+  resolvedBefore(): number {
+    return this.selectResolved.get() ?? 0;
+  }
+
+  /**
+   * Messages stored before this time are referred to by no row: a row refers only to messages
+   * stored after it came, and the rows older than this either hold all their bytes or are gone.
+   */
+  referenceFreeBefore(): number {
+    let oldest = Number.POSITIVE_INFINITY;
+    for (const instrumentId of this.instrumentIds.all()) {
+      oldest = Math.min(oldest, this.oldestOf.get(instrumentId) ?? oldest);
+    }
+    return Math.max(this.resolvedBefore(), oldest);
   }
 
   /**
    * Call inside a write transaction. Gives up to `batchSize` rows older than `time` their bytes
-   * back from the messages they refer to, so those messages may go; returns how many.
+   * back from the messages they refer to, so those messages may go; returns how many. Once none
+   * is left, remembers it, so that later calls start there.
    */
   resolveBefore(time: number, batchSize: number): number {
-    const rows = this.referring.all(time, batchSize);
+    const from = this.resolvedBefore();
+    if (from >= time) return 0;
     const raws = new Map<number, Buffer>();
-    for (const row of rows) this.restore.run(this.assemble(row, raws), row.id);
-    return rows.length;
+    let resolved = 0;
+    let done = time;
+    for (const instrumentId of this.instrumentIds.all()) {
+      if (resolved >= batchSize) {
+        done = from;
+        break;
+      }
+      const rows = this.referring.all(instrumentId, from, time, batchSize - resolved);
+      for (const row of rows) this.restore.run(this.assemble(row, raws), row.id);
+      resolved += rows.length;
+      // Rows at the last one's time may remain; everything before it is done.
+      if (resolved >= batchSize && rows.length > 0) done = Math.min(done, rows.at(-1)!.at);
+    }
+    if (done > from) this.saveResolved.run(done);
+    return resolved;
   }
 
   count(): number {
@@ -264,9 +316,11 @@ export class TraceReferences {
    * The row as stored: its bytes that no committed message holds, and the references that stand
    * for the rest (null: the row keeps all its bytes).
    */
-  encode(row: TraceRow): { bytes: Buffer; refs: string | null } {
+  encode(row: TraceRow, resolvedBefore = 0): { bytes: Buffer; refs: string | null } {
     const literal = { bytes: row.bytes, refs: null };
     if (row.direction !== 'in' || row.offset === null || this.spans.size === 0) return literal;
+    // Retention counts on rows older than that holding all their bytes (a clock set back).
+    if (row.at < resolvedBefore) return literal;
     const list = this.spans.get(connectionKey(row.instrumentId, row.connectionId));
     if (!list) return literal;
     if (this.unsorted.delete(list)) list.sort((a, b) => a.start - b.start || a.end - b.end);

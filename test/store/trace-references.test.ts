@@ -386,6 +386,56 @@ describe('retention never leaves a trace row referring to a deleted message', ()
     expect(store.counts()).toMatchObject({ messages: 0, trace: 0 });
   });
 
+  it('remembers the rows that gave their bytes back; a row from before then never refers', async () => {
+    await traced('first', T0);
+    store.purge({ messagesBefore: T0 + 100, traceBefore: T0 - 1, batchSize: 10 });
+    expect(store.counts()).toMatchObject({ messages: 0, trace: 1 });
+    // A clock set back: bytes stamped before that point stay whole even though a message holds them.
+    const line = new Line('late');
+    const read = frameMllp(payload);
+    store.enqueueTrace({
+      instrumentId: 'an1',
+      connectionId: 'late',
+      at: T0 + 50,
+      direction: 'in',
+      bytes: read,
+      offset: 0,
+    });
+    await store.enqueue({
+      ...inbound('hl7', payload, 'late', [[1, payload.length]]),
+      receivedAt: T0 + 60,
+    });
+    store.flush();
+    expect(line.stored()).toMatchObject({ referring: 0, bytes: read.length });
+    store.purge({ messagesBefore: T0 + 100, traceBefore: T0 - 1, batchSize: 10 });
+    expect(store.counts()).toMatchObject({ messages: 0, trace: 2 });
+    expect(line.inbound()).toEqual(read);
+  });
+
+  it('purges the trace of every instrument, a batch at a time', () => {
+    const rows = ['an1', 'an2', 'an3'].flatMap((instrumentId) =>
+      Array.from({ length: 5 }, (_, i) => ({
+        instrumentId,
+        connectionId: 'c',
+        at: T0 + i,
+        direction: 'in' as const,
+        bytes: Buffer.from('x'),
+      })),
+    );
+    store.appendTrace(rows);
+    const first = store.purge({ messagesBefore: 0, traceBefore: T0 + 3, batchSize: 4 });
+    expect(first).toMatchObject({ trace: 4, more: true });
+    const second = store.purge({ messagesBefore: 0, traceBefore: T0 + 3, batchSize: 4 });
+    expect(second).toMatchObject({ trace: 4, more: true });
+    const third = store.purge({ messagesBefore: 0, traceBefore: T0 + 3, batchSize: 4 });
+    expect(third).toMatchObject({ trace: 1, more: false });
+    expect(store.counts().trace).toBe(6);
+    for (const instrumentId of ['an1', 'an2', 'an3']) {
+      const left = store.getTrace({ instrumentId, from: 0, to: T0 + 10 }).items;
+      expect(left.map((r) => r.at)).toEqual([T0 + 3, T0 + 4]);
+    }
+  });
+
   it('keeps messages whose rows are kept, while their own retention allows', async () => {
     const line = await traced('kept', T0);
     store.purge({ messagesBefore: T0 - 1, traceBefore: T0 + 1, batchSize: 10 });
