@@ -267,6 +267,8 @@ export interface StoreTestHooks {
   explainMessageQuery(filter?: MessageFilter): string[];
   /** Messages the search indexes list for `search` before each is checked. */
   searchIndexCandidates(search: string): number[];
+  /** The side work now, as its timer runs it (trace rows may stay held for their message). */
+  runSideWork(): void;
 }
 
 export function openStore(options: StoreOptions): Store {
@@ -456,6 +458,7 @@ class SqliteStore implements Store {
   flush(): void {
     if (this.closed) return;
     this.queue.flush();
+    this.writeHeldTrace();
     this.catchUpIndex();
   }
 
@@ -525,7 +528,10 @@ class SqliteStore implements Store {
 
   getTrace(filter: TraceFilter): Page<TraceEntry> {
     // A reader sees every chunk that crossed the wire so far, also those still queued.
-    if (!this.closed && !this.readonly) this.queue.flushSide();
+    if (!this.closed && !this.readonly) {
+      this.queue.flushSide();
+      this.writeHeldTrace();
+    }
     return this.read('read the trace', () => this.trace.get(filter));
   }
 
@@ -772,7 +778,10 @@ class SqliteStore implements Store {
     const eventsBefore =
       request.eventsBefore === undefined ? null : time(request.eventsBefore, 'eventsBefore');
     // Trace rows still waiting may refer to messages about to go: they are written first.
-    if (!this.closed) this.queue.flushSide();
+    if (!this.closed) {
+      this.queue.flushSide();
+      this.writeHeldTrace();
+    }
     return this.write('purge old data', () => {
       const trace = this.inTransaction(() => this.trace.deleteBefore(traceBefore, batchSize));
       // A message goes only once no trace row refers to it. Rows refer only to messages stored
@@ -854,6 +863,7 @@ class SqliteStore implements Store {
     if (this.closed) return;
     try {
       this.queue.close();
+      this.writeHeldTrace();
       this.catchUpIndex();
       this.walMeter?.read();
     } finally {
@@ -930,8 +940,10 @@ class SqliteStore implements Store {
    * The queue's side work: events and trace entries, a batch of the search index, and a passive
    * checkpoint when one is due, none of it in a commit that an acknowledgement waits for.
    */
-  private sideWork(events: EventRow[], trace: TraceRow[]): void {
+  private sideWork(events: EventRow[], queued: TraceRow[], all = false): void {
     if (this.closed) return;
+    // Trace rows whose bytes may yet be a message's wait for its commit (trace.ts).
+    const trace = this.references.take(queued, all);
     if (events.length > 0 || trace.length > 0 || this.indexBehind || this.compactBehind) {
       try {
         this.sideWrite(events, trace);
@@ -939,14 +951,36 @@ class SqliteStore implements Store {
         this.counters.droppedEntries += events.length + trace.length;
         throw error;
       } finally {
-        // Every row that could refer to those messages has now been written (or dropped).
-        this.references.clear();
+        this.references.prune();
       }
       // The rest of a backlog follows in the next turn of the loop, after what waits there.
       if (this.indexBehind || this.compactBehind) this.queue.wakeSoon();
+    } else {
+      this.references.prune();
     }
-    this.references.clear();
+    if (this.references.holding > 0) this.queue.wake();
     this.checkpointIfDue();
+  }
+
+  runSideWork(): void {
+    const pending = this.queue.pending;
+    if (pending.events + pending.trace > 0) this.queue.flushSide();
+    else this.sideWork([], []);
+  }
+
+  /** Writes the trace rows held back for messages, all of them, now. */
+  private writeHeldTrace(): void {
+    if (this.references.holding === 0 || this.closed || this.readonly) return;
+    try {
+      this.sideWork([], [], true);
+    } catch (error) {
+      this.reportFailure({
+        error: storeErrorFrom(error, 'save the trace'),
+        messages: 0,
+        events: 0,
+        trace: 0,
+      });
+    }
   }
 
   /** One side transaction; clears indexBehind once the index has caught up. */

@@ -271,18 +271,39 @@ interface Span {
   receivedAt: number;
 }
 
+/** How long a connection's trace rows wait for the message that may hold their bytes. */
+export const HOLD_MS = 10_000;
+/** Bytes of trace rows held at most; the oldest go out literally beyond it. */
+export const HOLD_BYTES = 8 * 1024 * 1024;
+
+interface Held {
+  row: TraceRow;
+  /** performance.now() when it arrived. */
+  since: number;
+}
+
 /**
- * The messages committed since the side work last wrote the trace, by connection: their bytes
- * were traced before they were parsed, so the rows that may refer to them are either waiting to
- * be written now or already written (and keep their bytes). Forgotten after every side write.
+ * The messages committed lately, by connection, whose bytes trace rows may refer to, and the
+ * trace rows held back for them. A message's bytes are traced before it is parsed, so its commit
+ * comes after its rows were queued; a row whose bytes may still become a message's (a message
+ * arriving frame by frame over seconds) waits for that commit, up to HOLD_MS and HOLD_BYTES, and
+ * a connection's rows are written in the order they came. A message's spans are forgotten once
+ * no row that could hold its bytes is left unwritten.
  */
 export class TraceReferences {
   private readonly spans = new Map<string, Span[]>();
   /** Connections whose spans came out of stream order (a message stored before an earlier one). */
   private readonly unsorted = new Set<Span[]>();
+  private held: Held[] = [];
+  private heldBytes = 0;
 
   get size(): number {
     return this.spans.size;
+  }
+
+  /** Rows held back. */
+  get holding(): number {
+    return this.held.length;
   }
 
   add(
@@ -307,9 +328,87 @@ export class TraceReferences {
     }
   }
 
-  clear(): void {
-    this.spans.clear();
-    this.unsorted.clear();
+  /**
+   * Takes the rows that came since the last call and returns those to write now, in the order
+   * they came; the rest wait. `all`: none waits (a flush, a reader, closing).
+   */
+  take(rows: readonly TraceRow[], all: boolean, now = performance.now()): TraceRow[] {
+    for (const row of rows) {
+      this.held.push({ row, since: now });
+      this.heldBytes += row.bytes.length;
+    }
+    if (this.held.length === 0) {
+      this.spans.clear();
+      this.unsorted.clear();
+      return [];
+    }
+    let out: Held[];
+    let keep: Held[] = [];
+    if (all) {
+      out = this.held;
+    } else {
+      out = [];
+      // Per connection: the rows up to the first that may still become a message's.
+      const waiting = new Set<string>();
+      for (const entry of this.held) {
+        const key = connectionKey(entry.row.instrumentId, entry.row.connectionId);
+        if (!waiting.has(key) && this.writable(entry, key, now)) out.push(entry);
+        else {
+          waiting.add(key);
+          keep.push(entry);
+        }
+      }
+      // Too much held: the oldest go (each the first held of its connection, so order stays).
+      let bytes = keep.reduce((n, entry) => n + entry.row.bytes.length, 0);
+      if (bytes > HOLD_BYTES) {
+        let cut = 0;
+        while (cut < keep.length && bytes > HOLD_BYTES) bytes -= keep[cut++]!.row.bytes.length;
+        const stays = new Set(keep.slice(cut));
+        out = this.held.filter((entry) => !stays.has(entry));
+        keep = keep.slice(cut);
+      }
+    }
+    this.held = keep;
+    this.heldBytes = keep.reduce((n, entry) => n + entry.row.bytes.length, 0);
+    return out.map((entry) => entry.row);
+  }
+
+  /** Forgets the spans no unwritten row can refer to. Call after the rows `take` gave are written. */
+  prune(): void {
+    const firstHeld = new Map<string, number>();
+    for (const { row } of this.held) {
+      if (row.direction !== 'in' || row.offset === null) continue;
+      const key = connectionKey(row.instrumentId, row.connectionId);
+      if (!firstHeld.has(key)) firstHeld.set(key, row.offset);
+    }
+    for (const [key, list] of this.spans) {
+      const from = firstHeld.get(key);
+      if (from === undefined) {
+        this.spans.delete(key);
+        this.unsorted.delete(list);
+        continue;
+      }
+      const kept = list.filter((span) => span.end > from);
+      if (kept.length === list.length) continue;
+      if (kept.length === 0) {
+        this.spans.delete(key);
+        this.unsorted.delete(list);
+      } else {
+        list.splice(0, list.length, ...kept);
+      }
+    }
+  }
+
+  private writable(entry: Held, key: string, now: number): boolean {
+    const { row } = entry;
+    if (row.direction !== 'in' || row.offset === null) return true;
+    if (now - entry.since >= HOLD_MS) return true;
+    const list = this.spans.get(key);
+    if (!list) return false;
+    // Bytes up to the end of the last message committed from this connection are settled.
+    let covered = -1;
+    for (const span of list) covered = Math.max(covered, span.end);
+    return row.offset + row.bytes.length <= covered;
   }
 
   /**

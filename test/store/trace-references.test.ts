@@ -12,7 +12,8 @@ import { encodeFrame } from '../../src-main/protocols/astm/frame';
 import { MllpFramer, frameMllp } from '../../src-main/protocols/hl7/mllp';
 import type { InsertOutcome, NewMessage, Store } from '../../src-main/store';
 import { storeTestHooks } from '../../src-main/store/store';
-import { MIN_REFERENCE } from '../../src-main/store/trace';
+import type { TraceRow } from '../../src-main/store/prepare';
+import { HOLD_BYTES, HOLD_MS, MIN_REFERENCE, TraceReferences } from '../../src-main/store/trace';
 import { FakeClock } from '../support/fake-clock';
 import { storeSandbox, T0 } from './fixtures';
 
@@ -301,6 +302,39 @@ describe('trace rows refer to stored ASTM messages', () => {
     expect(lines.at(-1)!.stored()).toMatchObject({ referring: 0, bytes: stream.length });
   });
 
+  it('holds the frames of a message that arrives over several side transactions until its commit', async () => {
+    const line = new Line('slow');
+    const chunks = [latin1('\x05'), ...frames.slice(0, 5), latin1('\x04')];
+    const clock = new FakeClock(T0);
+    const commits: Promise<unknown>[] = [];
+    const session: AstmSession = new AstmSession({
+      clock,
+      role: 'host',
+      onEvent: (event: AstmEvent) => {
+        if (event.type === 'send') line.write(event.bytes);
+        if (event.type !== 'messages') return;
+        for (const message of event.messages) commits.push(store.enqueue(astmRow(message, line)));
+        session.settle(true);
+      },
+    });
+    for (const chunk of chunks) {
+      line.read(chunk);
+      session.receive(chunk);
+      // The side work runs between every two reads, as it does on a slow line.
+      storeTestHooks(store).runSideWork();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await Promise.all(commits);
+    storeTestHooks(store).runSideWork();
+    store.flush();
+    const sent = Buffer.concat(chunks);
+    expect(line.inbound()).toEqual(sent);
+    expect(line.stored()).toMatchObject({
+      referring: frames.slice(0, 5).filter((f) => f.length - 2 >= MIN_REFERENCE).length,
+      bytes: sent.length - referable(frames.slice(0, 5)),
+    });
+  });
+
   it('refers to the resent frame when the first completing frame could not be stored', async () => {
     const line = new Line('resent');
     // One frame holding the whole message: its first copy is not stored (NAK), its second is.
@@ -320,6 +354,35 @@ describe('trace rows refer to stored ASTM messages', () => {
     const sent = Buffer.concat(chunks);
     expect(line.inbound()).toEqual(sent);
     expect(line.stored()).toMatchObject({ referring: 1, bytes: sent.length - (packed.length - 2) });
+  });
+});
+
+describe('rows held for their message', () => {
+  const row = (offset: number, length: number): TraceRow => ({
+    instrumentId: 'an1',
+    connectionId: 'c',
+    at: T0,
+    direction: 'in',
+    bytes: Buffer.alloc(length, 0x41),
+    offset,
+  });
+
+  it('go out as they are once no message came for them in HOLD_MS', () => {
+    const references = new TraceReferences();
+    expect(references.take([row(0, 10)], false, 0)).toEqual([]);
+    expect(references.take([row(10, 5)], false, HOLD_MS - 1)).toEqual([]);
+    expect(references.take([], false, HOLD_MS).map((r) => r.offset)).toEqual([0]);
+    expect(references.take([], false, 2 * HOLD_MS).map((r) => r.offset)).toEqual([10]);
+    expect(references.holding).toBe(0);
+  });
+
+  it('go out as they are, oldest first, beyond HOLD_BYTES', () => {
+    const references = new TraceReferences();
+    const big = HOLD_BYTES / 4;
+    const rows = Array.from({ length: 6 }, (_, i) => row(i * big, big));
+    const out = references.take(rows, false, 0);
+    expect(out.map((r) => r.offset)).toEqual([0, big]);
+    expect(references.holding).toBe(4);
   });
 });
 
