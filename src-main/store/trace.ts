@@ -272,9 +272,9 @@ interface Span {
 }
 
 /** How long a connection's trace rows wait for the message that may hold their bytes. */
-export const HOLD_MS = 10_000;
+export const HOLD_MS = 2_000;
 /** Bytes of trace rows held at most; the oldest go out literally beyond it. */
-export const HOLD_BYTES = 8 * 1024 * 1024;
+export const HOLD_BYTES = 1024 * 1024;
 
 interface Held {
   row: TraceRow;

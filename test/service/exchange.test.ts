@@ -85,7 +85,10 @@ describe('a message’s exchange, as the Trace and Raw tabs show it', () => {
     await step(f3.replace('\x023', '\x022').replace('06', '05'), () => acks() >= 8);
     await step('\x04', () => true);
     await waitFor(() => store.queryMessages({ instrumentId: 'an' }).items.length === 2, 'stored');
-    await waitFor(() => store.counts().trace >= 17, 'trace written');
+    // Read as the Trace tab reads it: rows held for a message are written first.
+    const traced = () =>
+      store.getTrace({ instrumentId: 'an', from: 0, to: Date.now() + 60_000 }).items.length;
+    await waitFor(() => traced() >= 17, 'trace written');
 
     const [first, second] = await detailsOf(store, service);
     // Placed by the stream ranges stored with the message (no search): the accepted frames.
@@ -120,7 +123,10 @@ describe('a message’s exchange, as the Trace and Raw tabs show it', () => {
     const two = frameMllp(Buffer.from(text('TWO', 'UNICODE UTF-8'), 'utf8'));
     await step(one, () => replyBytes().includes('MSA|AA|ONE'));
     await step(two, () => replyBytes().includes('MSA|AA|TWO'));
-    await waitFor(() => store.counts().trace >= 4, 'trace written');
+    // Read as the Trace tab reads it: rows held for a message are written first.
+    const traced = () =>
+      store.getTrace({ instrumentId: 'an', from: 0, to: Date.now() + 60_000 }).items.length;
+    await waitFor(() => traced() >= 4, 'trace written');
     const [, second] = await detailsOf(store, service);
     expect(second!.rawCharset).toBe('utf8');
     expect(second!.results.map((r) => [r.value, r.units, r.referenceRange])).toEqual([
