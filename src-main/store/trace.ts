@@ -350,9 +350,15 @@ export class TraceReferences {
       out = [];
       // Per connection: the rows up to the first that may still become a message's.
       const waiting = new Set<string>();
+      const covered = new Map<string, number>();
       for (const entry of this.held) {
         const key = connectionKey(entry.row.instrumentId, entry.row.connectionId);
-        if (!waiting.has(key) && this.writable(entry, key, now)) out.push(entry);
+        let end = covered.get(key);
+        if (end === undefined) {
+          end = this.coveredEnd(key);
+          covered.set(key, end);
+        }
+        if (!waiting.has(key) && writable(entry, end, now)) out.push(entry);
         else {
           waiting.add(key);
           keep.push(entry);
@@ -399,16 +405,11 @@ export class TraceReferences {
     }
   }
 
-  private writable(entry: Held, key: string, now: number): boolean {
-    const { row } = entry;
-    if (row.direction !== 'in' || row.offset === null) return true;
-    if (now - entry.since >= HOLD_MS) return true;
-    const list = this.spans.get(key);
-    if (!list) return false;
-    // Bytes up to the end of the last message committed from this connection are settled.
-    let covered = -1;
-    for (const span of list) covered = Math.max(covered, span.end);
-    return row.offset + row.bytes.length <= covered;
+  /** Where the bytes of the messages committed from this connection end (-1: none). */
+  private coveredEnd(key: string): number {
+    let end = -1;
+    for (const span of this.spans.get(key) ?? []) end = Math.max(end, span.end);
+    return end;
   }
 
   /**
@@ -468,6 +469,14 @@ function firstEndingAfter(list: readonly Span[], offset: number): number {
     else hi = mid;
   }
   return lo;
+}
+
+/** A row may go: not inbound, waited long enough, or all its bytes settled by a commit. */
+function writable(entry: Held, covered: number, now: number): boolean {
+  const { row } = entry;
+  if (row.direction !== 'in' || row.offset === null) return true;
+  if (now - entry.since >= HOLD_MS) return true;
+  return row.offset + row.bytes.length <= covered;
 }
 
 function connectionKey(instrumentId: string, connectionId: string): string {
