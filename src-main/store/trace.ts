@@ -295,7 +295,6 @@ export class TraceReferences {
   /** Connections whose spans came out of stream order (a message stored before an earlier one). */
   private readonly unsorted = new Set<Span[]>();
   private held: Held[] = [];
-  private heldBytes = 0;
 
   get size(): number {
     return this.spans.size;
@@ -335,7 +334,6 @@ export class TraceReferences {
   take(rows: readonly TraceRow[], all: boolean, now = performance.now()): TraceRow[] {
     for (const row of rows) {
       this.held.push({ row, since: now });
-      this.heldBytes += row.bytes.length;
     }
     if (this.held.length === 0) {
       this.spans.clear();
@@ -375,7 +373,6 @@ export class TraceReferences {
       }
     }
     this.held = keep;
-    this.heldBytes = keep.reduce((n, entry) => n + entry.row.bytes.length, 0);
     return out.map((entry) => entry.row);
   }
 
