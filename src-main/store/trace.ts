@@ -44,7 +44,6 @@ export class TraceLog {
   private readonly countRows: Database.Statement<[], number>;
   private readonly byInstrument: Database.Statement<unknown[], Row>;
   private readonly byConnection: Database.Statement<unknown[], Row>;
-  private readonly rawOf: Database.Statement<[number], Buffer>;
   private readonly instrumentIds: Database.Statement<[], string>;
   private readonly deleteOldOf: Database.Statement<[string, number, number]>;
   private readonly oldestOf: Database.Statement<[string], number | null>;
@@ -54,7 +53,14 @@ export class TraceLog {
   private readonly selectResolved: Database.Statement<[], number>;
   private readonly saveResolved: Database.Statement<[number]>;
 
-  constructor(db: Database.Database) {
+  /**
+   * `rawOf`: a stored message's bytes as received, by ID (the message table's reader, whatever
+   * form it stores them in); undefined when there is no such message.
+   */
+  constructor(
+    db: Database.Database,
+    private readonly rawOf: (messageId: number) => Buffer | undefined,
+  ) {
     this.insertRow = db.prepare(
       `INSERT INTO trace (instrument_id, connection_id, at, direction, bytes, stream_offset, refs)
        VALUES (?, ?, ?, ?, ?, ?, ?)`,
@@ -70,7 +76,6 @@ export class TraceLog {
       );
     this.byInstrument = select('');
     this.byConnection = select('AND connection_id = ?');
-    this.rawOf = db.prepare<[number], Buffer>('SELECT raw FROM messages WHERE id = ?').pluck();
     // The instruments with trace rows, one index probe each (a skip-scan of trace_by_instrument).
     this.instrumentIds = db
       .prepare<[], string>(
@@ -244,7 +249,7 @@ export class TraceLog {
       const [messageId, offset, length] = part;
       let raw = raws.get(messageId);
       if (raw === undefined) {
-        raw = this.rawOf.get(messageId);
+        raw = this.rawOf(messageId);
         if (raw === undefined) {
           throw new StoreError(
             'STORE_CORRUPT',
