@@ -56,6 +56,7 @@ export class MessageTable {
   private readonly findDuplicate: Database.Statement<[string, string], number>;
   private readonly insertMessage: Database.Statement<unknown[]>;
   private readonly selectDetail: Database.Statement<[number], DetailRow>;
+  private readonly selectRaw: Database.Statement<[number], { raw: Buffer }>;
   private readonly selectResults: Database.Statement<[number], ResultRow>;
   private readonly selectResultsOf: Database.Statement<[string], ResultRow>;
   private readonly selectCliRows: Database.Statement<[string], CliRow>;
@@ -97,6 +98,7 @@ export class MessageTable {
          m.dedupe_key, m.profile, m.exchange
        FROM messages m WHERE m.id = ?`,
     );
+    this.selectRaw = db.prepare('SELECT raw FROM messages WHERE id = ?');
     this.selectResults = db.prepare(
       `SELECT ${RESULT_ROW_COLUMNS} FROM results WHERE message_id = ? ORDER BY seq`,
     );
@@ -199,6 +201,11 @@ export class MessageTable {
   /** Rows of the sample and patient ID lookups. */
   countLookups(): { samples: number; patients: number } {
     return this.selectLookupCounts.get() ?? { samples: 0, patients: 0 };
+  }
+
+  /** The message's bytes as received, read as `get` reads them (the session trace refers to them). */
+  rawOf(id: number): Buffer | undefined {
+    return this.selectRaw.get(id)?.raw;
   }
 
   get(id: number): MessageDetail | null {

@@ -353,7 +353,7 @@ class SqliteStore implements Store {
       this.history = new MessageHistory(this.db);
       this.messages = new MessageTable(this.db, this.history);
       this.events = new EventLog(this.db);
-      this.trace = new TraceLog(this.db, (id) => this.messages.get(id)?.raw);
+      this.trace = new TraceLog(this.db, (id) => this.messages.rawOf(id));
       this.instruments = new InstrumentTable(this.db);
       this.orders = new OrderTable(this.db);
       this.outbox = new OutboxTable(this.db);
