@@ -175,7 +175,12 @@ export class AstmConnectionHandler implements ConnectionHandler {
   }
 
   private toNewMessage(message: AstmInboundMessage, status: 'stored' | 'incomplete'): NewMessage {
-    const { row, queries } = astmMessageRow(this.context, message, { status, ack: 'ACK' });
+    const exchange = { connectionId: this.connection.id, ranges: message.ranges };
+    const { row, queries } = astmMessageRow(
+      this.context,
+      { ...message, exchange },
+      { status, ack: 'ACK' },
+    );
     this.queryCounts.set(row, queries);
     return row;
   }

@@ -2,7 +2,7 @@ import { decodeMessages } from '../protocols/astm/message';
 import { bytesToText } from '../protocols/astm/records';
 import type { ProtocolError } from '../protocols/errors';
 import { readAstmMessages, readAstmQuerySampleIds } from '../profiles/read-message';
-import type { NewMessage } from '../store/types';
+import type { MessageExchange, NewMessage } from '../store/types';
 import { dedupeKey, distinct, type InstrumentContext } from './context';
 
 /** What arrived of one inbound ASTM message, framed or bare. */
@@ -13,6 +13,8 @@ export interface AstmArrival {
   raw: Buffer;
   /** Problems seen below the records (frames, how the message ended). */
   errors: ProtocolError[];
+  /** Where `raw` lies in the connection's stream, when known. */
+  exchange?: MessageExchange;
 }
 
 export interface AstmRowOptions {
@@ -74,6 +76,7 @@ export function astmMessageRow(
     patientIds: distinct([...results.map((r) => r.patientId), ...queries.map((q) => q.patientId)]),
     // A byte-identical message with a timestamp in its header is a resend, not a new result.
     dedupeKey: options.status === 'stored' && header?.timestamp ? dedupeKey('astm', text) : null,
+    ...(message.exchange ? { exchange: message.exchange } : {}),
   };
   return { row, queries: queries.length };
 }

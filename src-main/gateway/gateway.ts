@@ -525,6 +525,7 @@ export class Gateway {
             at: event.at,
             direction: event.direction,
             bytes: event.bytes,
+            offset: event.offset,
           });
         }
         break;

@@ -67,7 +67,7 @@ export class Hl7ConnectionHandler implements ConnectionHandler {
 
   onData(chunk: Buffer): void {
     for (const item of this.framer.push(chunk)) {
-      if (item.kind === 'message') this.receive(item.payload);
+      if (item.kind === 'message') this.receive(item.payload, item.offset);
       else if (item.kind === 'error') {
         this.context.protocolError(item.error, this.connection.id);
         if (item.partial && item.partial.length > 0) this.keepUnreadable(item.partial, item.error);
@@ -125,7 +125,7 @@ export class Hl7ConnectionHandler implements ConnectionHandler {
     for (const message of messages) this.queue(message, true);
   }
 
-  private receive(payload: Buffer): void {
+  private receive(payload: Buffer, offset: number): void {
     const { config, clock } = this.context;
     const decoded = readHl7Payload(payload, { defaultCharset: config.encoding });
     const message = decoded.message;
@@ -162,6 +162,7 @@ export class Hl7ConnectionHandler implements ConnectionHandler {
       sampleIds: distinct(results.map((r) => r.sampleId)),
       patientIds: distinct([...results.map((r) => r.patientId), message.get('PID', 3) || null]),
       dedupeKey: msh.controlId ? dedupeKey(`hl7:${msh.controlId}`, decoded.text) : null,
+      exchange: { connectionId: this.connection.id, ranges: [[offset, payload.length]] },
     };
     for (const error of errors) this.context.protocolError(error, this.connection.id);
     for (const note of notes) this.context.note('warn', note.code, note.message);

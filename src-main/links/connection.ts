@@ -64,6 +64,9 @@ export class SocketConnection implements LinkConnection {
   private readonly idleTimer: Timer;
   private readonly graceTimer: Timer;
   private destroyAt = Infinity;
+  /** Bytes read and written so far: the stream offsets the trace records. */
+  private received = 0;
+  private sent = 0;
   private resolveClosed!: () => void;
   /** Settles once the socket has closed and the handler has been told. */
   readonly closed = new Promise<void>((resolve) => (this.resolveClosed = resolve));
@@ -120,7 +123,9 @@ export class SocketConnection implements LinkConnection {
   write(bytes: Buffer): boolean {
     if (!this.live || !this.socket.writable) return false;
     const at = this.settings.clock.now();
-    this.hooks.emit({ type: 'trace', connectionId: this.id, direction: 'out', bytes, at });
+    const offset = this.sent;
+    this.sent += bytes.length;
+    this.hooks.emit({ type: 'trace', connectionId: this.id, direction: 'out', bytes, at, offset });
     this.hooks.activity(at);
     this.socket.write(bytes);
     const waiting = this.socket.writableLength;
@@ -177,7 +182,16 @@ export class SocketConnection implements LinkConnection {
   private receive(chunk: Buffer): void {
     if (this.finished) return;
     const at = this.settings.clock.now();
-    this.hooks.emit({ type: 'trace', connectionId: this.id, direction: 'in', bytes: chunk, at });
+    const offset = this.received;
+    this.received += chunk.length;
+    this.hooks.emit({
+      type: 'trace',
+      connectionId: this.id,
+      direction: 'in',
+      bytes: chunk,
+      at,
+      offset,
+    });
     this.hooks.activity(at);
     // Once closing, bytes are traced but not handed on: nothing received now could be acknowledged.
     if (this.ending || !this.handler) return;

@@ -104,7 +104,15 @@ export type LinkEvent =
       message: string;
     }
   | { type: 'error'; code: LinkErrorCode; message: string; connectionId?: string; peer?: string }
-  | { type: 'trace'; connectionId: string; direction: 'in' | 'out'; bytes: Buffer; at: number };
+  | {
+      type: 'trace';
+      connectionId: string;
+      direction: 'in' | 'out';
+      bytes: Buffer;
+      at: number;
+      /** Where the chunk's first byte lies in the connection's stream of that direction. */
+      offset: number;
+    };
 
 export interface Link {
   readonly id: string;

@@ -3,11 +3,15 @@
  * ones NAKed and sent again too), the gateway's ACKs and the EOT; for HL7 its MLLP block and the
  * acknowledgement that answered it. Nothing of the message before or after.
  *
+ * A message stored with its exchange (where its bytes lie in its connection's stream) is placed
+ * by those offsets (`exchangeAt`); one stored before that is looked for by its bytes
+ * (`findExchange`).
+ *
  * The exchange is named by its boundaries: the connection, and the first and last trace rows with
  * the byte offsets where it starts and ends inside them. The trace rows stay the single copy of
  * the bytes; the exchange is a view of them.
  */
-import type { Direction, TraceEntry } from '../store/types';
+import type { Direction, MessageExchange, TraceEntry } from '../store/types';
 
 const STX = 0x02;
 const ENQ = 0x05;
@@ -97,7 +101,6 @@ function findOnConnection(
     if (row.direction === own) ownRows.push(index);
   });
   if (ownRows.length === 0) return null;
-  const stream = Buffer.concat(ownRows.map((index) => rows[index]!.bytes));
   const starts: number[] = [];
   let total = 0;
   let storedBy = 0;
@@ -106,6 +109,89 @@ function findOnConnection(
     total += rows[index]!.bytes.length;
     if (rows[index]!.at <= message.receivedAt) storedBy = total;
   }
+  const stream = Buffer.concat(ownRows.map((index) => rows[index]!.bytes));
+  const span =
+    message.protocol === 'astm' ? astmSpan(stream, raw, storedBy) : hl7Span(stream, raw, storedBy);
+  if (!span) return null;
+  return exchangeOf(message, connectionId, rows, { ownRows, starts, stream }, span);
+}
+
+/**
+ * The exchange of a message stored with where its bytes lie in its connection's stream: no
+ * search, the trace rows of that connection are placed by their stream offsets. Null when the
+ * trace no longer holds all of the message's bytes (purged, tracing off, rows without offsets).
+ */
+export function exchangeAt(
+  message: ExchangeMessage,
+  exchange: MessageExchange,
+  rows: readonly TraceEntry[],
+): Exchange | null {
+  const first = exchange.ranges[0];
+  const last = exchange.ranges.at(-1);
+  if (!first || !last) return null;
+  const own = message.direction;
+  const ownRows: number[] = [];
+  const starts: number[] = [];
+  let next: number | null = null;
+  rows.forEach((row, index) => {
+    if (row.connectionId !== exchange.connectionId || row.direction !== own) return;
+    if (row.offset === undefined) return;
+    // Only a run of rows without gaps makes one stream.
+    if (next !== null && row.offset !== next) {
+      if (row.offset > first[0]) return;
+      ownRows.length = 0;
+      starts.length = 0;
+    }
+    ownRows.push(index);
+    starts.push(row.offset);
+    next = row.offset + row.bytes.length;
+  });
+  if (ownRows.length === 0) return null;
+  const base = starts[0]!;
+  const stream = Buffer.concat(ownRows.map((index) => rows[index]!.bytes));
+  const from = first[0] - base;
+  const to = last[0] + last[1] - base;
+  if (from < 0 || to > stream.length) return null;
+  // The stored bytes must be what the trace holds at those offsets.
+  let at = 0;
+  const raw = Buffer.from(message.raw);
+  for (const [offset, length] of exchange.ranges) {
+    const piece = stream.subarray(offset - base, offset - base + length);
+    if (!piece.equals(raw.subarray(at, at + length))) return null;
+    at += length;
+  }
+  const span =
+    message.protocol === 'astm' ? astmWiden(stream, from, to) : hl7Widen(stream, from, to);
+  const relative = starts.map((start) => start - base);
+  const connectionRows = rows.filter((row) => row.connectionId === exchange.connectionId);
+  const indexOf = new Map(connectionRows.map((row, index) => [row, index]));
+  return exchangeOf(
+    message,
+    exchange.connectionId,
+    connectionRows,
+    {
+      ownRows: ownRows.map((index) => indexOf.get(rows[index]!)!),
+      starts: relative,
+      stream,
+    },
+    span,
+  );
+}
+
+/** The sender's rows of one connection as one stream: `starts[k]` is where ownRows[k] begins. */
+interface OwnStream {
+  ownRows: number[];
+  starts: number[];
+  stream: Buffer;
+}
+
+function exchangeOf(
+  message: ExchangeMessage,
+  connectionId: string,
+  rows: readonly TraceEntry[],
+  { ownRows, starts, stream }: OwnStream,
+  span: Span,
+): Exchange {
   const positionOf = (streamOffset: number): Position => {
     let lo = 0;
     let hi = starts.length - 1;
@@ -116,14 +202,10 @@ function findOnConnection(
     }
     return { row: ownRows[lo]!, offset: streamOffset - starts[lo]! };
   };
-
-  const span =
-    message.protocol === 'astm' ? astmSpan(stream, raw, storedBy) : hl7Span(stream, raw, storedBy);
-  if (!span) return null;
   const first = positionOf(span.start);
   let last = positionOf(span.end - 1);
   // The answer that follows: the ACK of the last frame, or the HL7 acknowledgement.
-  if (!span.closed) last = withAnswer(rows, last, own, message.protocol);
+  if (!span.closed) last = withAnswer(rows, last, message.direction, message.protocol);
   const trace = cut(rows, first, last);
   const sent = stream.subarray(span.start, span.end);
   return {
@@ -157,9 +239,14 @@ function astmSpan(stream: Buffer, raw: Buffer, storedBy: number): Span | null {
   if (lastAt < 0) return null;
   const firstAt = frameStarts.length === 1 ? lastAt : stream.lastIndexOf(firstFrame, lastAt);
   if (firstAt < 0) return null;
-  let start = firstAt;
+  return astmWiden(stream, firstAt, lastAt + lastFrame.length);
+}
+
+/** The frames from `first` to `end` (exclusive), widened to the ENQ before and the EOT after. */
+function astmWiden(stream: Buffer, first: number, last: number): Span {
+  let start = first;
   if (start > 0 && stream[start - 1] === ENQ) start--;
-  let end = lastAt + lastFrame.length;
+  let end = last;
   while (end < stream.length && (stream[end] === CR || stream[end] === LF)) end++;
   let closed = false;
   if (stream[end] === EOT) {
@@ -167,6 +254,15 @@ function astmSpan(stream: Buffer, raw: Buffer, storedBy: number): Span | null {
     closed = true;
   }
   return { start, end, closed };
+}
+
+/** The payload from `first` to `end` (exclusive) in its MLLP block: the VT before, FS CR after. */
+function hl7Widen(stream: Buffer, first: number, last: number): Span {
+  const start = first > 0 && stream[first - 1] === VT ? first - 1 : first;
+  let end = last;
+  if (stream[end] === FS) end++;
+  if (stream[end] === CR) end++;
+  return { start, end, closed: false };
 }
 
 /** The MLLP block holding the payload, start block to the CR after its end block. */

@@ -14,7 +14,7 @@ import { explainStoredText, profileOf } from '../profiles/read-message';
 import type { HistoryReader } from '../store/store';
 import type { MessageDetail, MessageFilter } from '../store/types';
 import { frameMllp } from '../protocols/hl7/mllp';
-import { findExchange, type Exchange } from './exchange';
+import { exchangeAt, findExchange, type Exchange } from './exchange';
 import { CommandFailure } from './failure';
 import type { CommandHandlers } from './handlers';
 import { parseAstmForView, parseHl7ForView } from './parsed';
@@ -96,6 +96,23 @@ export function historyCommands(
  */
 function exchangeOf(store: HistoryReader, message: MessageDetail): Exchange | null {
   if (message.raw.length === 0) return null;
+  const stored = message.exchange;
+  if (stored) {
+    // Stored with where its bytes lie: only its connection's rows, placed by their offsets; the
+    // seconds around it first (a busy line fills a page fast), the minutes before if it was slow.
+    for (const before of [10_000, 5 * MINUTE]) {
+      const rows = store.getTrace({
+        instrumentId: message.instrumentId,
+        connectionId: stored.connectionId,
+        from: message.receivedAt - before,
+        to: message.receivedAt + 10_000,
+        limit: 10_000,
+      });
+      const found = exchangeAt(message, stored, rows.items);
+      if (found) return found;
+    }
+    return null;
+  }
   const trace = store.getTrace({
     instrumentId: message.instrumentId,
     from: message.receivedAt - 5 * MINUTE,

@@ -18,6 +18,7 @@ import { StoreError } from './errors';
 import { SUMMARY_COLUMNS, toSummary, type MessageHistory, type SummaryRow } from './history';
 import { FILED_THROUGH } from './lookups';
 import type { MessageRow } from './prepare';
+import { exchangeFromJson } from './trace';
 import type {
   CliMessage,
   CliMessageFilter,
@@ -43,6 +44,7 @@ interface DetailRow extends SummaryRow {
   errors: string;
   dedupe_key: string | null;
   profile: string | null;
+  exchange: string | null;
 }
 
 interface CliRow {
@@ -73,12 +75,17 @@ export class MessageTable {
   >;
   private readonly insertMessage: Database.Statement<unknown[]>;
   private readonly selectDetail: Database.Statement<[number], DetailRow>;
+  private readonly selectRaw: Database.Statement<
+    [number],
+    { raw: Buffer; raw_size: number | null }
+  >;
   private readonly selectResults: Database.Statement<[number], ResultRow>;
   private readonly selectResultsOf: Database.Statement<[string], ResultRow>;
   private readonly selectCliRows: Database.Statement<[string], CliRow>;
   private readonly updateOutcome: Database.Statement<unknown[]>;
   private readonly deleteOld: Database.Statement<[number, number, number]>;
   private readonly countRows: Database.Statement<[], number>;
+
   private readonly countResults: Database.Statement<[], number>;
   private readonly selectLookupCounts: Database.Statement<
     [],
@@ -111,14 +118,16 @@ export class MessageTable {
     this.insertMessage = db.prepare(
       `INSERT INTO messages (instrument_id, protocol, direction, received_at, status, ack,
          control_id, dedupe_key, result_count, error_count, sample_ids, patient_ids, test_codes,
-         errors, text, text_is_raw, raw, raw_size, results, results_packed, qc, profile)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         errors, text, text_is_raw, raw, raw_size, results, results_packed, qc, profile,
+         exchange)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.selectDetail = db.prepare(
       `SELECT ${SUMMARY_COLUMNS}, m.text, m.text_is_raw, m.raw, m.raw_size, ${RESULTS_COLUMN}, m.errors,
-         m.dedupe_key, m.profile
+         m.dedupe_key, m.profile, m.exchange
        FROM messages m WHERE m.id = ?`,
     );
+    this.selectRaw = db.prepare('SELECT raw, raw_size FROM messages WHERE id = ?');
     this.selectResults = db.prepare(
       `SELECT ${RESULT_ROW_COLUMNS} FROM results WHERE message_id = ? ORDER BY seq`,
     );
@@ -216,6 +225,7 @@ export class MessageTable {
         row.storedResults.packed,
         row.qc ? 1 : 0,
         row.profile,
+        row.exchangeJson,
       ).lastInsertRowid,
     );
     batch.first ??= id;
@@ -252,6 +262,12 @@ export class MessageTable {
     return this.selectLookupCounts.get() ?? { samples: 0, patients: 0 };
   }
 
+  /** The message's bytes as received, read as `get` reads them (the session trace refers to them). */
+  rawOf(id: number): Buffer | undefined {
+    const row = this.selectRaw.get(id);
+    return row === undefined ? undefined : unpackRaw(row.raw, row.raw_size);
+  }
+
   get(id: number): MessageDetail | null {
     const row = this.selectDetail.get(id);
     if (!row) return null;
@@ -267,6 +283,7 @@ export class MessageTable {
       errors: JSON.parse(row.errors) as MessageError[],
       dedupeKey: row.dedupe_key,
       profile: row.profile,
+      exchange: exchangeFromJson(row.exchange),
     };
   }
 

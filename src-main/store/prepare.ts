@@ -6,7 +6,15 @@ import type { ResultField } from '../../src-shared/result-fields';
 import type { Result, StoredResult } from '../../src-shared/results';
 import { packRaw, packResults, resultsToJson, textColumns, type StoredResults } from './compact';
 import { StoreError } from './errors';
-import type { MessageError, NewEvent, NewMessage, NewTraceEntry, OutboxTarget } from './types';
+import { exchangeToJson } from './trace';
+import type {
+  MessageError,
+  MessageExchange,
+  NewEvent,
+  NewMessage,
+  NewTraceEntry,
+  OutboxTarget,
+} from './types';
 
 const MAX_NAME = 200;
 const MAX_WORD = 64;
@@ -46,6 +54,14 @@ export interface MessageRow {
   profile: string | null;
   /** Outbox entries to write with the message. */
   outbox: OutboxTarget[];
+  /** Where its bytes lie in its connection's stream (inbound only), and that as stored. */
+  exchange: MessageExchange | null;
+  exchangeJson: string | null;
+  /**
+   * The bytes as received when `exchange` is set (`raw` may be their deflated form): what the
+   * session trace's references are checked against.
+   */
+  wire: Buffer | null;
 }
 
 export interface EventRow {
@@ -64,6 +80,8 @@ export interface TraceRow {
   at: number;
   direction: 'in' | 'out';
   bytes: Buffer;
+  /** Stream offset of the first byte, when the caller knows it. */
+  offset: number | null;
 }
 
 export function prepareMessage(message: NewMessage): MessageRow {
@@ -87,10 +105,12 @@ export function prepareMessage(message: NewMessage): MessageRow {
   // Deflated bytes are a copy already; bytes stored as they are are copied (see bytes()).
   const stored = packRaw(given);
   const raw = stored.size === null ? Buffer.from(given) : stored.raw;
+  const direction = oneOf(message.direction, ['in', 'out'], 'direction');
+  const exchange = direction === 'in' ? prepareExchange(message.exchange, given.length) : null;
   return {
     instrumentId: name(message.instrumentId, 'instrumentId'),
     protocol,
-    direction: oneOf(message.direction, ['in', 'out'], 'direction'),
+    direction,
     receivedAt: time(message.receivedAt, 'receivedAt'),
     status: word(message.status, 'status'),
     ack: optionalText(message.ack, 'ack', MAX_WORD),
@@ -114,7 +134,39 @@ export function prepareMessage(message: NewMessage): MessageRow {
     qc: results.some((r) => r.qc),
     profile: optionalText(message.profile, 'profile', MAX_WORD),
     outbox: prepareOutbox(message.outbox),
+    exchange,
+    exchangeJson: exchange === null ? null : exchangeToJson(exchange),
+    wire: exchange === null ? null : stored.size === null ? raw : Buffer.from(given),
   };
+}
+
+/**
+ * Ranges that do not add up to the raw bytes, or overlap, are not stored: the exchange is a
+ * convenience of the trace view, never a reason to refuse a message.
+ */
+function prepareExchange(
+  exchange: MessageExchange | null | undefined,
+  rawLength: number,
+): MessageExchange | null {
+  if (exchange === undefined || exchange === null || typeof exchange !== 'object') return null;
+  const { connectionId, ranges } = exchange;
+  if (typeof connectionId !== 'string' || connectionId === '' || connectionId.length > MAX_NAME) {
+    return null;
+  }
+  if (!Array.isArray(ranges) || ranges.length === 0) return null;
+  const copy: [number, number][] = [];
+  let end = 0;
+  let total = 0;
+  for (const range of ranges) {
+    if (!Array.isArray(range)) return null;
+    const [offset, length] = range;
+    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length)) return null;
+    if (offset < end || length < 1) return null;
+    copy.push([offset, length]);
+    end = offset + length;
+    total += length;
+  }
+  return total === rawLength ? { connectionId, ranges: copy } : null;
 }
 
 function prepareOutbox(targets: readonly OutboxTarget[] | undefined): OutboxTarget[] {
@@ -200,7 +252,16 @@ export function prepareTrace(entry: NewTraceEntry): TraceRow {
     at: time(entry.at, 'at'),
     direction: oneOf(entry.direction, ['in', 'out'], 'direction'),
     bytes: bytes(entry.bytes, 'bytes'),
+    offset: offsetOf(entry.offset),
   };
+}
+
+function offsetOf(value: unknown): number | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    invalid('offset must be a whole number of bytes');
+  }
+  return value;
 }
 
 export function prepareConfig(config: unknown): string {

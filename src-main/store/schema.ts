@@ -473,6 +473,30 @@ const migrations: readonly string[] = [
     DELETE FROM message_times WHERE received_at = old.received_at AND message_id = old.id;
   END;
   `,
+  /* 14 */ `
+  -- Where a message's bytes lie in the stream of the connection it arrived on (JSON: connection
+  -- and [offset, length] ranges; trace.ts), so that its exchange is found without searching.
+  ALTER TABLE messages ADD COLUMN exchange TEXT;
+  -- A trace row's place in its connection's stream, and, for inbound bytes that are also a stored
+  -- message's, what replaces them: bytes then holds only the bytes no message holds, and refs
+  -- says how to put the row together again (trace.ts). Rows written before keep their bytes.
+  ALTER TABLE trace ADD COLUMN stream_offset INTEGER;
+  ALTER TABLE trace ADD COLUMN refs TEXT;
+  -- Retention deletes no message that a row still refers to (store.ts purge).
+  CREATE INDEX trace_references ON trace (at) WHERE refs IS NOT NULL;
+  `,
+  /* 15 */ `
+  -- The trace is rows more than bytes (ASTM: a row per frame and per ACK), and every index is an
+  -- entry per row: retention now goes instrument by instrument over trace_by_instrument, and
+  -- remembers up to when rows hold no references instead of indexing those that do.
+  DROP INDEX trace_by_time;
+  DROP INDEX trace_references;
+  -- Every trace row older than this holds all its bytes (trace.ts).
+  CREATE TABLE trace_resolved (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    before INTEGER NOT NULL
+  ) STRICT;
+  `,
 ];
 
 export const SCHEMA_VERSION = migrations.length;

@@ -43,7 +43,7 @@ import {
 import { SearchIndexer } from './search-index';
 import { FILED_THROUGH, LookupFiler } from './lookups';
 import { MessageCompactor } from './compact';
-import { TraceLog } from './trace';
+import { TraceLog, TraceReferences } from './trace';
 import { WalMeter } from './wal-meter';
 import { CheckpointWorker, type CheckpointPass } from './checkpointer';
 import type {
@@ -283,6 +283,8 @@ export interface StoreTestHooks {
   killCheckpointThread(): Promise<void>;
   /** Passes the thread made, and checkpoints the store's own connection ran, since open. */
   checkpointCounts(): { threadPasses: number; ownConnection: number };
+  /** The side work now, as its timer runs it (trace rows may stay held for their message). */
+  runSideWork(): void;
 }
 
 export function openStore(options: StoreOptions): Store {
@@ -337,6 +339,8 @@ class SqliteStore implements Store {
   private readonly history: MessageHistory;
   private readonly events: EventLog;
   private readonly trace: TraceLog;
+  /** Messages committed since the trace was last written, which its inbound rows may refer to. */
+  private readonly references = new TraceReferences();
   private readonly instruments: InstrumentTable;
   private readonly orders: OrderTable;
   private readonly outbox: OutboxTable;
@@ -402,7 +406,7 @@ class SqliteStore implements Store {
       this.history = new MessageHistory(this.db);
       this.messages = new MessageTable(this.db, this.history);
       this.events = new EventLog(this.db);
-      this.trace = new TraceLog(this.db);
+      this.trace = new TraceLog(this.db, (id) => this.messages.rawOf(id));
       this.instruments = new InstrumentTable(this.db);
       this.orders = new OrderTable(this.db);
       this.outbox = new OutboxTable(this.db);
@@ -438,7 +442,12 @@ class SqliteStore implements Store {
         indexLimit: number,
       ): { indexed: number; filed: number } => {
         for (const row of events) this.events.insert(row);
-        for (const row of trace) this.trace.insert(row);
+        if (trace.length > 0) {
+          const resolvedBefore = this.references.size > 0 ? this.trace.resolvedBefore() : 0;
+          for (const row of trace) {
+            this.trace.insert(row, this.references.encode(row, resolvedBefore));
+          }
+        }
         const filed = this.unfiled > 0 && this.filer ? this.filer.fileSome(FILE_STEP) : 0;
         const indexed =
           this.indexBehind && this.indexer && indexLimit > 0
@@ -535,6 +544,7 @@ class SqliteStore implements Store {
     if (this.closed) return;
     this.queue.flush();
     this.catchUpLookups();
+    this.writeHeldTrace();
     this.catchUpIndex();
   }
 
@@ -605,7 +615,10 @@ class SqliteStore implements Store {
 
   getTrace(filter: TraceFilter): Page<TraceEntry> {
     // A reader sees every chunk that crossed the wire so far, also those still queued.
-    if (!this.closed && !this.readonly) this.queue.flushSide();
+    if (!this.closed && !this.readonly) {
+      this.queue.flushSide();
+      this.writeHeldTrace();
+    }
     return this.read('read the trace', () => this.trace.get(filter));
   }
 
@@ -854,16 +867,31 @@ class SqliteStore implements Store {
     const traceBefore = time(request.traceBefore, 'traceBefore');
     const eventsBefore =
       request.eventsBefore === undefined ? null : time(request.eventsBefore, 'eventsBefore');
+    // Trace rows still waiting may refer to messages about to go: they are written first.
+    if (!this.closed) {
+      this.queue.flushSide();
+      this.writeHeldTrace();
+    }
     return this.write('purge old data', () => {
-      const messages = this.inTransaction(() =>
-        this.messages.deleteBefore(messagesBefore, batchSize),
-      );
       const trace = this.inTransaction(() => this.trace.deleteBefore(traceBefore, batchSize));
+      // A message goes only once no trace row refers to it. Rows refer only to messages stored
+      // after them, so messages older than the oldest row that may refer to one are free. When
+      // the trace is kept longer than the messages, its old rows take their bytes back first.
+      const resolved =
+        traceBefore < messagesBefore
+          ? this.inTransaction(() => this.trace.resolveBefore(messagesBefore, batchSize))
+          : 0;
+      const before = Math.min(messagesBefore, this.trace.referenceFreeBefore());
+      const messages = this.inTransaction(() => this.messages.deleteBefore(before, batchSize));
       const events =
         eventsBefore === null
           ? 0
           : this.inTransaction(() => this.events.deleteBefore(eventsBefore, batchSize));
-      const more = messages === batchSize || trace === batchSize || events === batchSize;
+      const more =
+        messages === batchSize ||
+        trace === batchSize ||
+        events === batchSize ||
+        resolved === batchSize;
       return { messages, trace, events, more };
     });
   }
@@ -929,6 +957,7 @@ class SqliteStore implements Store {
     try {
       this.queue.close();
       this.catchUpLookups();
+      this.writeHeldTrace();
       this.catchUpIndex();
       this.walMeter?.read();
     } finally {
@@ -962,6 +991,13 @@ class SqliteStore implements Store {
     }
     this.counters.writeTransactions++;
     this.writtenSinceCheckpoint = true;
+    batch.messages.forEach((row, index) => {
+      const inserted = outcome.messages[index];
+      if (row.exchange === null || !inserted || inserted.duplicate) return;
+      if (row.wire !== null) {
+        this.references.add(row.instrumentId, inserted.id, row.receivedAt, row.wire, row.exchange);
+      }
+    });
     const stored = outcome.messages.filter((o) => !o.duplicate).length;
     if (stored > 0) this.indexBehind = true;
     this.unfiled += stored;
@@ -1009,8 +1045,10 @@ class SqliteStore implements Store {
    * The queue's side work: events and trace entries, a batch of the search index, and a passive
    * checkpoint when one is due, none of it in a commit that an acknowledgement waits for.
    */
-  private sideWork(events: EventRow[], trace: TraceRow[]): void {
+  private sideWork(events: EventRow[], queued: TraceRow[], all = false): void {
     if (this.closed) return;
+    // Trace rows whose bytes may yet be a message's wait for its commit (trace.ts).
+    const trace = this.references.take(queued, all);
     if (
       events.length > 0 ||
       trace.length > 0 ||
@@ -1023,11 +1061,37 @@ class SqliteStore implements Store {
       } catch (error) {
         this.counters.droppedEntries += events.length + trace.length;
         throw error;
+      } finally {
+        this.references.prune();
       }
       // The rest of a backlog follows in the next turn of the loop, after what waits there.
       if (this.unfiled > 0 || this.indexBehind || this.compactBehind) this.queue.wakeSoon();
+    } else {
+      this.references.prune();
     }
+    if (this.references.holding > 0) this.queue.wake();
     this.checkpointIfDue();
+  }
+
+  runSideWork(): void {
+    const pending = this.queue.pending;
+    if (pending.events + pending.trace > 0) this.queue.flushSide();
+    else this.sideWork([], []);
+  }
+
+  /** Writes the trace rows held back for messages, all of them, now. */
+  private writeHeldTrace(): void {
+    if (this.references.holding === 0 || this.closed || this.readonly) return;
+    try {
+      this.sideWork([], [], true);
+    } catch (error) {
+      this.reportFailure({
+        error: storeErrorFrom(error, 'save the trace'),
+        messages: 0,
+        events: 0,
+        trace: 0,
+      });
+    }
   }
 
   /**

@@ -49,6 +49,19 @@ export interface NewMessage {
    * transaction as the message (none for a duplicate, whose entries already exist).
    */
   outbox?: readonly OutboxTarget[];
+  /** Where the message's bytes lie in the stream of the connection it arrived on. */
+  exchange?: MessageExchange | null;
+}
+
+/**
+ * The stream ranges of one connection that make up a message's raw bytes, in order: `raw` is
+ * the bytes of the ranges concatenated (HL7: the MLLP payload, one range; ASTM: each accepted
+ * frame, STX to checksum). Offsets count the bytes received on the connection before.
+ */
+export interface MessageExchange {
+  connectionId: string;
+  /** [stream offset, length] per range. */
+  ranges: readonly (readonly [number, number])[];
 }
 
 /** One destination of a stored message, and which of its results it receives. */
@@ -78,6 +91,8 @@ export interface MessageDetail extends MessageSummary {
   errors: MessageError[];
   dedupeKey: string | null;
   profile: string | null;
+  /** Where its bytes lie in its connection's stream; absent or null when not recorded. */
+  exchange?: MessageExchange | null;
 }
 
 export type SortOrder = 'desc' | 'asc';
@@ -202,6 +217,12 @@ export interface NewTraceEntry {
   at: number;
   direction: Direction;
   bytes: Uint8Array;
+  /**
+   * Where the first byte lies in the connection's stream of this direction (bytes before it on
+   * the same connection and direction). Inbound chunks with an offset may be stored as references
+   * to the messages made of their bytes (see `MessageExchange`).
+   */
+  offset?: number;
 }
 
 export interface TraceEntry {
@@ -211,6 +232,8 @@ export interface TraceEntry {
   at: number;
   direction: Direction;
   bytes: Buffer;
+  /** The first byte's offset in its connection's stream of this direction, when known. */
+  offset?: number;
 }
 
 export interface TraceFilter {

@@ -237,10 +237,13 @@ describe('the UI in Chromium', { timeout: 60_000 }, () => {
     const raw = page.getByRole('tabpanel');
     await expect.poll(() => raw.innerText(), { timeout: 10_000 }).toContain('␂');
     await expect.poll(() => raw.innerText()).toContain('␃');
+    // From the session trace (which refers to the stored message for the frames' bytes).
+    expect(await raw.innerText()).toContain('exactly as received');
     await page.screenshot({ path: artifactPath('history-raw.png') });
     await page.getByRole('tab', { name: 'Trace' }).click();
     const trace = await page.getByRole('tabpanel').innerText();
     expect(trace).toMatch(/ENQ|␅/);
     expect(trace).toMatch(/EOT|␄/);
+    await page.screenshot({ path: artifactPath('history-trace.png') });
   });
 });

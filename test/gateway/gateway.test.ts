@@ -154,6 +154,38 @@ describe.each([
     });
     expect(trace.items.some((t) => t.direction === 'in')).toBe(true);
     expect(trace.items.some((t) => t.direction === 'out')).toBe(true);
+    // Each message knows where its bytes lie in its connection's stream, and the trace read back
+    // holds exactly those bytes there, though it refers to the message instead of a second copy.
+    for (const message of storedMessages(store, 'an1')) {
+      const exchange = message.exchange!;
+      const rows = trace.items.filter(
+        (t) => t.connectionId === exchange.connectionId && t.direction === 'in',
+      );
+      const base = rows[0]!.offset!;
+      const stream = Buffer.concat(rows.map((t) => t.bytes));
+      const bytes = exchange.ranges.map(([at, length]) =>
+        stream.subarray(at - base, at - base + length),
+      );
+      expect(Buffer.concat(bytes)).toEqual(Buffer.from(message.raw));
+    }
+    const db2 = new Database(dbFile, { readonly: true });
+    try {
+      const row = db2
+        .prepare(
+          `SELECT count(refs) AS referring, coalesce(sum(length(bytes)), 0) AS kept
+           FROM trace WHERE direction = 'in'`,
+        )
+        .get() as { referring: number; kept: number };
+      expect(row.referring).toBeGreaterThan(0);
+      const raw = storedMessages(store, 'an1').reduce((n, m) => n + m.raw.length, 0);
+      const received = trace.items
+        .filter((t) => t.direction === 'in')
+        .reduce((n, t) => n + t.bytes.length, 0);
+      // Whatever the reads were, most of the messages' bytes are not in the trace again.
+      expect(row.kept).toBeLessThan(received - raw / 2);
+    } finally {
+      db2.close();
+    }
   });
 });
 

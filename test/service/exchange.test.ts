@@ -5,6 +5,7 @@ import { instrumentConfigSchema } from '../../src-shared/config';
 import { Gateway } from '../../src-main/gateway/gateway';
 import { probeTarget } from '../../src-main/links/probe';
 import { frameMllp } from '../../src-main/protocols/hl7/mllp';
+import { exchangeAt } from '../../src-main/service/exchange';
 import { createCommandService } from '../../src-main/service/service';
 import { openStore, type Store } from '../../src-main/store/store';
 import { freePort, waitFor } from '../support/ports';
@@ -84,9 +85,18 @@ describe('a message’s exchange, as the Trace and Raw tabs show it', () => {
     await step(f3.replace('\x023', '\x022').replace('06', '05'), () => acks() >= 8);
     await step('\x04', () => true);
     await waitFor(() => store.queryMessages({ instrumentId: 'an' }).items.length === 2, 'stored');
-    await waitFor(() => store.counts().trace >= 17, 'trace written');
+    // Read as the Trace tab reads it: rows held for a message are written first.
+    const traced = () =>
+      store.getTrace({ instrumentId: 'an', from: 0, to: Date.now() + 60_000 }).items.length;
+    await waitFor(() => traced() >= 17, 'trace written');
 
     const [first, second] = await detailsOf(store, service);
+    // Placed by the stream ranges stored with the message (no search): the accepted frames.
+    const stored = store.getMessage(first!.id)!.exchange!;
+    expect(stored.ranges.map(([, length]) => length)).toEqual(
+      [f1, f2, f3].map((frame) => frame.length - 2),
+    );
+    expect(stored.ranges[0]![0]).toBe(1);
     expect(replyBytes().toString('latin1')).toBe('\x06\x06\x15\x06\x06\x06\x06\x06');
     expect(first!.rawFrom).toBe('wire');
     expect(Buffer.from(first!.raw, 'base64').toString('latin1')).toBe(
@@ -113,7 +123,10 @@ describe('a message’s exchange, as the Trace and Raw tabs show it', () => {
     const two = frameMllp(Buffer.from(text('TWO', 'UNICODE UTF-8'), 'utf8'));
     await step(one, () => replyBytes().includes('MSA|AA|ONE'));
     await step(two, () => replyBytes().includes('MSA|AA|TWO'));
-    await waitFor(() => store.counts().trace >= 4, 'trace written');
+    // Read as the Trace tab reads it: rows held for a message are written first.
+    const traced = () =>
+      store.getTrace({ instrumentId: 'an', from: 0, to: Date.now() + 60_000 }).items.length;
+    await waitFor(() => traced() >= 4, 'trace written');
     const [, second] = await detailsOf(store, service);
     expect(second!.rawCharset).toBe('utf8');
     expect(second!.results.map((r) => [r.value, r.units, r.referenceRange])).toEqual([
@@ -126,5 +139,53 @@ describe('a message’s exchange, as the Trace and Raw tabs show it', () => {
     expect(trace.at(-1)![0]).toBe('out');
     expect(trace.at(-1)![1].toString('latin1')).toContain('MSA|AA|TWO');
     expect(trace.map(([, b]) => b.toString('latin1')).join('')).not.toContain('ONE');
+  });
+});
+
+describe('exchangeAt: the exchange placed by the stream ranges stored with the message', () => {
+  const payload = Buffer.from(
+    'MSH|^~\\&|X|Y|Z|W|20240101||ORU^R01|ONE|P|2.5.1\rPID|1||P1',
+    'latin1',
+  );
+  const block = frameMllp(payload);
+  const row = (id: number, direction: 'in' | 'out', bytes: Buffer, offset: number) => ({
+    id,
+    instrumentId: 'an',
+    connectionId: 'c1',
+    at: 1000 + id,
+    direction,
+    bytes,
+    offset,
+  });
+  const message = {
+    protocol: 'hl7' as const,
+    direction: 'in' as const,
+    receivedAt: 2000,
+    raw: payload,
+  };
+  const exchange = { connectionId: 'c1', ranges: [[7 + 1, payload.length]] as [number, number][] };
+  const ack = Buffer.from('\x0bMSH|ACK\x1c\r', 'latin1');
+
+  it('cuts the block and its acknowledgement out of the rows, whatever the reads', () => {
+    const stream = Buffer.concat([Buffer.from('junk\r\n\r', 'latin1'), block]);
+    for (let cut = 1; cut < stream.length; cut++) {
+      const rows = [
+        row(1, 'in', stream.subarray(0, cut), 0),
+        row(2, 'in', stream.subarray(cut), cut),
+        row(3, 'out', ack, 0),
+      ];
+      const found = exchangeAt(message, exchange, rows);
+      expect(found?.sent).toEqual(block);
+      expect(Buffer.concat(found!.trace.map((t) => t.bytes))).toEqual(Buffer.concat([block, ack]));
+    }
+  });
+
+  it('is null when the trace no longer holds all of it, or holds other bytes there', () => {
+    const stream = Buffer.concat([Buffer.from('junk\r\n\r', 'latin1'), block]);
+    // The first read is gone (purged): the rest alone does not hold the message.
+    expect(exchangeAt(message, exchange, [row(2, 'in', stream.subarray(20), 20)])).toBeNull();
+    const other = Buffer.from(stream);
+    other[30] = other[30]! ^ 0xff;
+    expect(exchangeAt(message, exchange, [row(1, 'in', other, 0)])).toBeNull();
   });
 });

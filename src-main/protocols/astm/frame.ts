@@ -85,6 +85,8 @@ export interface ReceivedFrame {
   expected: string;
   /** Every byte from STX through the checksum. */
   raw: Buffer;
+  /** Where the STX lies in the stream pushed so far (`raw` follows it contiguously). */
+  offset: number;
   /** The first restricted byte found in the text, if any. */
   restricted: number | null;
 }
@@ -139,6 +141,9 @@ export class FrameScanner {
   private final = false;
   private check1 = 0;
   private restricted: number | null = null;
+  /** Bytes pushed before the current chunk, and the stream offset of the current frame's STX. */
+  private streamAt = 0;
+  private frameAt = 0;
 
   constructor(private readonly maxText = DEFAULT_MAX_FRAME_TEXT) {}
 
@@ -162,6 +167,8 @@ export class FrameScanner {
 
   *push(chunk: Buffer): Generator<ScanItem> {
     const n = chunk.length;
+    const base = this.streamAt;
+    this.streamAt += n;
     let i = 0;
     let rawStart = 0; // where this chunk's share of the current frame's raw bytes begins
     while (i < n) {
@@ -171,6 +178,7 @@ export class FrameScanner {
           if (byte === STX) {
             this.begin();
             rawStart = i;
+            this.frameAt = base + i;
           } else if (byte === ENQ || byte === EOT || byte === ACK || byte === NAK) {
             yield { kind: 'control', byte };
           } else {
@@ -256,6 +264,7 @@ export class FrameScanner {
             checksum: check,
             expected: hex2(this.sum & 0xff),
             raw: joined(this.raw),
+            offset: this.frameAt,
             restricted: this.restricted,
           };
           this.reset();

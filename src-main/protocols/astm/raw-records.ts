@@ -15,7 +15,10 @@ import type { AstmInboundMessage } from './session-assembly';
 /** How a bare message ended. */
 export type RawTermination = 'L' | 'H' | 'idle' | 'closed' | 'size';
 
-export interface RawInboundMessage extends Omit<AstmInboundMessage, 'terminated' | 'frames'> {
+export interface RawInboundMessage extends Omit<
+  AstmInboundMessage,
+  'terminated' | 'frames' | 'ranges'
+> {
   terminated: RawTermination;
   /** Records it holds. */
   records: number;

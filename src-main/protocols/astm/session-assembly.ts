@@ -18,6 +18,8 @@ export interface AstmInboundMessage {
    * one message and begins the next belongs to both.
    */
   raw: Buffer;
+  /** Where each accepted frame lies in the stream: [offset of its STX, length], as in `raw`. */
+  ranges: [number, number][];
   frames: number;
   /** Clock milliseconds of the first and the last accepted frame. */
   startedAt: number;
@@ -32,6 +34,7 @@ interface Partial {
   /** Total length of `text`. */
   bytes: number;
   raw: Buffer[];
+  offsets: number[];
   frames: number;
   startedAt: number;
   errors: ProtocolError[];
@@ -84,6 +87,7 @@ export class MessageAssembler {
     p.text.length = at.textParts;
     p.bytes = at.bytes;
     p.raw.length = at.rawParts;
+    p.offsets.length = at.rawParts;
     p.frames = at.frames;
     p.startedAt = at.startedAt;
     p.errors.length = at.errors;
@@ -116,7 +120,7 @@ export class MessageAssembler {
       if (first === UPPER_L || first === LOWER_L) {
         this.take(
           pos === text.length && start === 0 ? text : text.subarray(start, pos),
-          frame.raw,
+          frame,
           now,
         );
         (messages ??= []).push(this.complete('L', now));
@@ -126,11 +130,11 @@ export class MessageAssembler {
     }
     this.recordFirst = first;
     if (messages === null) {
-      this.take(text, frame.raw, now);
+      this.take(text, frame, now);
       this.undo = null;
       return null;
     }
-    if (start < text.length) this.take(text.subarray(start), frame.raw, now);
+    if (start < text.length) this.take(text.subarray(start), frame, now);
     this.undo = {
       partial: before,
       textParts,
@@ -176,7 +180,7 @@ export class MessageAssembler {
     return this.partial.bytes;
   }
 
-  private take(text: Buffer, raw: Buffer, now: number): void {
+  private take(text: Buffer, frame: ReceivedFrame, now: number): void {
     const p = this.partial;
     if (p.frames === 0) p.startedAt = now;
     p.frames++;
@@ -184,7 +188,8 @@ export class MessageAssembler {
       p.text.push(compact(text));
       p.bytes += text.length;
     }
-    p.raw.push(compact(raw));
+    p.raw.push(compact(frame.raw));
+    p.offsets.push(frame.offset);
   }
 
   /** Turns the partial message into a message and starts an empty one. */
@@ -194,6 +199,7 @@ export class MessageAssembler {
     return {
       text: Buffer.concat(p.text),
       raw: Buffer.concat(p.raw),
+      ranges: p.offsets.map((offset, i): [number, number] => [offset, p.raw[i]!.length]),
       frames: p.frames,
       startedAt: p.startedAt,
       completedAt: now,
@@ -204,7 +210,7 @@ export class MessageAssembler {
 }
 
 function emptyPartial(): Partial {
-  return { text: [], bytes: 0, raw: [], frames: 0, startedAt: 0, errors: [] };
+  return { text: [], bytes: 0, raw: [], offsets: [], frames: 0, startedAt: 0, errors: [] };
 }
 
 function hasNonCr(part: Buffer): boolean {

@@ -20,7 +20,8 @@ export const MLLP_COMMIT_NAK: Buffer = Buffer.from([VT, NAK_BYTE, FS, CR]);
 
 export type MllpItem =
   /** The bytes between `0B` and `1C 0D`. */
-  | { kind: 'message'; payload: Buffer }
+  /** `offset`: where the payload's first byte lies in the stream pushed so far. */
+  | { kind: 'message'; payload: Buffer; offset: number }
   /** An MLLP Release 2 commit ACK (`0B 06 1C 0D`, accepted) or NAK (`0B 15 1C 0D`). */
   | { kind: 'commit'; accepted: boolean }
   /**
@@ -77,6 +78,10 @@ export class MllpFramer {
   /** The previous chunk ended with `1C`; the next byte decides whether it was a clean end. */
   private pendingEnd = false;
   private junkReported = false;
+  /** Bytes pushed before the current chunk. */
+  private streamAt = 0;
+  /** Stream offset of the current block's first payload byte. */
+  private blockAt = 0;
 
   constructor(options: MllpFramerOptions = {}) {
     this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
@@ -104,6 +109,8 @@ export class MllpFramer {
 
   *push(chunk: Buffer): Generator<MllpItem> {
     const n = chunk.length;
+    const base = this.streamAt;
+    this.streamAt += n;
     let i = 0;
     if (this.pendingEnd && n > 0) {
       this.pendingEnd = false;
@@ -131,7 +138,7 @@ export class MllpFramer {
         }
         if (start < 0) return;
         i = start + 1;
-        this.begin();
+        this.begin(base + i);
         continue;
       }
 
@@ -144,7 +151,7 @@ export class MllpFramer {
           yield this.interrupted('a new block (0B) started before the previous one ended');
         }
         i += restart + 1;
-        this.begin();
+        this.begin(base + i);
         continue;
       }
       if (this.state === State.Inside) {
@@ -191,7 +198,8 @@ export class MllpFramer {
     this.reset();
   }
 
-  private begin(): void {
+  private begin(at: number): void {
+    this.blockAt = at;
     this.state = State.Inside;
     this.parts = [];
     this.length = 0;
@@ -228,7 +236,7 @@ export class MllpFramer {
     if (payload.length === 1 && (payload[0] === ACK_BYTE || payload[0] === NAK_BYTE)) {
       yield { kind: 'commit', accepted: payload[0] === ACK_BYTE };
     } else {
-      yield { kind: 'message', payload };
+      yield { kind: 'message', payload, offset: this.blockAt };
     }
   }
 

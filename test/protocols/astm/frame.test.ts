@@ -163,6 +163,7 @@ describe('FrameScanner', () => {
             checksum: sum,
             expected: sum,
             raw: wire(fn, text, final, sum).slice(0, -2),
+            offset: 0,
             restricted: null,
           },
         },
