@@ -17,6 +17,7 @@
  * loads the better-sqlite3 that the store loaded (found in the module cache) with the same native
  * binding.
  */
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -227,5 +228,17 @@ export class CheckpointWorker {
 function sqliteModulePath(): string | null {
   const cache = createRequire(path.join(process.cwd(), 'index.js')).cache;
   const entry = Object.values(cache).find((module) => module?.exports === Database);
-  return entry ? entry.filename : null;
+  return entry ? unpackedPath(entry.filename, existsSync) : null;
+}
+
+/**
+ * In a packaged app the module's path lies inside app.asar, which a worker thread may not read;
+ * electron-builder.yml unpacks better-sqlite3 whole, so the thread loads the unpacked copy.
+ */
+export function unpackedPath(filename: string, exists: (file: string) => boolean): string {
+  const inside = `app.asar${path.sep}`;
+  const at = filename.lastIndexOf(inside);
+  if (at < 0) return filename;
+  const unpacked = `${filename.slice(0, at)}app.asar.unpacked${path.sep}${filename.slice(at + inside.length)}`;
+  return exists(unpacked) ? unpacked : filename;
 }
