@@ -302,10 +302,12 @@ const DEFAULT_PURGE_BATCH = 100;
  * Messages indexed per side transaction while instruments talk: each step holds the event loop,
  * and so every acknowledgement due meanwhile, for 60–120 µs per message (FTS5 writes and merges
  * its segments in that commit); a backlog is worked off in steps of this size, one per turn of
- * the loop. With 50 busy senders, steps of 100 held the loop for 12–30 ms each; steps of 25 hold
- * it for a few ms, at the price of smaller index segments (about 1.5 KiB more log per message).
+ * the loop. With 50 busy senders on a loaded machine, steps of 100 held the loop for 12–30 ms
+ * each and steps of 25 for a few ms; but smaller steps write the index's pages more often: on a
+ * quiet machine (gateway suite, FULL) 25 gave 12.9 KiB of log per 2.9 KB message with one sender
+ * and 13.4 KiB with 50 (ACK p99 45 ms), 100 gave 10.9 and 7.0 KiB (ACK p99 53 ms).
  */
-const INDEX_STEP = 25;
+const INDEX_STEP = 100;
 /**
  * Messages whose ID lookups and resend key are filed per side transaction (lookups.ts); filing
  * costs a few µs a message, all in SQL.
